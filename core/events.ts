@@ -1,0 +1,137 @@
+import { Compile } from 'typebox/compile';
+import { LeaseEventSchema, NatEventSchema, type CanonicalEvent, type LeaseEvent, type NatEvent } from '../schemas/events.js';
+import { canonicalIp } from './ip.js';
+import { isoMs, parseIsoInstant } from './time.js';
+
+const natShape = Compile(NatEventSchema);
+const leaseShape = Compile(LeaseEventSchema);
+
+export type EventResult = { ok: true; event: CanonicalEvent } | { ok: false; reason: string };
+
+function shapeError(errors: Iterable<{ instancePath: string; message: string; params?: any }>): string {
+  for (const e of errors) {
+    if (e.message === 'schema is false') continue;
+    const where = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : 'event';
+    if (e.params?.additionalProperties) return `${where}: unknown field ${JSON.stringify(e.params.additionalProperties[0])}`;
+    if (e.params?.requiredProperties) return `${where}: missing field ${JSON.stringify(e.params.requiredProperties[0])}`;
+    return `${where} ${e.message}`;
+  }
+  return 'event does not match the canonical schema';
+}
+
+function instant(text: string, field: string): number | string {
+  const ms = parseIsoInstant(text);
+  return ms === null ? `${field}: ${JSON.stringify(text)} is not an ISO 8601 instant with Z or an offset (years 1970-9999)` : ms;
+}
+
+function address(text: string, field: string): string {
+  return canonicalIp(text) ?? `${field}: ${JSON.stringify(text)} is not an IPv4 or IPv6 address`;
+}
+
+/**
+ * Reads one canonical event as it arrives on the wire (JSON) into the internal form, or says
+ * exactly which field is wrong. Used by the HTTP ingest, the CLI and the `canonical` parser.
+ */
+export function eventFromWire(obj: unknown): EventResult {
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return { ok: false, reason: 'event must be a JSON object' };
+  const kind = (obj as { kind?: unknown }).kind;
+  if (kind === 'nat') return natFromWire(obj);
+  if (kind === 'lease') return leaseFromWire(obj);
+  return { ok: false, reason: `kind must be "nat" or "lease", got ${JSON.stringify(kind) ?? 'nothing'}` };
+}
+
+function natFromWire(obj: object): EventResult {
+  if (!natShape.Check(obj)) return { ok: false, reason: shapeError(natShape.Errors(obj) as any) };
+  const w = obj as any;
+  const at = instant(w.at, 'at');
+  if (typeof at === 'string') return { ok: false, reason: at };
+  let allocatedAt: number | null = null;
+  if (w.allocatedAt != null) {
+    const a = instant(w.allocatedAt, 'allocatedAt');
+    if (typeof a === 'string') return { ok: false, reason: a };
+    allocatedAt = a;
+  }
+  const publicIp = canonicalIp(w.publicIp);
+  if (!publicIp) return { ok: false, reason: address(w.publicIp, 'publicIp') };
+  const privateIp = canonicalIp(w.privateIp);
+  if (!privateIp) return { ok: false, reason: address(w.privateIp, 'privateIp') };
+  const event: NatEvent = {
+    kind: 'nat',
+    event: w.event,
+    at,
+    natInstance: w.natInstance ?? 'default',
+    publicIp,
+    portStart: w.portStart,
+    portEnd: w.portEnd,
+    privateIp,
+    privateVrf: w.privateVrf ?? 'default',
+    protocol: w.protocol ?? null,
+    allocatedAt,
+    source: w.source ?? 'canonical',
+  };
+  const problem = natProblem(event);
+  return problem ? { ok: false, reason: problem } : { ok: true, event };
+}
+
+function leaseFromWire(obj: object): EventResult {
+  if (!leaseShape.Check(obj)) return { ok: false, reason: shapeError(leaseShape.Errors(obj) as any) };
+  const w = obj as any;
+  const at = instant(w.at, 'at');
+  if (typeof at === 'string') return { ok: false, reason: at };
+  let expiresAt: number | null = null;
+  if (w.expiresAt != null) {
+    const x = instant(w.expiresAt, 'expiresAt');
+    if (typeof x === 'string') return { ok: false, reason: x };
+    expiresAt = x;
+  }
+  const ip = canonicalIp(w.ip);
+  if (!ip) return { ok: false, reason: address(w.ip, 'ip') };
+  const identifiers: Record<string, string | null> = {};
+  for (const [k, v] of Object.entries(w.identifiers ?? {})) identifiers[k] = v as string | null;
+  const event: LeaseEvent = {
+    kind: 'lease',
+    event: w.event,
+    at,
+    ip,
+    vrf: w.vrf ?? 'default',
+    subscriberId: w.subscriberId,
+    expiresAt,
+    identifiers,
+    source: w.source ?? 'canonical',
+  };
+  const problem = leaseProblem(event);
+  return problem ? { ok: false, reason: problem } : { ok: true, event };
+}
+
+/** Checks the rules a schema cannot say. Parsers call this on what they build, too. */
+export function natProblem(e: NatEvent): string | null {
+  if ((e.portStart === null) !== (e.portEnd === null)) return 'portStart and portEnd must both be set or both be null';
+  if (e.portStart !== null && e.portEnd !== null && e.portStart > e.portEnd) {
+    return `portStart ${e.portStart} is above portEnd ${e.portEnd}`;
+  }
+  if (e.allocatedAt !== null && e.allocatedAt > e.at) return 'allocatedAt is after at';
+  if (e.event === 'alloc' && e.allocatedAt !== null && e.allocatedAt !== e.at) return 'an alloc event cannot restate a different allocatedAt';
+  return null;
+}
+
+export function leaseProblem(e: LeaseEvent): string | null {
+  if (/[\u0000-\u001f\u007f]/.test(e.subscriberId)) return 'subscriberId contains control characters';
+  if (e.event !== 'start' && e.expiresAt !== null) return `expiresAt belongs to start events, not ${e.event}`;
+  if (e.expiresAt !== null && e.expiresAt < e.at) return 'expiresAt is before at';
+  return null;
+}
+
+/** The wire (JSON) form of an internal event, as `whohad parse` prints it. */
+export function eventToWire(e: CanonicalEvent): Record<string, unknown> {
+  if (e.kind === 'nat') {
+    return {
+      kind: 'nat', event: e.event, at: isoMs(e.at), natInstance: e.natInstance, publicIp: e.publicIp,
+      portStart: e.portStart, portEnd: e.portEnd, privateIp: e.privateIp, privateVrf: e.privateVrf,
+      protocol: e.protocol, allocatedAt: e.allocatedAt === null ? null : isoMs(e.allocatedAt), source: e.source,
+    };
+  }
+  return {
+    kind: 'lease', event: e.event, at: isoMs(e.at), ip: e.ip, vrf: e.vrf, subscriberId: e.subscriberId,
+    expiresAt: e.expiresAt === null ? null : isoMs(e.expiresAt), identifiers: e.identifiers, source: e.source,
+  };
+}

@@ -1,0 +1,69 @@
+import { IANAZone } from 'luxon';
+import type { EpochMs } from './time.js';
+
+export interface WallTime {
+  year: number;
+  month: number; // 1-12
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  millisecond: number;
+}
+
+/**
+ * What a wall-clock time in a zone means: one instant, two (the repeated hour when DST ends),
+ * or none (the hour skipped when DST starts).
+ */
+export type ZonedResult =
+  | { kind: 'instants'; instants: EpochMs[] }
+  | { kind: 'skipped' }
+  | { kind: 'invalid'; reason: string };
+
+const zoneCache = new Map<string, IANAZone | null>();
+
+/** An IANA zone by name, or null when the name is not a zone. */
+export function zoneByName(name: string): IANAZone | null {
+  let z = zoneCache.get(name);
+  if (z === undefined) {
+    z = name.length <= 64 && IANAZone.isValidZone(name) ? IANAZone.create(name) : null;
+    if (zoneCache.size < 1000) zoneCache.set(name, z);
+  }
+  return z;
+}
+
+/** Converts a wall-clock time in an IANA zone to the instant(s) it names. */
+export function wallTimeToInstants(t: WallTime, zoneName: string): ZonedResult {
+  const zone = zoneByName(zoneName);
+  if (!zone) return { kind: 'invalid', reason: `unknown time zone ${JSON.stringify(zoneName)} (use an IANA name such as Europe/Copenhagen)` };
+  const asUtc = Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second, t.millisecond);
+  const back = new Date(asUtc);
+  if (
+    !Number.isFinite(asUtc) || back.getUTCFullYear() !== t.year || back.getUTCMonth() !== t.month - 1 ||
+    back.getUTCDate() !== t.day || back.getUTCHours() !== t.hour || back.getUTCMinutes() !== t.minute ||
+    back.getUTCSeconds() !== t.second
+  ) {
+    return { kind: 'invalid', reason: 'no such date or time of day' };
+  }
+  // Offsets change at most once in any 12 hours, so the offsets half a day either side are
+  // the only ones the wall time can have; each is kept when the zone really has it there.
+  const found = new Set<EpochMs>();
+  for (const probe of [asUtc - 12 * 3600_000, asUtc + 12 * 3600_000]) {
+    const offsetMin = zone.offset(probe);
+    const candidate = asUtc - offsetMin * 60_000;
+    if (zone.offset(candidate) === offsetMin) found.add(candidate);
+  }
+  if (found.size === 0) return { kind: 'skipped' };
+  return { kind: 'instants', instants: [...found].sort((a, b) => a - b) };
+}
+
+/** The instant shown in a zone, as ISO 8601 with its offset. */
+export function isoInZone(ms: EpochMs, zoneName: string): string {
+  const zone = zoneByName(zoneName);
+  const offsetMin = zone ? zone.offset(ms) : 0;
+  const shifted = new Date(ms + offsetMin * 60_000).toISOString().slice(0, 23);
+  if (offsetMin === 0) return `${shifted}Z`;
+  const sign = offsetMin < 0 ? '-' : '+';
+  const abs = Math.abs(offsetMin);
+  return `${shifted}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}
