@@ -67,3 +67,17 @@ export function isoInZone(ms: EpochMs, zoneName: string): string {
   const abs = Math.abs(offsetMin);
   return `${shifted}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
 }
+
+/**
+ * The instant a device's zone-less timestamp names, or the reason it cannot be used. A wall
+ * time in the repeated DST hour names two instants an hour apart; guessing one could attribute
+ * a port to the wrong subscriber, so it is refused and the record rejected (unless the record
+ * carries an epoch or offset of its own, which parsers prefer).
+ */
+export function deviceLocalInstant(t: WallTime, zoneName: string): EpochMs | string {
+  const r = wallTimeToInstants(t, zoneName);
+  if (r.kind === 'invalid') return r.reason;
+  if (r.kind === 'skipped') return `local time does not exist in ${zoneName} (skipped by the DST change)`;
+  if (r.instants.length > 1) return `local time occurs twice in ${zoneName} (repeated DST hour); configure the device to log UTC or an offset`;
+  return r.instants[0];
+}

@@ -21,12 +21,18 @@ export interface LineParser {
   end(sink: ParseSink): void;
 }
 
+/** What a parser may need to know about the run, beyond the source's configuration. */
+export interface ParseContext {
+  /** Epoch ms taken as "now" when a timestamp has no year (RFC 3164); tests fix it. */
+  now: number;
+}
+
 export interface TextFormat {
   name: string;
   kind: 'nat' | 'lease' | 'any';
   /** One line for `whohad parse --help`. */
   summary: string;
-  create(options: SourceOptions): LineParser;
+  create(options: SourceOptions, context: ParseContext): LineParser;
   /** Whether a line (the first few non-empty ones of a file) looks like this format, for `auto`. */
   sniff(line: string): boolean;
 }
