@@ -1,0 +1,44 @@
+import { BUCKET_MS, bucketOf, END_BASIS_NAMES, EndBasisCode, type EndBasis } from './keys.js';
+
+/** One stored holding, decoded (the member layout is in docs/time-index.md). */
+export interface Entry {
+  start: number;
+  /** End instant; null while open. For an orphan end, its own time. */
+  end: number | null;
+  basis: EndBasisCode;
+  endBasis: EndBasis;
+  lastSeen: number | null;
+  startInferred: boolean;
+  /** A release whose start is missing: it covers back to the entry before it. */
+  orphan: boolean;
+  profile: number;
+  who: Buffer;
+}
+
+export function decodeEntry(start: number, member: Buffer): Entry {
+  const flags = member[0];
+  const profile = member.readUInt16BE(1);
+  const delta = member.readUInt32BE(3);
+  const basis = (flags & 7) as EndBasisCode;
+  const open = basis === EndBasisCode.Open;
+  // member times count from the start of the entry's bucket, or are epoch seconds (docs/time-index.md)
+  const t = flags & 64 ? delta * 1000 : bucketOf(start) * BUCKET_MS + delta;
+  return {
+    start,
+    end: open ? null : t,
+    basis,
+    endBasis: END_BASIS_NAMES[basis],
+    lastSeen: open ? Math.max(t, start) : null,
+    startInferred: (flags & 8) !== 0,
+    orphan: (flags & 16) !== 0,
+    profile,
+    who: member.subarray(7),
+  };
+}
+
+/** Reads `start, member, start, member, …` from a script reply into entries, oldest first. */
+export function decodePairs(reply: Array<Buffer | number>, from: number, count: number): Entry[] {
+  const out: Entry[] = [];
+  for (let i = from; i < from + count * 2; i += 2) out.push(decodeEntry(Number(reply[i]), reply[i + 1] as Buffer));
+  return out.sort((a, b) => a.start - b.start);
+}

@@ -1,0 +1,66 @@
+/**
+ * Key names and encodings of the time index (docs/time-index.md). Everything that builds a
+ * key lives here, so the layout has one definition.
+ */
+
+/** A bucket is 2^31 ms, so a start relative to its bucket fits a 32-bit listpack integer. */
+export const BUCKET_MS = 2 ** 31;
+
+export function bucketOf(ms: number): number {
+  return Math.floor(ms / BUCKET_MS);
+}
+
+export const enum EndBasisCode {
+  Open = 0,
+  Released = 1,
+  Superseded = 2,
+  Scheduled = 3,
+  Expired = 4,
+  Stop = 5,
+  Orphaned = 6,
+}
+
+export type EndBasis = 'open' | 'released' | 'superseded' | 'scheduled' | 'expired' | 'stop';
+
+export const END_BASIS_NAMES: readonly EndBasis[] = ['open', 'released', 'superseded', 'scheduled', 'expired', 'stop', 'superseded'];
+
+/** The chain id of a block: NAT instance, ports (`*` first port for address-only NAT) and protocol. */
+export function chainId(natInstance: string, portStart: number | null, portEnd: number | null, protocol: number | null): string {
+  const ports = portStart === null ? '*|65535' : `${portStart}|${portEnd}`;
+  return `${natInstance}|${ports}|${protocol ?? '*'}`;
+}
+
+export interface ChainIdentity {
+  natInstance: string;
+  portStart: number | null;
+  portEnd: number | null;
+  protocol: number | null;
+}
+
+export function parseChainId(cid: string): ChainIdentity {
+  const parts = cid.split('|');
+  const protocol = parts.pop()!;
+  const portEnd = parts.pop()!;
+  const portStart = parts.pop()!;
+  const addressOnly = portStart === '*';
+  return {
+    natInstance: parts.join('|'),
+    portStart: addressOnly ? null : Number(portStart),
+    portEnd: addressOnly ? null : Number(portEnd),
+    protocol: protocol === '*' ? null : Number(protocol),
+  };
+}
+
+export const natKeys = {
+  registry: (publicIp: string) => `r:{${publicIp}}`,
+  meta: (publicIp: string) => `m:{${publicIp}}`,
+  ipPrefix: (publicIp: string) => `a:{${publicIp}}:`,
+  chainPrefix: (publicIp: string, cid: string) => `a:{${publicIp}}:${cid}:`,
+};
+
+export const leaseKeys = {
+  meta: (vrf: string, ip: string) => `lm:{${vrf}|${ip}}`,
+  chainPrefix: (vrf: string, ip: string) => `l:{${vrf}|${ip}}:`,
+};
+
+export const DICTIONARY_KEY = '{whohad}:dict';

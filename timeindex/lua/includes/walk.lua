@@ -1,0 +1,67 @@
+--[[
+  Reading a chain for a closed window [from, to] (epoch ms): every entry that may intersect it.
+]]
+local rcall = redis.call
+local BW = 2147483648
+local ORPHANED = 6
+
+local function isOrphan(member) return math.floor(string.byte(member, 1) / 16) % 2 == 1 end
+
+-- Appends (start, member) pairs to out: the entries starting in the window, back to and
+-- including the last real start at or before `from` (an orphan end covers back to the entry
+-- before it, so the walk goes past orphans), and the first entry after `to` when it is an
+-- orphan end (it covers part of the window) or when nothing starts at or before `to`.
+local function collect(prefix, lo, hi, from, to, out)
+  local latest, latestStart
+  local b = math.floor(to / BW)
+  local max = '+inf'
+  if b > hi then b = hi else max = tostring(to - b * BW) end
+  -- the walk stops after the group (entries of one start) holding the last real start <= from
+  local stopAt, done = nil, false
+  while b >= lo and not done do
+    local key = prefix .. b
+    local offset = 0
+    while true do
+      local r = rcall('ZRANGE', key, max, '-inf', 'BYSCORE', 'REV', 'LIMIT', offset, 8, 'WITHSCORES')
+      for i = 1, #r, 2 do
+        local start = b * BW + tonumber(r[i + 1])
+        if stopAt and start < stopAt then
+          done = true
+          break
+        end
+        out[#out + 1] = start
+        out[#out + 1] = r[i]
+        if latest == nil then latest, latestStart = r[i], start end
+        if stopAt == nil and start <= from and not isOrphan(r[i]) then stopAt = start end
+      end
+      if done or #r < 16 then break end
+      offset = offset + 8
+    end
+    if stopAt then done = true end
+    b = b - 1
+    max = '+inf'
+  end
+  local peek = latest == nil
+  if latest and not isOrphan(latest) then
+    local flags, _, d = struct.unpack('>BHI4', latest)
+    local endt = math.floor(latestStart / BW) * BW + d
+    if math.floor(flags / 64) % 2 == 1 then endt = d * 1000 end
+    peek = flags % 8 == ORPHANED and endt > to
+  end
+  if not peek then return end
+  b = math.floor(to / BW)
+  local min = '-inf'
+  if b < lo then b = lo else min = '(' .. (to - b * BW) end
+  while b <= hi do
+    local r = rcall('ZRANGE', prefix .. b, min, '+inf', 'BYSCORE', 'LIMIT', 0, 1, 'WITHSCORES')
+    if r[1] then
+      if isOrphan(r[1]) then
+        out[#out + 1] = b * BW + tonumber(r[2])
+        out[#out + 1] = r[1]
+      end
+      return
+    end
+    b = b + 1
+    min = '-inf'
+  end
+end
