@@ -1,0 +1,162 @@
+import ipaddr from 'ipaddr.js';
+import { leaseProblem } from '../../core/events.js';
+import { canonicalIp } from '../../core/ip.js';
+import type { LeaseEvent } from '../../schemas/events.js';
+import type { SourceOptions } from '../../schemas/source-config.js';
+import type { ParseSink } from '../format.js';
+
+/**
+ * What the four lease parsers share: identifier normalisation, choosing the subscriber key and
+ * emitting a checked lease event. Identifier keys are camelCase: mac, clientId, circuitId,
+ * remoteId, relaySubscriberId (option-82 / DHCPv6 subscriber-id, named apart from the event's
+ * subscriberId), duid, iaid, hostname, username, prefix, and per-format extras.
+ */
+
+export type SubscriberKey = NonNullable<SourceOptions['subscriberKey']>;
+export type Identifiers = Record<string, string | null>;
+
+/** Identifier values longer than the canonical schema allows are left out rather than cut. */
+const MAX_IDENTIFIER = 256;
+const MAX_SUBSCRIBER = 128;
+
+const HEX_DIGITS = '0123456789abcdef';
+const NORMAL_HEX = /^[0-9a-f]{2}(?::[0-9a-f]{2})*$/;
+const LOOSE_HEX = /^[0-9a-fA-F]{1,2}(?::[0-9a-fA-F]{1,2})*$/;
+
+/**
+ * Colon hex as the samples' convention has it: lower case, two digits per octet. ISC writes
+ * option values with %x ("0:1:3:e9"), so short groups are padded. Text that is not colon hex
+ * (a Kea admin client-id typed as "1234567890") is returned unchanged: guessing its octets
+ * could make two different identifiers equal.
+ */
+export function normHex(text: string): string {
+  if (NORMAL_HEX.test(text)) return text;
+  if (!LOOSE_HEX.test(text)) return text;
+  let out = '';
+  for (const part of text.toLowerCase().split(':')) {
+    out += (out ? ':' : '') + (part.length === 1 ? '0' + part : part);
+  }
+  return out;
+}
+
+export function bytesToHex(bytes: ArrayLike<number>): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i] & 255;
+    if (i) out += ':';
+    out += HEX_DIGITS[b >> 4] + HEX_DIGITS[b & 15];
+  }
+  return out;
+}
+
+/**
+ * The bytes of an ISC quoted string (without its quotes): non-printable bytes are written as
+ * octal escapes (`\001`), and a backslash quotes the next character.
+ */
+export function iscStringBytes(body: string): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < body.length; i++) {
+    const c = body.charCodeAt(i);
+    if (c !== 92 || i + 1 >= body.length) {
+      out.push(c & 255);
+      continue;
+    }
+    let j = i + 1;
+    let n = 0;
+    let digits = 0;
+    while (digits < 3 && j < body.length && body.charCodeAt(j) >= 48 && body.charCodeAt(j) <= 55) {
+      n = n * 8 + body.charCodeAt(j) - 48;
+      j++;
+      digits++;
+    }
+    if (digits > 0) {
+      out.push(n & 255);
+      i = j - 1;
+    } else {
+      out.push(body.charCodeAt(i + 1) & 255);
+      i++;
+    }
+  }
+  return out;
+}
+
+/**
+ * The network address and text of an IPv6 prefix "addr/len", or why it is not one.
+ * A delegated prefix is stored as its first address in `ip` with the prefix itself in
+ * identifiers.prefix: the event has no other field for a length, and lookups by an address
+ * inside the prefix need the prefix text to hand.
+ */
+export function ipv6Prefix(text: string): { ip: string; prefix: string } | string {
+  const slash = text.indexOf('/');
+  if (slash < 0) return `${JSON.stringify(text)} is not a prefix (no /length)`;
+  const addr = canonicalIp(text.slice(0, slash));
+  const lenText = text.slice(slash + 1);
+  if (!addr || !addr.includes(':')) return `${JSON.stringify(text)} is not an IPv6 prefix`;
+  if (!/^\d{1,3}$/.test(lenText) || +lenText > 128) return `${JSON.stringify(text)} has no valid prefix length (0-128)`;
+  const len = +lenText;
+  const bytes = ipaddr.IPv6.parse(addr).toByteArray();
+  for (let bit = len; bit < 128; bit++) bytes[bit >> 3] &= ~(0x80 >> (bit & 7));
+  const ip = ipaddr.fromByteArray(bytes).toString();
+  const net = canonicalIp(ip) ?? ip;
+  return { ip: net, prefix: `${net}/${len}` };
+}
+
+/** Sets an identifier when the record has it; empty and oversize values are left out. */
+export function setId(ids: Identifiers, key: string, value: string | null | undefined): void {
+  if (value === null || value === undefined || value === '' || value.length > MAX_IDENTIFIER) return;
+  ids[key] = value;
+}
+
+/**
+ * The subscriber key's value, or the reject reason naming the missing identifier and the
+ * setting that chose it.
+ */
+export function pickSubscriber(ids: Identifiers, options: SourceOptions, fallback: SubscriberKey): { id: string } | { reason: string } {
+  const key = options.subscriberKey ?? fallback;
+  const value = ids[key];
+  if (value === null || value === undefined || value === '') {
+    const how = options.subscriberKey ? `subscriberKey is "${key}"` : `subscriberKey defaults to "${key}" for this record`;
+    const has = Object.keys(ids).filter((k) => ids[k]).join(', ') || 'none';
+    return { reason: `record has no ${key} (${how}; identifiers present: ${has})` };
+  }
+  if (value.length > MAX_SUBSCRIBER) return { reason: `${key} is longer than ${MAX_SUBSCRIBER} characters and cannot be the subscriberId` };
+  return { id: value };
+}
+
+export interface LeaseFields {
+  event: LeaseEvent['event'];
+  at: number;
+  ip: string;
+  subscriberId: string;
+  expiresAt: number | null;
+  identifiers: Identifiers;
+}
+
+/** Builds the internal event, checks it (core/events leaseProblem) and hands it to the sink. */
+export function emitLease(sink: ParseSink, line: number, f: LeaseFields, vrf: string, source: string): void {
+  const e: LeaseEvent = {
+    kind: 'lease',
+    event: f.event,
+    at: f.at,
+    ip: f.ip,
+    vrf,
+    subscriberId: f.subscriberId,
+    expiresAt: f.event === 'start' ? f.expiresAt : null,
+    identifiers: f.identifiers,
+    source,
+  };
+  if (!Number.isFinite(e.at) || e.at < 0) {
+    sink.reject(line, `event time ${e.at} is before 1970 or not a time`);
+    return;
+  }
+  const problem = leaseProblem(e);
+  if (problem) sink.reject(line, problem);
+  else sink.event(e, line);
+}
+
+const MONTHS: Record<string, number> = { Jan: 1, Feb: 2, Mar: 3, Apr: 4, May: 5, Jun: 6, Jul: 7, Aug: 8, Sep: 9, Oct: 10, Nov: 11, Dec: 12 };
+
+/** English three-letter month number, or 0. */
+export function monthNumber(name: string): number {
+  return MONTHS[name] ?? 0;
+}
