@@ -20,23 +20,45 @@ export interface WriteOutcome {
  * Stores canonical events in the time index. A batch goes out as one pipeline; Redis has taken
  * every event reported as stored when the promise resolves.
  */
+export interface Retention {
+  days: number;
+  now: () => number;
+}
+
+/** The last instant an event speaks for: a lease start runs on to its expiry. */
+function latestInstant(e: CanonicalEvent): number {
+  return e.kind === 'lease' && e.expiresAt !== null ? Math.max(e.at, e.expiresAt) : e.at;
+}
+
 export class IndexWriter {
   constructor(
     private readonly redis: Redis | Cluster,
     private readonly profiles: ProfileDictionary,
+    private readonly retention: Retention = { days: 365, now: Date.now },
   ) {}
 
   async write(events: readonly CanonicalEvent[]): Promise<WriteOutcome> {
+    const cutoff = this.retention.now() - this.retention.days * 86_400_000;
     const pipeline = this.redis.pipeline();
-    for (const e of events) {
+    const failed: WriteOutcome['failed'] = [];
+    const queued: number[] = [];
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i];
+      if (latestInstant(e) < cutoff) {
+        failed.push({ index: i, reason: `older than the retention period of ${this.retention.days} days (WHOHAD_RETENTION_DAYS): not stored` });
+        continue;
+      }
       if (e.kind === 'nat') await this.queueNat(pipeline, e);
       else await this.queueLease(pipeline, e);
+      queued.push(i);
     }
-    const results = (await pipeline.exec()) ?? [];
-    const failed: WriteOutcome['failed'] = [];
-    results.forEach(([err], index) => {
-      if (err) failed.push({ index, reason: `not stored: ${err.message}` });
-    });
+    if (queued.length > 0) {
+      const results = (await pipeline.exec()) ?? [];
+      results.forEach(([err], j) => {
+        if (err) failed.push({ index: queued[j], reason: `not stored: ${err.message}` });
+      });
+      failed.sort((a, b) => a.index - b.index);
+    }
     return { failed, stored: events.length - failed.length };
   }
 

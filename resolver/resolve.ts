@@ -1,0 +1,248 @@
+import { bytesToIp } from '../core/ip.js';
+import { isoMs } from '../core/time.js';
+import { isoInZone } from '../core/zoned.js';
+import type { AllocationEvidence, AttributionAnswer, LeaseEvidence, Reason } from '../schemas/attribution.js';
+import type { Entry } from '../timeindex/entry.js';
+import type { NatChain } from '../timeindex/reader.js';
+import type { IndexReader } from '../timeindex/reader.js';
+import type { ProfileDictionary } from '../timeindex/profiles.js';
+import { coverages, intersects, type Coverage } from './intervals.js';
+import { queryInstants } from './instant.js';
+
+export interface ResolverConfig {
+  /** Default tolerance in seconds when a query gives none. */
+  toleranceS: number;
+  retentionDays: number;
+  /** How often NAT devices restate open blocks; an open block not seen for longer is a log gap. */
+  interimIntervalS: number;
+  /** VRF of leases of public addresses that no NAT record covers. */
+  directVrf: string;
+  now: () => number;
+}
+
+export interface Query {
+  ip: string;
+  port: number | null;
+  at: string;
+  tz?: string;
+  tolerance?: number;
+  natInstance?: string;
+  protocol?: number;
+}
+
+export class QueryError extends Error {}
+
+interface Allocation {
+  chain: NatChain;
+  cover: Coverage;
+  privateIp: string;
+  privateVrf: string;
+  source: string;
+}
+
+interface Pair {
+  allocation: Allocation | null;
+  lease: Coverage;
+  leaseVrf: string;
+  leaseIp: string;
+}
+
+const OPEN_ENDED = new Set(['superseded', 'scheduled']);
+
+/**
+ * Answers "who had ip:port at `at`" per design/attribution-semantics.md: the NAT hop finds every
+ * block holding the port whose interval meets the tolerance window, the subscriber hop every
+ * lease of each block's inside address within the window and the block, and the status says
+ * whether exactly one subscriber stands behind complete evidence.
+ */
+export class Resolver {
+  constructor(
+    private readonly reader: IndexReader,
+    private readonly profiles: ProfileDictionary,
+    private readonly config: ResolverConfig,
+  ) {}
+
+  async resolve(q: Query): Promise<AttributionAnswer> {
+    const parsed = queryInstants(q.at, q.tz);
+    if (!parsed.ok) throw new QueryError(parsed.reason);
+    const toleranceS = q.tolerance ?? this.config.toleranceS;
+    const tolMs = Math.round(toleranceS * 1000);
+    const zone = q.tz ?? 'UTC';
+    const answer: AttributionAnswer = {
+      status: 'not_found',
+      subscriberId: null,
+      reasons: [],
+      query: { ip: q.ip, port: q.port, at: q.at, tz: q.tz ?? null, tolerance: toleranceS },
+      instants: parsed.instants.map((t) => ({ utc: isoMs(t), local: isoInZone(t, zone), windowFrom: isoMs(t - tolMs), windowTo: isoMs(t + tolMs) })),
+      candidates: [],
+    };
+    const reasons = new Set<Reason>();
+    if (q.port === null) reasons.add('port_missing');
+    if (parsed.ambiguousLocalTime) reasons.add('ambiguous_local_time');
+
+    const cutoff = this.config.now() - this.config.retentionDays * 86_400_000;
+    const instants = parsed.instants.filter((t) => t + tolMs >= cutoff);
+    if (instants.length === 0) {
+      answer.status = 'outside_retention';
+      answer.reasons = [...reasons];
+      return answer;
+    }
+
+    const pairs: Array<Pair & { instant: number }> = [];
+    let allocations = 0;
+    let incomplete = false;
+    for (const t of instants) {
+      const from = t - tolMs;
+      const to = t + tolMs;
+      const found = await this.natHop(q, from, to);
+      if (found === 'direct') {
+        reasons.add('direct_public_address');
+        for (const lease of await this.leaseHop(this.config.directVrf, q.ip, from, to)) {
+          pairs.push({ allocation: null, lease, leaseVrf: this.config.directVrf, leaseIp: q.ip, instant: t });
+        }
+        continue;
+      }
+      allocations += found.length;
+      const leases = await Promise.all(
+        found.map((a) => this.leaseHop(a.privateVrf, a.privateIp, Math.max(from, a.cover.from), Math.min(to, a.cover.to))),
+      );
+      found.forEach((a, i) => {
+        if (leases[i].length === 0) {
+          incomplete = true;
+          reasons.add('no_lease_for_private_ip');
+        }
+        for (const lease of leases[i]) pairs.push({ allocation: a, lease, leaseVrf: a.privateVrf, leaseIp: a.privateIp, instant: t });
+      });
+    }
+
+    await this.fill(answer, pairs, reasons);
+    const n = answer.candidates.length;
+    if (n === 0) {
+      answer.status = 'not_found';
+      reasons.add(allocations === 0 && !reasons.has('direct_public_address') ? 'no_allocation' : 'no_lease');
+    } else if (n > 1 || incomplete) {
+      // one known subscriber beside a block whose holder is unknown is not a unique answer
+      answer.status = 'ambiguous';
+    } else {
+      answer.status = 'unique';
+      answer.subscriberId = answer.candidates[0].subscriberId;
+    }
+    if (n > 1 && !this.allHoldAtInstant(pairs)) reasons.add('tolerance_crossing');
+    for (const p of pairs) this.qualify(p, reasons);
+    answer.reasons = [...reasons];
+    return answer;
+  }
+
+  private async natHop(q: Query, from: number, to: number): Promise<Allocation[] | 'direct'> {
+    const stab = await this.reader.nat(q.ip, q.port, from, to);
+    if (!stab.hasNat) return 'direct';
+    const out: Allocation[] = [];
+    const ids: number[] = [];
+    for (const chain of stab.chains) {
+      if (q.natInstance !== undefined && chain.natInstance !== q.natInstance) continue;
+      if (q.protocol !== undefined && chain.protocol !== null && chain.protocol !== q.protocol) continue;
+      for (const cover of coverages(chain.entries)) {
+        if (!intersects(cover, from, to)) continue;
+        ids.push(cover.entry.profile);
+        out.push({ chain, cover, privateIp: bytesToIp(cover.entry.who), privateVrf: '', source: '' });
+      }
+    }
+    const profiles = await this.profiles.describe(ids);
+    for (const a of out) {
+      const p = profiles.get(a.cover.entry.profile);
+      a.privateVrf = p?.vrf ?? 'default';
+      a.source = p?.source ?? 'unknown';
+    }
+    return out;
+  }
+
+  private async leaseHop(vrf: string, ip: string, from: number, to: number): Promise<Coverage[]> {
+    if (from > to) return [];
+    const entries = await this.reader.lease(vrf, ip, from, to);
+    return coverages(entries).filter((c) => intersects(c, from, to));
+  }
+
+  private async fill(answer: AttributionAnswer, pairs: Pair[], _reasons: Set<Reason>) {
+    const profiles = await this.profiles.describe(pairs.map((p) => p.lease.entry.profile));
+    const bySubscriber = new Map<string, AttributionAnswer['candidates'][number]>();
+    const seen = new Set<string>();
+    for (const p of pairs) {
+      const lease = leaseEvidence(p, profiles.get(p.lease.entry.profile)?.source ?? 'unknown');
+      const allocation = p.allocation ? allocationEvidence(answer.query.ip, p.allocation) : null;
+      const key = `${allocation?.id ?? ''}#${lease.id}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      let c = bySubscriber.get(lease.subscriberId);
+      if (!c) {
+        c = { subscriberId: lease.subscriberId, evidence: [] };
+        bySubscriber.set(lease.subscriberId, c);
+      }
+      c.evidence.push({ allocation, lease });
+    }
+    answer.candidates = [...bySubscriber.values()].sort((a, b) => (a.subscriberId < b.subscriberId ? -1 : 1));
+  }
+
+  /** Whether every candidate held the address at the exact instant, not only within the window. */
+  private allHoldAtInstant(pairs: Array<Pair & { instant: number }>): boolean {
+    const holders = new Set<string>();
+    const all = new Set<string>();
+    for (const p of pairs) {
+      const who = p.lease.entry.who.toString('utf8');
+      all.add(who);
+      const t = p.instant;
+      const nat = p.allocation === null || intersects(p.allocation.cover, t, t);
+      if (nat && intersects(p.lease, t, t)) holders.add(who);
+    }
+    return holders.size === all.size;
+  }
+
+  private qualify(p: Pair & { instant: number }, reasons: Set<Reason>) {
+    for (const e of [p.allocation?.cover.entry, p.lease.entry]) {
+      if (!e) continue;
+      if (e.end === null) reasons.add('open_interval');
+      if (OPEN_ENDED.has(e.endBasis) && !e.orphan) reasons.add('end_inferred');
+      if (e.startInferred) reasons.add('start_inferred');
+      if (e.orphan) reasons.add('start_unknown');
+    }
+    const a = p.allocation?.cover.entry;
+    if (a && a.end === null && a.lastSeen !== null && p.instant - a.lastSeen > this.config.interimIntervalS * 1000) {
+      reasons.add('log_gap');
+    }
+  }
+}
+
+function allocationEvidence(publicIp: string, a: Allocation): AllocationEvidence {
+  const e = a.cover.entry;
+  return {
+    id: `nat:${publicIp}|${a.chain.cid}|${e.orphan ? `end:${e.start}` : e.start}`,
+    natInstance: a.chain.natInstance,
+    publicIp,
+    portStart: a.chain.portStart,
+    portEnd: a.chain.portEnd,
+    protocol: a.chain.protocol,
+    privateIp: a.privateIp,
+    privateVrf: a.privateVrf,
+    start: e.orphan ? null : isoMs(e.start),
+    startNotBefore: a.cover.notBefore === null ? null : isoMs(a.cover.notBefore),
+    startInferred: e.startInferred,
+    end: e.end === null ? null : isoMs(e.end),
+    endBasis: e.endBasis,
+    lastSeen: e.lastSeen === null ? null : isoMs(e.lastSeen),
+    source: a.source,
+  };
+}
+
+function leaseEvidence(p: Pair, source: string): LeaseEvidence {
+  const e: Entry = p.lease.entry;
+  return {
+    id: `lease:${p.leaseVrf}|${p.leaseIp}|${e.orphan ? `end:${e.start}` : e.start}`,
+    ip: p.leaseIp,
+    vrf: p.leaseVrf,
+    subscriberId: e.who.toString('utf8'),
+    start: e.orphan ? null : isoMs(e.start),
+    startNotBefore: p.lease.notBefore === null ? null : isoMs(p.lease.notBefore),
+    end: e.end === null ? null : isoMs(e.end),
+    endBasis: e.endBasis,
+    source,
+  };
+}

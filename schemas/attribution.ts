@@ -1,0 +1,114 @@
+import Type from 'typebox';
+
+export const STATUSES = ['unique', 'ambiguous', 'not_found', 'outside_retention'] as const;
+export const REASONS = [
+  'port_missing', 'ambiguous_local_time', 'log_gap', 'open_interval', 'end_inferred', 'start_inferred',
+  'start_unknown', 'tolerance_crossing', 'no_allocation', 'no_lease', 'no_lease_for_private_ip', 'direct_public_address',
+] as const;
+export const END_BASES = ['open', 'released', 'superseded', 'scheduled', 'expired', 'stop'] as const;
+
+const Nullable = <T extends Type.TSchema>(t: T) => Type.Union([t, Type.Null()]);
+const Instant = Type.String({ description: 'ISO 8601 UTC with milliseconds' });
+// written out (not mapped from END_BASES) so the static type keeps each literal
+const EndBasis = Type.Union([
+  Type.Literal('open'), Type.Literal('released'), Type.Literal('superseded'), Type.Literal('scheduled'), Type.Literal('expired'), Type.Literal('stop'),
+]);
+
+export const AttributionQuerySchema = Type.Object(
+  {
+    ip: Type.String({ minLength: 2, maxLength: 64, description: 'public address as seen by the server that logged it' }),
+    port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'source port; without it every subscriber sharing the address then is named' })),
+    at: Type.String({ minLength: 1, maxLength: 64, description: 'ISO 8601 with Z or an offset, epoch seconds or milliseconds, or a local time with tz' }),
+    tz: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'IANA zone for a local time, and for showing the answer' })),
+    tolerance: Type.Optional(Type.Number({ minimum: 0, maximum: 3600, description: 'seconds either side of at; default from WHOHAD_TOLERANCE_S (2)' })),
+    natInstance: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'only allocations of this NAT instance' })),
+    protocol: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(6), Type.Literal(17), Type.Literal(58)], { description: 'only blocks of this protocol (or of all protocols)' })),
+  },
+  { $id: 'AttributionQuery', additionalProperties: false },
+);
+
+export const AllocationEvidenceSchema = Type.Object(
+  {
+    id: Type.String({ description: 'reference to the stored allocation record' }),
+    natInstance: Type.String(),
+    publicIp: Type.String(),
+    portStart: Nullable(Type.Integer()),
+    portEnd: Nullable(Type.Integer()),
+    protocol: Nullable(Type.Integer()),
+    privateIp: Type.String(),
+    privateVrf: Type.String(),
+    start: Nullable(Instant),
+    startNotBefore: Nullable(Instant),
+    startInferred: Type.Boolean(),
+    end: Nullable(Instant),
+    endBasis: EndBasis,
+    lastSeen: Nullable(Instant),
+    source: Type.String(),
+  },
+  { $id: 'AllocationEvidence', additionalProperties: false },
+);
+
+export const LeaseEvidenceSchema = Type.Object(
+  {
+    id: Type.String({ description: 'reference to the stored lease record' }),
+    ip: Type.String(),
+    vrf: Type.String(),
+    subscriberId: Type.String(),
+    start: Nullable(Instant),
+    startNotBefore: Nullable(Instant),
+    end: Nullable(Instant),
+    endBasis: EndBasis,
+    source: Type.String(),
+  },
+  { $id: 'LeaseEvidence', additionalProperties: false },
+);
+
+export const AttributionAnswerSchema = Type.Object(
+  {
+    status: Type.Union(STATUSES.map((s) => Type.Literal(s))),
+    subscriberId: Nullable(Type.String({ description: 'set only when status is unique' })),
+    reasons: Type.Array(Type.Union(REASONS.map((r) => Type.Literal(r)))),
+    query: Type.Object({
+      ip: Type.String(),
+      port: Nullable(Type.Integer()),
+      at: Type.String({ description: 'the time as asked' }),
+      tz: Nullable(Type.String()),
+      tolerance: Type.Number({ description: 'seconds' }),
+    }),
+    instants: Type.Array(
+      Type.Object({
+        utc: Instant,
+        local: Type.String({ description: 'the instant in the zone of the question (tz, else UTC)' }),
+        windowFrom: Instant,
+        windowTo: Instant,
+      }),
+    ),
+    candidates: Type.Array(
+      Type.Object({
+        subscriberId: Type.String(),
+        evidence: Type.Array(
+          Type.Object({
+            allocation: Nullable(Type.Ref('AllocationEvidence')),
+            lease: Type.Ref('LeaseEvidence'),
+          }),
+        ),
+      }),
+    ),
+  },
+  { $id: 'AttributionAnswer', additionalProperties: false },
+);
+
+export type AttributionQuery = Type.Static<typeof AttributionQuerySchema>;
+export type Status = (typeof STATUSES)[number];
+export type Reason = (typeof REASONS)[number];
+export type AllocationEvidence = Type.Static<typeof AllocationEvidenceSchema>;
+export type LeaseEvidence = Type.Static<typeof LeaseEvidenceSchema>;
+
+export interface AttributionAnswer {
+  status: Status;
+  subscriberId: string | null;
+  reasons: Reason[];
+  query: { ip: string; port: number | null; at: string; tz: string | null; tolerance: number };
+  instants: Array<{ utc: string; local: string; windowFrom: string; windowTo: string }>;
+  candidates: Array<{ subscriberId: string; evidence: Array<{ allocation: AllocationEvidence | null; lease: LeaseEvidence }> }>;
+}

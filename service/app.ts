@@ -1,0 +1,50 @@
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import { errorHandler } from './errors.js';
+import indexServices from './plugins/index-services.js';
+import openapi from './plugins/openapi.js';
+import attribution from './routes/attribution.js';
+import events from './routes/events.js';
+import health from './routes/health.js';
+
+export interface AppOptions {
+  config: Config;
+  redis: Redis;
+  now?: () => number;
+  logger?: boolean;
+}
+
+/**
+ * Builds the HTTP service. Application logs never carry queried addresses, subscriber ids or
+ * tokens: the request log line keeps only the method and the route, not the query string.
+ */
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const { config } = opts;
+  const app = Fastify({
+    logger: opts.logger === false ? false : {
+      level: process.env.LOG_LEVEL ?? 'info',
+      serializers: { req: (req) => ({ method: req.method, route: req.routeOptions?.url ?? req.url.split('?')[0] }) },
+    },
+    bodyLimit: config.bodyLimitBytes,
+    // per-request log lines stay off the hot path; errors are still logged by the error handler
+    logController: new LogController({ disableRequestLogging: true }),
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
+  });
+  app.setErrorHandler(errorHandler);
+  await app.register(openapi);
+  await app.register(indexServices, {
+    redis: opts.redis,
+    resolver: {
+      toleranceS: config.toleranceS,
+      retentionDays: config.retentionDays,
+      interimIntervalS: config.interimIntervalS,
+      directVrf: config.directVrf,
+      now: opts.now ?? Date.now,
+    },
+  });
+  await app.register(health);
+  await app.register(attribution);
+  await app.register(events);
+  return app;
+}

@@ -1,0 +1,50 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const badRequest = (message: string) => new HttpError(400, message);
+
+const NAMES: Record<number, string> = { 400: 'Bad Request', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 503: 'Service Unavailable' };
+
+/**
+ * One place that turns failures into answers the caller can act on: validation errors name
+ * the parameter, a body over the limit says the limit, and a Redis outage is a 503 with
+ * Retry-After rather than a stack trace.
+ */
+export function errorHandler(this: unknown, err: FastifyError | HttpError, req: FastifyRequest, reply: FastifyReply) {
+  let status = err.statusCode ?? 500;
+  let message = err.message;
+  const fe = err as FastifyError;
+  if (fe.validation) {
+    status = 400;
+    message = fe.validation
+      .map((v) => {
+        const where = (v.instancePath || '').replace(/^\//, '').replace(/\//g, '.');
+        const extra = (v.params as { additionalProperty?: string }).additionalProperty;
+        if (extra) return `${extra}: unknown parameter`;
+        const missing = (v.params as { missingProperty?: string }).missingProperty;
+        if (missing) return `${missing}: required`;
+        return `${where || fe.validationContext}: ${v.message}`;
+      })
+      .join('; ');
+  } else if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    message = `request body is larger than the limit of ${req.routeOptions.bodyLimit ?? 'the server'} bytes: split it into smaller batches`;
+  } else if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    message = `content-type ${JSON.stringify(req.headers['content-type'] ?? '')} is not accepted here: ${message}`;
+  } else if (status >= 500 && /ECONNREFUSED|Connection is closed|max retries|ETIMEDOUT|connect/i.test(message)) {
+    status = 503;
+    message = 'the attribution store (Redis) is not reachable; nothing was disclosed or stored. Try again shortly.';
+    reply.header('retry-after', '5');
+  } else if (status >= 500) {
+    req.log.error({ err }, 'request failed');
+    message = 'internal error; the service log has the details';
+  }
+  reply.code(status).send({ statusCode: status, error: NAMES[status] ?? (status >= 500 ? 'Internal Server Error' : 'Error'), message });
+}

@@ -1,0 +1,72 @@
+import type { FastifyPluginAsync } from 'fastify';
+import Type from 'typebox';
+import { eventFromWire } from '../../core/events.js';
+import type { CanonicalEvent } from '../../schemas/events.js';
+import { IngestResultSchema } from '../../schemas/http.js';
+
+const Body = Type.Union([
+  Type.Array(Type.Unknown(), { description: 'canonical events (application/json)' }),
+  Type.String({ description: 'canonical events, one JSON object a line (application/x-ndjson)' }),
+]);
+
+interface Row {
+  line: number;
+  value: unknown;
+  error?: string;
+}
+
+function rowsOf(body: unknown): Row[] {
+  if (Array.isArray(body)) return body.map((value, i) => ({ line: i + 1, value }));
+  const rows: Row[] = [];
+  (body as string).split('\n').forEach((text, i) => {
+    const t = text.trim();
+    if (t === '') return;
+    try {
+      rows.push({ line: i + 1, value: JSON.parse(t) });
+    } catch (err) {
+      rows.push({ line: i + 1, value: null, error: `not JSON: ${(err as Error).message}` });
+    }
+  });
+  return rows;
+}
+
+const events: FastifyPluginAsync = async (fastify) => {
+  fastify.addContentTypeParser(['application/x-ndjson', 'application/jsonl'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  fastify.post<{ Body: unknown }>(
+    '/v1/events',
+    {
+      schema: {
+        tags: ['ingest'],
+        summary: 'Store canonical events',
+        description:
+          'Takes NDJSON (application/x-ndjson) or a JSON array of canonical events. Valid events are stored even when others are rejected; each rejected event is listed with its line and the reason. 413 when the body is over the limit.',
+        body: Body,
+        response: { 200: IngestResultSchema, 400: { $ref: 'Error#' }, 413: { $ref: 'Error#' } },
+      },
+    },
+    async (req) => {
+      const rejected: Array<{ line: number; reason: string }> = [];
+      const good: CanonicalEvent[] = [];
+      const lines: number[] = [];
+      for (const row of rowsOf(req.body)) {
+        if (row.error) {
+          rejected.push({ line: row.line, reason: row.error });
+          continue;
+        }
+        const r = eventFromWire(row.value);
+        if (!r.ok) rejected.push({ line: row.line, reason: r.reason });
+        else {
+          good.push(r.event);
+          lines.push(row.line);
+        }
+      }
+      const out = good.length > 0 ? await fastify.indexWriter.write(good) : { failed: [], stored: 0 };
+      for (const f of out.failed) rejected.push({ line: lines[f.index], reason: f.reason });
+      rejected.sort((a, b) => a.line - b.line);
+      return { accepted: out.stored, rejected };
+    },
+  );
+};
+
+export default events;

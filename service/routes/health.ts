@@ -1,0 +1,23 @@
+import type { FastifyPluginAsync } from 'fastify';
+import Type from 'typebox';
+
+const Health = Type.Object({ status: Type.String(), redis: Type.Optional(Type.String()) });
+
+const health: FastifyPluginAsync = async (fastify) => {
+  fastify.get('/healthz', { schema: { tags: ['operations'], summary: 'The process is up', response: { 200: Health } } }, async () => ({ status: 'ok' }));
+
+  fastify.get(
+    '/readyz',
+    { schema: { tags: ['operations'], summary: 'Ready when Redis answers', response: { 200: Health, 503: Health } } },
+    async (_req, reply) => {
+      try {
+        await fastify.redis.ping();
+        return { status: 'ready', redis: 'up' };
+      } catch (err) {
+        return reply.code(503).header('retry-after', '5').send({ status: 'not ready', redis: (err as Error).message });
+      }
+    },
+  );
+};
+
+export default health;
