@@ -1,25 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ParseSink, TextFormat } from '../../../ingest/format.js';
 import { ciscoAsa } from '../../../ingest/formats/cisco-asa.js';
-import type { NatEvent } from '../../../schemas/events.js';
-import type { SourceOptions } from '../../../schemas/source-config.js';
-
-const NOW = Date.UTC(2026, 6, 1);
-
-function run(format: TextFormat, lines: string[], options: SourceOptions = {}) {
-  const events: Array<NatEvent & { line: number }> = [];
-  const rejects: Array<{ line: number; reason: string }> = [];
-  const skips: Array<{ line: number; reason: string }> = [];
-  const sink: ParseSink = {
-    event: (e, line) => events.push({ ...(e as NatEvent), line }),
-    reject: (line, reason) => rejects.push({ line, reason }),
-    skip: (line, reason) => skips.push({ line, reason }),
-  };
-  const parser = format.create(options, { now: NOW });
-  lines.forEach((l, i) => parser.line(l, i + 1, sink));
-  parser.end(sink);
-  return { events, rejects, skips };
-}
+import { expectRejected, expectSkipped, run } from '../../helpers/parse.js';
 
 // Shapes from nat-log-formats.md §4.4 with this project's own values; the device logs UTC.
 const HDR = '<166>Apr 02 2026 10:00:05 asa-edge : ';
@@ -68,35 +49,20 @@ describe('cisco-asa', () => {
   });
 
   it('skips other ASA messages and non-ASA lines', () => {
-    const { events, rejects, skips } = run(ciscoAsa, [
-      `${HDR}%ASA-6-302013: Built outbound TCP connection 1 for outside:192.0.2.1/443 (192.0.2.1/443) to inside:100.64.5.6/50500 (198.51.100.20/33001)`,
-      'plain text',
-    ]);
-    expect(events).toEqual([]);
-    expect(rejects).toEqual([]);
-    expect(skips).toEqual([
-      { line: 1, reason: '%ASA-6-302013 is not a translation record' },
-      { line: 2, reason: 'not an %ASA-/%FTD- message' },
+    expectSkipped(ciscoAsa, [
+      ['%ASA-6-302013 is not a translation record', `${HDR}%ASA-6-302013: Built outbound TCP connection 1 for outside:192.0.2.1/443 (192.0.2.1/443) to inside:100.64.5.6/50500 (198.51.100.20/33001)`],
+      ['not an %ASA-/%FTD- message', 'plain text'],
     ]);
   });
 
   it('rejects records without a time or with unreadable parts', () => {
-    const { events, rejects } = run(ciscoAsa, [
-      '%ASA-6-305012: Teardown dynamic UDP translation from traffic:100.64.5.6/12395 to outside:198.51.100.20/12395 duration 0:00:00',
-      `${HDR}%ASA-6-305011: Built dynamic TCP translation from inside:100.64.5.6/50500 to outside:198.51.100.20`,
-      `${HDR}%ASA-6-305011: Built dynamic TCP translation from inside:100.64.5.6/50500`,
-      `${HDR}%ASA-6-305012: Teardown dynamic TCP translation from inside:100.64.5.6/1 to outside:198.51.100.20/2 duration forever`,
-      `${HDR}%ASA-6-305014: Allocated TCP block of ports for translation from inside:100.64.5.8 to outside:198.51.100.22/1535-1024`,
-      `${HDR}%ASA-6-305011: Built dynamic translation from inside:100.64.5.6/50500 to outside:198.51.100.20/1`,
-    ]);
-    expect(events).toEqual([]);
-    expect(rejects).toEqual([
-      { line: 1, reason: '%ASA-6-305012: no time: the line has no syslog header and the record carries no time (enable `logging timestamp` or have the relay add one)' },
-      { line: 2, reason: '%ASA-6-305011: mapped address has no /port' },
-      { line: 3, reason: '%ASA-6-305011: no "from <interface>:<real> to <interface>:<mapped>"' },
-      { line: 4, reason: '%ASA-6-305012: duration "forever" is not h:mm:ss' },
-      { line: 5, reason: 'portStart 1535 is above portEnd 1024' },
-      { line: 6, reason: '%ASA-6-305011: no TCP, UDP or ICMP before "from"' },
+    expectRejected(ciscoAsa, [
+      ['%ASA-6-305012: no time: the line has no syslog header and the record carries no time (enable `logging timestamp` or have the relay add one)', '%ASA-6-305012: Teardown dynamic UDP translation from traffic:100.64.5.6/12395 to outside:198.51.100.20/12395 duration 0:00:00'],
+      ['%ASA-6-305011: mapped address has no /port', `${HDR}%ASA-6-305011: Built dynamic TCP translation from inside:100.64.5.6/50500 to outside:198.51.100.20`],
+      ['%ASA-6-305011: no "from <interface>:<real> to <interface>:<mapped>"', `${HDR}%ASA-6-305011: Built dynamic TCP translation from inside:100.64.5.6/50500`],
+      ['%ASA-6-305012: duration "forever" is not h:mm:ss', `${HDR}%ASA-6-305012: Teardown dynamic TCP translation from inside:100.64.5.6/1 to outside:198.51.100.20/2 duration forever`],
+      ['portStart 1535 is above portEnd 1024', `${HDR}%ASA-6-305014: Allocated TCP block of ports for translation from inside:100.64.5.8 to outside:198.51.100.22/1535-1024`],
+      ['%ASA-6-305011: no TCP, UDP or ICMP before "from"', `${HDR}%ASA-6-305011: Built dynamic translation from inside:100.64.5.6/50500 to outside:198.51.100.20/1`],
     ]);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { iscDhcpd } from '../../../ingest/formats/isc-dhcpd.js';
-import { parse, utc } from '../../fixtures/leases/harness.js';
+import { parse, utc } from '../../helpers/parse.js';
 
 // Fixtures are written here from the shapes in reference/lease-formats.md §1 and §7.
 

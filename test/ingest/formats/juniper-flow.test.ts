@@ -1,25 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ParseSink, TextFormat } from '../../../ingest/format.js';
 import { juniperFlow } from '../../../ingest/formats/juniper-flow.js';
-import type { NatEvent } from '../../../schemas/events.js';
-import type { SourceOptions } from '../../../schemas/source-config.js';
-
-const NOW = Date.UTC(2026, 6, 1);
-
-function run(format: TextFormat, lines: string[], options: SourceOptions = {}) {
-  const events: Array<NatEvent & { line: number }> = [];
-  const rejects: Array<{ line: number; reason: string }> = [];
-  const skips: Array<{ line: number; reason: string }> = [];
-  const sink: ParseSink = {
-    event: (e, line) => events.push({ ...(e as NatEvent), line }),
-    reject: (line, reason) => rejects.push({ line, reason }),
-    skip: (line, reason) => skips.push({ line, reason }),
-  };
-  const parser = format.create(options, { now: NOW });
-  lines.forEach((l, i) => parser.line(l, i + 1, sink));
-  parser.end(sink);
-  return { events, rejects, skips };
-}
+import { expectRejected, expectSkipped, run } from '../../helpers/parse.js';
 
 // Shapes from nat-log-formats.md §3.2 with this project's own values.
 const CREATE =
@@ -62,43 +43,24 @@ describe('juniper-flow', () => {
   });
 
   it('skips denies, sessions without source NAT and other lines', () => {
-    const { events, rejects, skips } = run(juniperFlow, [
-      '<14>1 2026-05-04T08:15:30Z srx-edge-1 RT_FLOW - RT_FLOW_SESSION_DENY [junos@2636.1.1.1.2.40 source-address="100.64.3.17" source-port="1" protocol-id="6"]',
-      CREATE.replace('nat-source-address="198.51.100.9" nat-source-port="40123"', 'nat-source-address="100.64.3.17" nat-source-port="51234"'),
-      '<14>1 2026-05-04T08:15:30Z srx-edge-1 RT_NAT - RT_SRC_NAT_PBA_ALLOC [internal-ip="1.1.1.1"]',
-      '   ',
-    ]);
-    expect(events).toEqual([]);
-    expect(rejects).toEqual([]);
-    expect(skips).toEqual([
-      { line: 1, reason: 'RT_FLOW_SESSION_DENY is not a session create or close' },
-      { line: 2, reason: 'RT_FLOW_SESSION_CREATE: session without source NAT' },
-      { line: 3, reason: 'RT_SRC_NAT_PBA_ALLOC is not a session record' },
-      { line: 4, reason: 'blank line' },
+    expectSkipped(juniperFlow, [
+      ['RT_FLOW_SESSION_DENY is not a session create or close', '<14>1 2026-05-04T08:15:30Z srx-edge-1 RT_FLOW - RT_FLOW_SESSION_DENY [junos@2636.1.1.1.2.40 source-address="100.64.3.17" source-port="1" protocol-id="6"]'],
+      ['RT_FLOW_SESSION_CREATE: session without source NAT', CREATE.replace('nat-source-address="198.51.100.9" nat-source-port="40123"', 'nat-source-address="100.64.3.17" nat-source-port="51234"')],
+      ['RT_SRC_NAT_PBA_ALLOC is not a session record', '<14>1 2026-05-04T08:15:30Z srx-edge-1 RT_NAT - RT_SRC_NAT_PBA_ALLOC [internal-ip="1.1.1.1"]'],
+      ['blank line', '   '],
     ]);
   });
 
   it('rejects what it cannot read, naming the field', () => {
-    const { events, rejects } = run(juniperFlow, [
-      CREATE.replace(' nat-source-port="40123"', ''),
-      CREATE.replace('nat-source-port="40123"', 'nat-source-port="70000"'),
-      CREATE.replace('protocol-id="6"', 'protocol-id="47"'),
-      CREATE.slice(0, CREATE.indexOf('nat-source-address="') + 25),
-      CLOSE.replace('elapsed-time="300"', 'elapsed-time="5m"'),
-      CREATE.replace('<14>1 2026-05-04T08:15:30.250+02:00 srx-edge-1 RT_FLOW - ', ''),
-      '<14>May  4 08:15:30 srx-edge-1 RT_FLOW: RT_FLOW_SESSION_CREATE: session created 100.64.3.17/51234->192.0.2.80/443 junos-https 198.51.100.9/40123->192.0.2.80/443',
-      CLOSE.replace('2026-05-04T08:20:30.250+02:00', '2026-05-04T08:20:30.250').replace('elapsed-time="300"', 'elapsed-time="0"'),
-    ]);
-    expect(events).toEqual([]);
-    expect(rejects).toEqual([
-      { line: 1, reason: 'RT_FLOW_SESSION_CREATE: nat-source-port is missing' },
-      { line: 2, reason: 'RT_FLOW_SESSION_CREATE: nat-source-port "70000" is not a port' },
-      { line: 3, reason: 'RT_FLOW_SESSION_CREATE: protocol-id "47" is not TCP, UDP, ICMP or ICMPv6' },
-      { line: 4, reason: 'RT_FLOW_SESSION_CREATE: nat-source-address is missing (or the line is truncated)' },
-      { line: 5, reason: 'RT_FLOW_SESSION_CLOSE: elapsed-time "5m" is not whole seconds' },
-      { line: 6, reason: 'RT_FLOW_SESSION_CREATE: no time: the line has no syslog header and the record carries no time' },
-      { line: 7, reason: 'RT_FLOW_SESSION_CREATE: not in structured-data form (key="value"); configure `set system syslog … structured-data`' },
-      { line: 8, reason: 'RT_FLOW_SESSION_CLOSE: no usable time: header time "2026-05-04T08:20:30.250" is not an RFC 3339 instant' },
+    expectRejected(juniperFlow, [
+      ['RT_FLOW_SESSION_CREATE: nat-source-port is missing', CREATE.replace(' nat-source-port="40123"', '')],
+      ['RT_FLOW_SESSION_CREATE: nat-source-port "70000" is not a port', CREATE.replace('nat-source-port="40123"', 'nat-source-port="70000"')],
+      ['RT_FLOW_SESSION_CREATE: protocol-id "47" is not TCP, UDP, ICMP or ICMPv6', CREATE.replace('protocol-id="6"', 'protocol-id="47"')],
+      ['RT_FLOW_SESSION_CREATE: nat-source-address is missing (or the line is truncated)', CREATE.slice(0, CREATE.indexOf('nat-source-address="') + 25)],
+      ['RT_FLOW_SESSION_CLOSE: elapsed-time "5m" is not whole seconds', CLOSE.replace('elapsed-time="300"', 'elapsed-time="5m"')],
+      ['RT_FLOW_SESSION_CREATE: no time: the line has no syslog header and the record carries no time', CREATE.replace('<14>1 2026-05-04T08:15:30.250+02:00 srx-edge-1 RT_FLOW - ', '')],
+      ['RT_FLOW_SESSION_CREATE: not in structured-data form (key="value"); configure `set system syslog … structured-data`', '<14>May  4 08:15:30 srx-edge-1 RT_FLOW: RT_FLOW_SESSION_CREATE: session created 100.64.3.17/51234->192.0.2.80/443 junos-https 198.51.100.9/40123->192.0.2.80/443'],
+      ['RT_FLOW_SESSION_CLOSE: no usable time: header time "2026-05-04T08:20:30.250" is not an RFC 3339 instant', CLOSE.replace('2026-05-04T08:20:30.250+02:00', '2026-05-04T08:20:30.250').replace('elapsed-time="300"', 'elapsed-time="0"')],
     ]);
   });
 

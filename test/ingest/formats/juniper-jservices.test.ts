@@ -1,25 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ParseSink, TextFormat } from '../../../ingest/format.js';
 import { juniperJservices } from '../../../ingest/formats/juniper-jservices.js';
-import type { NatEvent } from '../../../schemas/events.js';
-import type { SourceOptions } from '../../../schemas/source-config.js';
-
-const NOW = Date.UTC(2026, 6, 1);
-
-function run(format: TextFormat, lines: string[], options: SourceOptions = {}) {
-  const events: Array<NatEvent & { line: number }> = [];
-  const rejects: Array<{ line: number; reason: string }> = [];
-  const skips: Array<{ line: number; reason: string }> = [];
-  const sink: ParseSink = {
-    event: (e, line) => events.push({ ...(e as NatEvent), line }),
-    reject: (line, reason) => rejects.push({ line, reason }),
-    skip: (line, reason) => skips.push({ line, reason }),
-  };
-  const parser = format.create(options, { now: NOW });
-  lines.forEach((l, i) => parser.line(l, i + 1, sink));
-  parser.end(sink);
-  return { events, rejects, skips };
-}
+import { run } from '../../helpers/parse.js';
 
 // Shapes from nat-log-formats.md §3.3 with this project's own values. Device zone UTC+5.
 const OPTS = { timezone: 'Asia/Karachi', natInstance: 'mx-cgn-1' };

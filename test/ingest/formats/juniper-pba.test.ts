@@ -1,25 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ParseSink, TextFormat } from '../../../ingest/format.js';
 import { hexEpochMs, juniperPba } from '../../../ingest/formats/juniper-pba.js';
-import type { NatEvent } from '../../../schemas/events.js';
-import type { SourceOptions } from '../../../schemas/source-config.js';
-
-const NOW = Date.UTC(2026, 6, 1);
-
-function run(format: TextFormat, lines: string[], options: SourceOptions = {}, now = NOW) {
-  const events: Array<NatEvent & { line: number }> = [];
-  const rejects: Array<{ line: number; reason: string }> = [];
-  const skips: Array<{ line: number; reason: string }> = [];
-  const sink: ParseSink = {
-    event: (e, line) => events.push({ ...(e as NatEvent), line }),
-    reject: (line, reason) => rejects.push({ line, reason }),
-    skip: (line, reason) => skips.push({ line, reason }),
-  };
-  const parser = format.create(options, { now });
-  lines.forEach((l, i) => parser.line(l, i + 1, sink));
-  parser.end(sink);
-  return { events, rejects, skips };
-}
+import { expectRejected, expectSkipped, run } from '../../helpers/parse.js';
 
 // Shapes from nat-log-formats.md §3.1 with this project's own addresses and times.
 // 0x69b529dd = 2026-03-14T09:26:53Z, 0x69b5319e = 2026-03-14T09:59:58Z.
@@ -73,40 +54,23 @@ describe('juniper-pba, structured form', () => {
   });
 
   it('skips pool alarms and other lines rather than rejecting them', () => {
-    const { events, rejects, skips } = run(juniperPba, [
-      '<12>Mar 14 09:30:00 srx-cgn-2 RT_NAT: RT_SRC_NAT_SUBS_POOL_ALARM_RAISE: Subscriber ip: 100.64.7.20, Source NAT pool: cgn-pool, Pool type: PBA, threshold: 90%, current: 100%',
-      '<30>Mar 14 09:30:01 srx-cgn-2 sshd[411]: Accepted publickey for ops',
-      '',
-    ]);
-    expect(events).toEqual([]);
-    expect(rejects).toEqual([]);
-    expect(skips).toEqual([
-      { line: 1, reason: 'RT_SRC_NAT_SUBS_POOL_ALARM_RAISE is not a port-block record' },
-      { line: 2, reason: 'not a Junos RT_SRC_NAT_PBA record' },
-      { line: 3, reason: 'blank line' },
+    expectSkipped(juniperPba, [
+      ['RT_SRC_NAT_SUBS_POOL_ALARM_RAISE is not a port-block record', '<12>Mar 14 09:30:00 srx-cgn-2 RT_NAT: RT_SRC_NAT_SUBS_POOL_ALARM_RAISE: Subscriber ip: 100.64.7.20, Source NAT pool: cgn-pool, Pool type: PBA, threshold: 90%, current: 100%'],
+      ['not a Junos RT_SRC_NAT_PBA record', '<30>Mar 14 09:30:01 srx-cgn-2 sshd[411]: Accepted publickey for ops'],
+      ['blank line', ''],
     ]);
   });
 
   it('rejects records it cannot read, saying what and where', () => {
     const good = SD('RT_SRC_NAT_PBA_ALLOC', 1, '69b529dd');
-    const { events, rejects } = run(juniperPba, [
-      good.replace(' reflexive-ip="198.51.100.44"', ''),
-      good.replace('block-port-low="20480"', 'block-port-low="20480x"'),
-      good.replace('epoch-time-64="69b529dd"', 'epoch-time-64="69b5z9dd"'),
-      good.replace('100.64.7.20', '100.64.7.300'),
-      good.replace('block-port-low="20480"', 'block-port-low="30000"'),
-      good.slice(0, good.indexOf('reflexive-ip="') + 20),
-      SD('RT_SRC_NAT_PBA_RELEASE', 0, '69b5319e').replace(' epoch-time-64="69b5319e"', ''),
-    ]);
-    expect(events).toEqual([]);
-    expect(rejects).toEqual([
-      { line: 1, reason: 'RT_SRC_NAT_PBA_ALLOC: reflexive-ip is missing (or the line is truncated)' },
-      { line: 2, reason: 'RT_SRC_NAT_PBA_ALLOC: block-port-low "20480x" is not a port' },
-      { line: 3, reason: 'RT_SRC_NAT_PBA_ALLOC: epoch "69b5z9dd" is not hex Unix seconds' },
-      { line: 4, reason: 'private address "100.64.7.300" is not an IPv4 or IPv6 address' },
-      { line: 5, reason: 'portStart 30000 is above portEnd 20607' },
-      { line: 6, reason: 'RT_SRC_NAT_PBA_ALLOC: reflexive-ip is missing (or the line is truncated)' },
-      { line: 7, reason: 'RT_SRC_NAT_PBA_RELEASE: no time: the line has no syslog header and the record carries no time' },
+    expectRejected(juniperPba, [
+      ['RT_SRC_NAT_PBA_ALLOC: reflexive-ip is missing (or the line is truncated)', good.replace(' reflexive-ip="198.51.100.44"', '')],
+      ['RT_SRC_NAT_PBA_ALLOC: block-port-low "20480x" is not a port', good.replace('block-port-low="20480"', 'block-port-low="20480x"')],
+      ['RT_SRC_NAT_PBA_ALLOC: epoch "69b5z9dd" is not hex Unix seconds', good.replace('epoch-time-64="69b529dd"', 'epoch-time-64="69b5z9dd"')],
+      ['private address "100.64.7.300" is not an IPv4 or IPv6 address', good.replace('100.64.7.20', '100.64.7.300')],
+      ['portStart 30000 is above portEnd 20607', good.replace('block-port-low="20480"', 'block-port-low="30000"')],
+      ['RT_SRC_NAT_PBA_ALLOC: reflexive-ip is missing (or the line is truncated)', good.slice(0, good.indexOf('reflexive-ip="') + 20)],
+      ['RT_SRC_NAT_PBA_RELEASE: no time: the line has no syslog header and the record carries no time', SD('RT_SRC_NAT_PBA_RELEASE', 0, '69b5319e').replace(' epoch-time-64="69b5319e"', '')],
     ]);
   });
 });
@@ -151,18 +115,11 @@ describe('juniper-pba, text form', () => {
   });
 
   it('rejects truncated and malformed text records', () => {
-    const { rejects, events } = run(juniperPba, [
-      TEXT_ALLOC.replace('[8192-8319]', '[8192]'),
-      TEXT_ALLOC.slice(0, TEXT_ALLOC.indexOf('port block') + 16),
-      TEXT_ALLOC.slice(0, TEXT_ALLOC.indexOf(' used/maximum')).replace('Subscriber 100.64.60.9', 'Sub'),
-      TEXT_ALLOC.replace(' from 203.0.113.71', ''),
-    ]);
-    expect(events).toEqual([]);
-    expect(rejects).toEqual([
-      { line: 1, reason: 'RT_SRC_NAT_PBA_ALLOC: port block [8192] is not [lo-hi]' },
-      { line: 2, reason: 'RT_SRC_NAT_PBA_ALLOC: port block range is not closed by "]" (truncated line?)' },
-      { line: 3, reason: 'RT_SRC_NAT_PBA_ALLOC: no "Subscriber <address>"' },
-      { line: 4, reason: 'RT_SRC_NAT_PBA_ALLOC: no "from <public address>" after the port block' },
+    expectRejected(juniperPba, [
+      ['RT_SRC_NAT_PBA_ALLOC: port block [8192] is not [lo-hi]', TEXT_ALLOC.replace('[8192-8319]', '[8192]')],
+      ['RT_SRC_NAT_PBA_ALLOC: port block range is not closed by "]" (truncated line?)', TEXT_ALLOC.slice(0, TEXT_ALLOC.indexOf('port block') + 16)],
+      ['RT_SRC_NAT_PBA_ALLOC: no "Subscriber <address>"', TEXT_ALLOC.slice(0, TEXT_ALLOC.indexOf(' used/maximum')).replace('Subscriber 100.64.60.9', 'Sub')],
+      ['RT_SRC_NAT_PBA_ALLOC: no "from <public address>" after the port block', TEXT_ALLOC.replace(' from 203.0.113.71', '')],
     ]);
   });
 });

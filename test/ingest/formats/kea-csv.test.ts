@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { keaCsv } from '../../../ingest/formats/kea-csv.js';
-import { parse, utc } from '../../fixtures/leases/harness.js';
+import { parse, utc } from '../../helpers/parse.js';
 
 // Fixtures written from reference/lease-formats.md §2 (headers per Kea version) and §7.
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { keaLegal, legalDuration, parseLegalBody } from '../../../ingest/formats/kea-legal.js';
-import { parse, utc } from '../../fixtures/leases/harness.js';
+import { parse, utc } from '../../helpers/parse.js';
 
 // Fixtures written from the entry shapes in reference/lease-formats.md §3 and the §7 checklist.
 

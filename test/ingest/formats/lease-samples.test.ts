@@ -6,8 +6,9 @@ import { iscDhcpd } from '../../../ingest/formats/isc-dhcpd.js';
 import { keaCsv } from '../../../ingest/formats/kea-csv.js';
 import { keaLegal, parseLegalBody } from '../../../ingest/formats/kea-legal.js';
 import { radiusDetail } from '../../../ingest/formats/radius-detail.js';
+import type { LeaseEvent } from '../../../schemas/events.js';
 import type { SourceOptions } from '../../../schemas/source-config.js';
-import { parse, type Parsed } from '../../fixtures/leases/harness.js';
+import { parse, type Outcome } from '../../helpers/parse.js';
 
 /**
  * The real sample files next to the repository (read in place, never copied into it) against
@@ -78,7 +79,7 @@ function optionsOf(file: string): SourceOptions {
  * Every event any subscriber key yields: a record that lacks one key is rejected under it and
  * read under another, and the expected intervals do not depend on the key.
  */
-function parseAllKeys(file: string): { all: Parsed['events']; byDefault: Parsed } {
+function parseAllKeys(file: string): { all: Outcome<LeaseEvent>['events']; byDefault: Outcome<LeaseEvent> } {
   const format = formatOf(file)!;
   const text = readFileSync(new URL(file, SAMPLES), 'utf8');
   const byDefault = parse(format, text, optionsOf(file));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { radiusDetail } from '../../../ingest/formats/radius-detail.js';
-import { parse, utc } from '../../fixtures/leases/harness.js';
+import { parse, utc } from '../../helpers/parse.js';
 
 // Fixtures written from the record shapes in reference/lease-formats.md §4 and the §7 checklist.
 
