@@ -1,0 +1,37 @@
+export interface ResolveOptions {
+  ip: string;
+  port?: string;
+  at: string;
+  tz?: string;
+  tolerance?: string;
+  url: string;
+}
+
+/** Asks the running service, so every look-up takes the one path (and, later, the one audit). */
+export async function resolveCommand(o: ResolveOptions): Promise<number> {
+  const params = new URLSearchParams({ ip: o.ip, at: o.at });
+  if (o.port !== undefined) params.set('port', o.port);
+  if (o.tz !== undefined) params.set('tz', o.tz);
+  if (o.tolerance !== undefined) params.set('tolerance', o.tolerance);
+  const url = `${o.url.replace(/\/$/, '')}/v1/attribution?${params}`;
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (err) {
+    process.stderr.write(`whohad resolve: cannot reach the service at ${o.url} (${(err as Error).cause ?? (err as Error).message}). Start it with \`npm start\` or pass --url.\n`);
+    return 2;
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    let message = text;
+    try {
+      message = JSON.parse(text).message ?? text;
+    } catch {
+      // not JSON: show the body as it came
+    }
+    process.stderr.write(`whohad resolve: ${res.status}: ${message}\n`);
+    return 1;
+  }
+  process.stdout.write(`${JSON.stringify(JSON.parse(text), null, 2)}\n`);
+  return 0;
+}

@@ -1,0 +1,90 @@
+import { u32ToIpv4 } from '../core/ip.js';
+import type { LeaseEvent, NatEvent } from '../schemas/events.js';
+
+/**
+ * A synthetic ISP for benchmarks: public addresses carved into 1024-port blocks, each block
+ * handed from subscriber to subscriber (a few allocations per block per day, most released,
+ * some releases lost), and DHCP leases of the inside addresses with renewals and reuse.
+ * Seeded, so two runs produce the same data.
+ */
+export interface IspShape {
+  publicIps: number;
+  blocksPerIp: number;
+  days: number;
+  /** Mean allocation length in hours. */
+  meanHoldHours: number;
+  privateIps: number;
+  start: number;
+  seed: number;
+}
+
+export const DEFAULT_SHAPE: IspShape = {
+  publicIps: 256,
+  blocksPerIp: 63,
+  days: 30,
+  meanHoldHours: 6,
+  privateIps: 100_000,
+  start: Date.UTC(2026, 9, 1),
+  seed: 42,
+};
+
+export function rng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const exp = (r: () => number, mean: number) => -Math.log(1 - r()) * mean;
+const PUBLIC_BASE = (198 << 24) + (18 << 16); // 198.18.0.0/15, the benchmarking range
+const PRIVATE_BASE = (100 << 24) + (64 << 16); // 100.64.0.0/10
+
+export const publicIpOf = (i: number) => u32ToIpv4((PUBLIC_BASE + i) >>> 0);
+export const privateIpOf = (i: number) => u32ToIpv4((PRIVATE_BASE + i) >>> 0);
+
+/** Port-block allocations: alloc and (mostly) release events, block by block. */
+export function* natEvents(shape: IspShape): Generator<NatEvent> {
+  const r = rng(shape.seed);
+  const end = shape.start + shape.days * 86_400_000;
+  for (let ip = 0; ip < shape.publicIps; ip++) {
+    const publicIp = publicIpOf(ip);
+    for (let b = 0; b < shape.blocksPerIp; b++) {
+      const portStart = 1024 + b * 1024;
+      let t = shape.start + Math.floor(r() * 3_600_000);
+      while (t < end) {
+        const hold = Math.min(86_399_000, 600_000 + Math.floor(exp(r, shape.meanHoldHours * 3_600_000)));
+        const privateIp = privateIpOf(Math.floor(r() * shape.privateIps));
+        const base = { kind: 'nat', natInstance: 'cgn1', publicIp, portStart, portEnd: portStart + 1023, privateIp, privateVrf: 'default', protocol: null, allocatedAt: null, source: 'synthetic' } as const;
+        yield { ...base, event: 'alloc', at: t };
+        // one release in fifty is lost, as over UDP syslog; the next allocation supersedes it
+        if (r() >= 0.02) yield { ...base, event: 'release', at: t + hold };
+        t += hold + 1000 + Math.floor(exp(r, 2 * 3_600_000));
+      }
+    }
+  }
+}
+
+/** Lease holdings of the inside addresses: DHCP starts with renewals, ends, and reuse. */
+export function* leaseEvents(shape: IspShape, meanHoldHours = 20): Generator<LeaseEvent> {
+  const r = rng(shape.seed + 1);
+  const end = shape.start + shape.days * 86_400_000;
+  for (let p = 0; p < shape.privateIps; p++) {
+    const ip = privateIpOf(p);
+    let subscriber = Math.floor(r() * 2_000_000);
+    let t = shape.start - Math.floor(r() * 86_400_000);
+    while (t < end) {
+      const hold = 3_600_000 + Math.floor(exp(r, meanHoldHours * 3_600_000));
+      const subscriberId = `S${String(subscriber).padStart(7, '0')}`;
+      const base = { kind: 'lease', ip, vrf: 'default', subscriberId, identifiers: {}, source: 'synthetic' } as const;
+      // a one-day lease renewed at half its time (DHCP T1) until the holding ends
+      for (let s = t; s < t + hold; s += 43_200_000) yield { ...base, event: 'start', at: s, expiresAt: s + 86_400_000 };
+      yield { ...base, event: 'end', at: t + hold, expiresAt: null };
+      t += hold + Math.floor(exp(r, 3_600_000));
+      if (r() < 0.1) subscriber = Math.floor(r() * 2_000_000);
+    }
+  }
+}

@@ -1,0 +1,36 @@
+import type { FastifyInstance } from 'fastify';
+import { openRedis, type RedisHandle } from '../core/redis-connect.js';
+import { buildApp } from './app.js';
+import type { Config } from './config.js';
+
+export interface RunningService {
+  app: FastifyInstance;
+  redis: RedisHandle;
+  address: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the service: Redis from REDIS_URL or the embedded one, then the HTTP listener. On
+ * SIGTERM or SIGINT it stops accepting, lets requests in flight finish, then closes Redis
+ * (and stops the embedded server, whose append-only file keeps what was acknowledged).
+ */
+export async function serve(config: Config): Promise<RunningService> {
+  const redis = await openRedis(config.redisUrl, config.dataDir);
+  const app = await buildApp({ config, redis: redis.redis });
+  const address = await app.listen({ port: config.port, host: config.host });
+  app.log.info({ redis: config.redisUrl ? 'REDIS_URL' : `embedded (${config.dataDir})` }, `whohad listening on ${address}`);
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await app.close();
+      await redis.close();
+    })());
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      app.log.info(`${signal}: finishing requests in flight, then stopping`);
+      void stop().then(() => process.exit(0));
+    });
+  }
+  return { app, redis, address, stop };
+}
