@@ -1,6 +1,9 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig } from '../service/config.js';
 import { serve } from '../service/server.js';
+import { formatHelp } from '../ingest/registry.js';
+import { ingestCommand } from './ingest.js';
+import { parseCommand } from './parse.js';
 import { resolveCommand } from './resolve.js';
 
 const program = new Command();
@@ -28,6 +31,36 @@ program
     process.exitCode = await resolveCommand(o);
   });
 
+const formats = `formats:\n${formatHelp.map((f) => `  ${f.name.padEnd(18)} ${f.summary}`).join('\n')}`;
+
+program
+  .command('ingest')
+  .description('parse files (or - for standard input) and store their events in Redis (REDIS_URL, else the embedded one)')
+  .argument('<files...>')
+  .option('--format <format>', 'input format (default: the configured source\'s, else canonical)')
+  .option('--config <file>', 'source configuration (YAML or JSON, see docs/sources.md)')
+  .option('--source <name>', 'the configured source these files come from')
+  .option('--rejects <file>', 'keep every rejected line with its reason (NDJSON)')
+  .option('--follow', 'keep reading the files as they grow, across rotation; resumes where it stopped')
+  .option('--state <dir>', 'where --follow keeps its positions (default WHOHAD_DATA_DIR/follow)')
+  .addHelpText('after', `\n${formats}`)
+  .action(async (files, o) => {
+    process.exitCode = await ingestCommand(files, o);
+  });
+
+program
+  .command('parse')
+  .description('print the canonical events of files (or -) as NDJSON; rejects go to stderr as file:line: reason. No Redis needed')
+  .argument('<files...>')
+  .option('--format <format>', 'input format (default: the configured source\'s, else canonical)')
+  .option('--config <file>', 'source configuration (YAML or JSON, see docs/sources.md)')
+  .option('--source <name>', 'the configured source these files come from')
+  .option('--rejects <file>', 'also keep every rejected line with its reason (NDJSON)')
+  .addHelpText('after', `\n${formats}`)
+  .action(async (files, o) => {
+    process.exitCode = await parseCommand(files, o);
+  });
+
 export function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
@@ -38,8 +71,10 @@ export async function main(argv: string[]) {
   try {
     await program.parseAsync(argv);
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`whohad: ${err.message}\n`);
+    // a fatal error (bad setting, unreadable file, Redis unreachable) is one line the user can act on
+    const e = err as NodeJS.ErrnoException;
+    if (err instanceof ConfigError || e.code === 'ENOENT' || e.code === 'EACCES' || e.name === 'SourceConfigError' || /unknown format|--source|--follow|ECONNREFUSED|redis-server/.test(e.message)) {
+      process.stderr.write(`whohad: ${e.message}\n`);
       process.exit(2);
     }
     throw err;

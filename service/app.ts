@@ -7,6 +7,7 @@ import openapi from './plugins/openapi.js';
 import attribution from './routes/attribution.js';
 import events from './routes/events.js';
 import health from './routes/health.js';
+import ingestRaw from './routes/ingest-raw.js';
 
 export interface AppOptions {
   config: Config;
@@ -46,5 +47,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(health);
   await app.register(attribution);
   await app.register(events);
+  await app.register(ingestRaw, { sourcesFile: config.sourcesFile });
   return app;
 }

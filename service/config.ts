@@ -10,6 +10,8 @@ export interface Config {
   directVrf: string;
   dataDir: string;
   bodyLimitBytes: number;
+  /** The source configuration file (docs/sources.md), for options of raw-format ingest. */
+  sourcesFile: string | null;
 }
 
 export class ConfigError extends Error {}
@@ -36,5 +38,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     directVrf: env.WHOHAD_DIRECT_VRF || 'default',
     dataDir: resolve(env.WHOHAD_DATA_DIR || './data'),
     bodyLimitBytes: number(env, 'WHOHAD_BODY_LIMIT_BYTES', 32 * 1024 * 1024, 1024, 2 ** 31),
+    sourcesFile: env.WHOHAD_SOURCES ? resolve(env.WHOHAD_SOURCES) : null,
   };
 }

@@ -1,0 +1,73 @@
+import type { FastifyPluginAsync } from 'fastify';
+import Type from 'typebox';
+import { loadSourceConfigSync, optionsFor, sourceFor } from '../../ingest/config.js';
+import { LineFeeder, LineSplitter } from '../../ingest/pipeline.js';
+import { formatByName, formatNames, IPFIX } from '../../ingest/registry.js';
+import type { SourceConfig } from '../../schemas/source-config.js';
+import { IngestResultSchema } from '../../schemas/http.js';
+import { badRequest } from '../errors.js';
+
+export interface IngestRawOptions {
+  /** The source configuration file (WHOHAD_SOURCES), for ?source= options. */
+  sourcesFile: string | null;
+}
+
+const Params = Type.Object({ format: Type.String({ description: `one of: ${formatNames.join(', ')}` }) });
+const Query = Type.Object({ source: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'configured source the lines come from (its options apply)' })) }, { additionalProperties: false });
+
+const ingestRaw: FastifyPluginAsync<IngestRawOptions> = async (fastify, opts) => {
+  const config: SourceConfig | null = opts.sourcesFile ? loadSourceConfigSync(opts.sourcesFile) : null;
+  fastify.addContentTypeParser(['text/csv', 'application/octet-stream', 'application/x-ndjson'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  fastify.post<{ Params: { format: string }; Querystring: { source?: string }; Body: string }>(
+    '/v1/ingest/:format',
+    {
+      schema: {
+        tags: ['ingest'],
+        summary: 'Store the events of raw log lines in a device format',
+        description: 'The body is the log as the device writes it (text). Each line is read by the same parser as `whohad ingest --format`; good lines are stored, the others listed with their line and reason.',
+        params: Params,
+        querystring: Query,
+        body: Type.String(),
+        response: { 200: IngestResultSchema, 400: { $ref: 'Error#' }, 413: { $ref: 'Error#' } },
+      },
+    },
+    async (req) => {
+      const { format: name } = req.params;
+      if (name === IPFIX) throw badRequest('ipfix is binary: send it to `whohad collect --ipfix`, or ingest a pcap capture with `whohad ingest --format ipfix`');
+      let format;
+      try {
+        format = formatByName(name);
+      } catch (err) {
+        throw badRequest((err as Error).message);
+      }
+      const source = req.query.source;
+      if (source !== undefined && !(config && sourceFor(config, { name: source }))) {
+        throw badRequest(`source: no configured source named ${JSON.stringify(source)}${config ? '' : ' (the service has no WHOHAD_SOURCES file)'}`);
+      }
+      const rejected: Array<{ line: number; reason: string }> = [];
+      let accepted = 0;
+      const feeder = new LineFeeder({
+        format,
+        options: config ? optionsFor(config, { name: source }) : {},
+        context: { now: Date.now() },
+        file: `body`,
+        onBatch: async (events, lines) => {
+          const out = await fastify.indexWriter.write(events);
+          accepted += out.stored;
+          for (const f of out.failed) rejected.push({ line: lines[f.index], reason: f.reason });
+        },
+        onReject: (r) => rejected.push({ line: r.line, reason: r.reason }),
+      });
+      const splitter = new LineSplitter();
+      await feeder.push(splitter.push(req.body));
+      const last = splitter.end();
+      if (last !== null) await feeder.push(last);
+      await feeder.end();
+      rejected.sort((a, b) => a.line - b.line);
+      return { accepted, rejected };
+    },
+  );
+};
+
+export default ingestRaw;
