@@ -2,6 +2,7 @@ import { canonicalIp } from '../../core/ip.js';
 import type { SourceOptions } from '../../schemas/source-config.js';
 import type { LineParser, ParseSink, TextFormat } from '../format.js';
 import {
+  DHCP4_DEFAULT_KEYS,
   bytesToHex, emitLease, iscStringBytes, ipv6Prefix, normHex, pickSubscriber, setId,
   type Identifiers, type LeaseFields, type SubscriberKey,
 } from './lease-identifiers.js';
@@ -371,7 +372,7 @@ class IscParser implements LineParser {
       return sink.skip(line, `${startName} is after ends: a state-transition record (binding state ${state}), not a binding`);
     }
     if (ends === 'never' && state !== 'active') return sink.reject(line, `binding state ${state} with "ends never"`);
-    const who = pickSubscriber(ids, this.options, key);
+    const who = pickSubscriber(ids, this.options, key === 'mac' ? DHCP4_DEFAULT_KEYS : key);
     if ('reason' in who) return sink.reject(line, who.reason);
     const base = { ip, subscriberId: who.id, identifiers: ids };
     const start: LeaseFields = { ...base, event: 'start', at: starts, expiresAt: ends === 'never' ? null : ends };

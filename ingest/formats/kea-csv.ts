@@ -1,7 +1,7 @@
 import { canonicalIp } from '../../core/ip.js';
 import type { SourceOptions } from '../../schemas/source-config.js';
 import type { LineParser, ParseSink, TextFormat } from '../format.js';
-import { emitLease, ipv6Prefix, normHex, pickSubscriber, type Identifiers } from './lease-identifiers.js';
+import { DHCP4_DEFAULT_KEYS, emitLease, ipv6Prefix, normHex, pickSubscriber, type Identifiers } from './lease-identifiers.js';
 
 /**
  * Kea memfile lease files, kea-leases4.csv and kea-leases6.csv (reference/lease-formats.md §2).
@@ -161,7 +161,7 @@ class KeaCsvParser implements LineParser {
     }
 
     if (valid > expire) return sink.reject(lineNo, `expire ${expire} is before valid_lifetime ${valid} (cltt would be before 1970)`);
-    const who = pickSubscriber(ids, this.options, c.v6 ? 'duid' : 'mac');
+    const who = pickSubscriber(ids, this.options, c.v6 ? 'duid' : DHCP4_DEFAULT_KEYS);
     if ('reason' in who) return sink.reject(lineNo, who.reason);
     const at = (expire - valid) * 1000;
     const expiresAt = valid === INFINITE_LIFETIME ? null : expire * 1000;

@@ -2,7 +2,7 @@ import { canonicalIp } from '../../core/ip.js';
 import { deviceLocalInstant } from '../../core/zoned.js';
 import type { SourceOptions } from '../../schemas/source-config.js';
 import type { LineParser, ParseSink, TextFormat } from '../format.js';
-import { emitLease, ipv6Prefix, normHex, pickSubscriber, setId, type Identifiers, type SubscriberKey } from './lease-identifiers.js';
+import { DHCP4_DEFAULT_KEYS, emitLease, ipv6Prefix, normHex, pickSubscriber, setId, type Identifiers, type SubscriberKey } from './lease-identifiers.js';
 
 /**
  * Kea forensic ("legal") log, libdhcp_legal_log.so (reference/lease-formats.md §3).
@@ -286,8 +286,8 @@ class KeaLegalParser implements LineParser {
     if (ended === 0) sink.skip(line, `delete by ${type} ${wanted}: no open lease of that client earlier in this log`);
   }
 
-  private defaultKey(ip: string, ids: Identifiers): SubscriberKey {
-    return ip.includes(':') || ids.duid ? 'duid' : 'mac';
+  private defaultKey(ip: string, ids: Identifiers): SubscriberKey | readonly SubscriberKey[] {
+    return ip.includes(':') || ids.duid ? 'duid' : DHCP4_DEFAULT_KEYS;
   }
 }
 

@@ -107,17 +107,22 @@ export function setId(ids: Identifiers, key: string, value: string | null | unde
   ids[key] = value;
 }
 
+/** What a DHCPv4 record is keyed by when no subscriberKey is configured. */
+export const DHCP4_DEFAULT_KEYS: readonly SubscriberKey[] = ['mac', 'clientId'];
+
 /**
  * The subscriber key's value, or the reject reason naming the missing identifier and the
- * setting that chose it.
+ * setting that chose it. A configured subscriberKey is strict; without one, the defaults are
+ * tried in order (a DHCPv4 client with no hardware address is still known by its client-id).
  */
-export function pickSubscriber(ids: Identifiers, options: SourceOptions, fallback: SubscriberKey): { id: string } | { reason: string } {
-  const key = options.subscriberKey ?? fallback;
+export function pickSubscriber(ids: Identifiers, options: SourceOptions, defaults: SubscriberKey | readonly SubscriberKey[]): { id: string } | { reason: string } {
+  const keys = options.subscriberKey ? [options.subscriberKey] : typeof defaults === 'string' ? [defaults] : defaults;
+  const key = keys.find((k) => ids[k]) ?? keys[0];
   const value = ids[key];
   if (value === null || value === undefined || value === '') {
-    const how = options.subscriberKey ? `subscriberKey is "${key}"` : `subscriberKey defaults to "${key}" for this record`;
+    const how = options.subscriberKey ? `subscriberKey is "${key}"` : `subscriberKey defaults to ${keys.map((k) => `"${k}"`).join(' or ')} for this record`;
     const has = Object.keys(ids).filter((k) => ids[k]).join(', ') || 'none';
-    return { reason: `record has no ${key} (${how}; identifiers present: ${has})` };
+    return { reason: `record has no ${keys.join(' or ')} (${how}; identifiers present: ${has})` };
   }
   if (value.length > MAX_SUBSCRIBER) return { reason: `${key} is longer than ${MAX_SUBSCRIBER} characters and cannot be the subscriberId` };
   return { id: value };

@@ -66,14 +66,16 @@ describe('kea-csv v4', () => {
     ]);
   });
 
-  it('skips rows with no client identity and rejects rows without the configured key', () => {
-    const r = parse(keaCsv, [H4, '100.64.1.40,,,600,1767225600,1,0,0,,0,,0', '100.64.1.41,,01:02:03,600,1767225600,1,0,0,,0,,0'].join('\n'));
+  it('skips rows with no client identity, keys a row without hwaddr by its client-id, and rejects rows without a configured key', () => {
+    const rows = [H4, '100.64.1.40,,,600,1767225600,1,0,0,,0,,0', '100.64.1.41,,01:02:03,600,1767225600,1,0,0,,0,,0'].join('\n');
+    const r = parse(keaCsv, rows);
     expect(r.skips[1]).toEqual({ line: 2, reason: 'neither hwaddr nor client_id: no client (Kea rejects this row)' });
-    expect(r.rejects).toHaveLength(1);
-    expect(r.rejects[0].line).toBe(3);
-    expect(r.rejects[0].reason).toMatch(/no mac \(subscriberKey defaults to "mac"/);
-    const byClientId = parse(keaCsv, [H4, '100.64.1.41,,01:02:03,600,1767225600,1,0,0,,0,,0'].join('\n'), { subscriberKey: 'clientId' });
-    expect(byClientId.events[0].subscriberId).toBe('01:02:03');
+    expect(r.rejects).toEqual([]);
+    expect(r.events.map((e) => [e.line, e.subscriberId])).toEqual([[3, '01:02:03']]);
+    const strict = parse(keaCsv, rows, { subscriberKey: 'mac' });
+    expect(strict.events).toEqual([]);
+    expect(strict.rejects.map((x) => x.line)).toEqual([3]);
+    expect(strict.rejects[0].reason).toMatch(/no mac \(subscriberKey is "mac"; identifiers present: clientId\)/);
   });
 
   it('reads an infinite valid lifetime as no scheduled end', () => {

@@ -136,14 +136,20 @@ describe('kea-legal entries', () => {
       '2026-01-15 10:00:00 CET Address: 100.64.7.41 has been assigned for a while to a device with hardware address: hwtype=1 00:16:3e:00:00:41',
       '2026-01-15 10:00:00 CET Address: 100.64.7.42 has been assigned for 0 hrs 5 mins 0 secs to a device with client-id: 01:02:03',
       '2026-02-30 10:00:00 CET Address: 100.64.7.43 has been assigned for 0 hrs 5 mins 0 secs to a device with hardware address: hwtype=1 00:16:3e:00:00:43',
-    ].join('\n'), CPH);
+    ].join('\n'), { ...CPH, subscriberKey: 'mac' });
     expect(r.events).toEqual([]);
     expect(r.rejects.map((x) => x.line)).toEqual([1, 2, 3, 4, 5]);
     expect(r.rejects[0].reason).toMatch(/timestamp/);
     expect(r.rejects[1].reason).toMatch(/not a legal log entry/);
     expect(r.rejects[2].reason).toBe('lifetime "a while" is not a Kea duration');
-    expect(r.rejects[3].reason).toMatch(/no mac \(subscriberKey defaults to "mac"/);
+    expect(r.rejects[3].reason).toMatch(/no mac \(subscriberKey is "mac"/);
     expect(r.rejects[4].reason).toMatch(/no such date/);
+  });
+
+  it('keys a v4 device known only by its client-id by that, when no subscriber key is configured', () => {
+    const r = parse(keaLegal, '2026-01-15 10:00:00 CET Address: 100.64.7.42 has been assigned for 0 hrs 5 mins 0 secs to a device with client-id: 01:02:03', CPH);
+    expect(r.rejects).toEqual([]);
+    expect(r.events.map((e) => [e.ip, e.subscriberId])).toEqual([['100.64.7.42', '01:02:03']]);
   });
 
   it('sniffs legal log lines', () => {
