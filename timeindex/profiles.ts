@@ -17,14 +17,16 @@ export class ProfileDictionary {
 
   constructor(private readonly redis: Redis | Cluster) {}
 
-  async idFor(vrf: string, source: string): Promise<number> {
+  /** The id, without a promise when it is already known (the ingest hot path). */
+  idFor(vrf: string, source: string): number | Promise<number> {
     const text = `${vrf}|${source}`;
-    let id = this.ids.get(text);
-    if (id === undefined) {
-      id = await this.redis.profileId(DICTIONARY_KEY, text);
-      this.ids.set(text, id);
-      this.profiles.set(id, { vrf, source });
-    }
+    return this.ids.get(text) ?? this.create(text, vrf, source);
+  }
+
+  private async create(text: string, vrf: string, source: string): Promise<number> {
+    const id = await this.redis.profileId(DICTIONARY_KEY, text);
+    this.ids.set(text, id);
+    this.profiles.set(id, { vrf, source });
     return id;
   }
 

@@ -48,8 +48,11 @@ export class IndexWriter {
         failed.push({ index: i, reason: `older than the retention period of ${this.retention.days} days (WHOHAD_RETENTION_DAYS): not stored` });
         continue;
       }
-      if (e.kind === 'nat') await this.queueNat(pipeline, e);
-      else await this.queueLease(pipeline, e);
+      const vrf = e.kind === 'nat' ? e.privateVrf : e.vrf;
+      const known = this.profiles.idFor(vrf, e.source);
+      const profile = typeof known === 'number' ? known : await known;
+      if (e.kind === 'nat') this.queueNat(pipeline, e, profile);
+      else this.queueLease(pipeline, e, profile);
       queued.push(i);
     }
     if (queued.length > 0) {
@@ -62,8 +65,7 @@ export class IndexWriter {
     return { failed, stored: events.length - failed.length };
   }
 
-  private async queueNat(p: ReturnType<Redis['pipeline']>, e: NatEvent) {
-    const profile = await this.profiles.idFor(e.privateVrf, e.source);
+  private queueNat(p: ReturnType<Redis['pipeline']>, e: NatEvent, profile: number) {
     const cid = chainId(e.natInstance, e.portStart, e.portEnd, e.protocol);
     const first = e.portStart ?? 0;
     const span = (e.portEnd ?? 65535) - first;
@@ -73,8 +75,7 @@ export class IndexWriter {
     );
   }
 
-  private async queueLease(p: ReturnType<Redis['pipeline']>, e: LeaseEvent) {
-    const profile = await this.profiles.idFor(e.vrf, e.source);
+  private queueLease(p: ReturnType<Redis['pipeline']>, e: LeaseEvent, profile: number) {
     p.leaseEvent(
       leaseKeys.meta(e.vrf, e.ip), leaseKeys.chainPrefix(e.vrf, e.ip), e.event === 'start' ? 'start' : 'end', e.at,
       e.expiresAt ?? '', e.subscriberId, profile, leaseEndBasis(e),

@@ -17,10 +17,8 @@
 --- @include "includes/chain"
 
 rcall('ZADD', KEYS[1], ARGV[3], ARGV[2])
-local span = tonumber(rcall('HGET', KEYS[2], 'span') or -1)
-if span < tonumber(ARGV[4]) then rcall('HSET', KEYS[2], 'span', ARGV[4]) end
-
-local C = openChain(ARGV[1], KEYS[2], false)
+local C = openChain(ARGV[1], KEYS[2], false, 'span')
+if tonumber(C.extra or -1) < tonumber(ARGV[4]) then rcall('HSET', KEYS[2], 'span', ARGV[4]) end
 local kind, at, who, profile = ARGV[5], tonumber(ARGV[6]), ARGV[8], tonumber(ARGV[9])
 local allocatedAt = tonumber(ARGV[7])
 if kind == 'alloc' then

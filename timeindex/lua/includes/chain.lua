@@ -92,6 +92,31 @@ local function prevGroup(C, ms)
   return nil
 end
 
+-- Groups out of one page of (member, score) pairs in score order: the first group, the group
+-- after it, and whether the page was the whole of the range (so both groups are complete).
+local PAGE = 16
+local function pageGroups(r, key, b)
+  local first, second, firstScore, secondScore
+  local whole = #r < 2 * PAGE
+  for i = 1, #r, 2 do
+    local score = tonumber(r[i + 1])
+    local e = decode(r[i], b * BW + score, key)
+    if firstScore == nil or score == firstScore then
+      firstScore = score
+      first = first or {}
+      first[#first + 1] = e
+    elseif secondScore == nil or score == secondScore then
+      secondScore = score
+      second = second or {}
+      second[#second + 1] = e
+    else
+      whole = true
+      break
+    end
+  end
+  return first, firstScore, second, secondScore, whole
+end
+
 -- the group with the smallest start after ms
 local function nextGroup(C, ms)
   if C.lo == nil then return nil end
@@ -105,8 +130,13 @@ local function nextGroup(C, ms)
   end
   while b <= C.hi do
     local key = C.prefix .. b
-    local r = rcall('ZRANGE', key, min, '+inf', 'BYSCORE', 'LIMIT', 0, 1, 'WITHSCORES')
-    if r[1] then return groupAt(key, b, tonumber(r[2])) end
+    local r = rcall('ZRANGE', key, min, '+inf', 'BYSCORE', 'LIMIT', 0, PAGE, 'WITHSCORES')
+    if r[1] then
+      local first, firstScore, second = pageGroups(r, key, b)
+      -- a page that ends inside the first group has not shown all of it
+      if second == nil and #r == 2 * PAGE then return groupAt(key, b, firstScore) end
+      return first
+    end
     b = b + 1
     min = '-inf'
   end
@@ -118,6 +148,28 @@ local function groupAtTime(C, ms)
   if C.lo == nil then return {} end
   local b = bucketOf(ms)
   return groupAt(C.prefix .. b, b, ms - b * BW)
+end
+
+-- The group starting at ms and the group before it; one page read in the common case.
+local function around(C, ms)
+  if C.lo == nil then return {}, nil end
+  local b = bucketOf(ms)
+  if b >= C.lo and b <= C.hi then
+    local key = C.prefix .. b
+    local rel = ms - b * BW
+    local r = rcall('ZRANGE', key, rel, '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, PAGE, 'WITHSCORES')
+    local first, firstScore, second, _, whole = pageGroups(r, key, b)
+    if whole then
+      if firstScore == rel then
+        if second then return first, second end
+        -- nothing before ms in this bucket: the group before lies in an earlier one
+        return first, prevGroup(C, ms)
+      end
+      if first then return {}, first end
+      return {}, prevGroup(C, ms)
+    end
+  end
+  return groupAtTime(C, ms), prevGroup(C, ms)
 end
 
 local function memberOf(g, who)
@@ -288,7 +340,7 @@ end
 
 -- A holding of `who` begins at s (alloc, lease start, or an interim that proves it).
 local function insertStart(C, who, s, inferred, seenAt, profile, sched)
-  local here = groupAtTime(C, s)
+  local here, prev = around(C, s)
   local same = memberOf(here, who)
   if same then
     if same.orphan then
@@ -303,7 +355,6 @@ local function insertStart(C, who, s, inferred, seenAt, profile, sched)
     settle(C, same, withStart(intrinsicOf(same), seenAt, sched, seenAt == s and not inferred))
     return
   end
-  local prev = prevGroup(C, s)
   local running = soleOf(prev, who)
   if C.merges and #here == 0 and running and reaches(running, s) then
     settle(C, running, withStart(intrinsicOf(running), seenAt, sched, seenAt == s and not inferred))
@@ -324,8 +375,7 @@ end
 -- A holding of `who` ended at t (release, stop, expiry).
 local function applyEnd(C, who, t, basis, profile)
   -- an end at the very instant the same holder starts again ends the earlier holding
-  local prev = prevGroup(C, t)
-  local here = groupAtTime(C, t)
+  local here, prev = around(C, t)
   local e = memberOf(prev, who)
   if not (e and not e.orphan and (e.basis == OPEN or e.endt >= t)) then
     local h = memberOf(here, who)
@@ -363,7 +413,8 @@ end
 
 -- `who` was seen holding at t (an interim that does not restate its allocation time).
 local function seenAt(C, who, t, profile)
-  local e = memberOf(groupAtTime(C, t), who) or memberOf(prevGroup(C, t), who)
+  local here, prev = around(C, t)
+  local e = memberOf(here, who) or memberOf(prev, who)
   if e and not e.orphan and (e.basis == OPEN or e.endt > t) then
     if e.basis == OPEN and (e.lastSeen or e.start) < t then
       e.lastSeen = t
@@ -391,7 +442,8 @@ local function drain(C)
   return nil
 end
 
-local function openChain(prefix, metaKey, merges)
-  local lohi = rcall('HMGET', metaKey, 'lo', 'hi')
-  return { prefix = prefix, meta = metaKey, lo = tonumber(lohi[1]), hi = tonumber(lohi[2]), merges = merges }
+-- Opens a chain; `extra` names one more field of the meta hash to read in the same call.
+local function openChain(prefix, metaKey, merges, extra)
+  local m = rcall('HMGET', metaKey, 'lo', 'hi', extra or 'lo')
+  return { prefix = prefix, meta = metaKey, lo = tonumber(m[1]), hi = tonumber(m[2]), merges = merges, extra = m[3] }
 end
