@@ -61,6 +61,22 @@ program
     process.exitCode = await parseCommand(files, o);
   });
 
+program
+  .command('collect')
+  .description('receive syslog (UDP/TCP, RFC 3164/5424, RFC 6587 framing) and IPFIX live, parse by source and store in Redis until SIGINT/SIGTERM')
+  .option('--syslog <url>', 'listen for syslog: udp://HOST:PORT or tcp://HOST:PORT (repeatable)', (v: string, p: string[]) => [...p, v], [])
+  .option('--ipfix <url>', 'listen for IPFIX / NetFlow v9: udp://HOST:PORT (repeatable)', (v: string, p: string[]) => [...p, v], [])
+  .option('--config <file>', 'source configuration (YAML or JSON, see docs/sources.md): routes messages by host')
+  .option('--rejects <file>', 'where rejected and dropped messages are appended (NDJSON; default WHOHAD_DATA_DIR/collect-rejects.ndjson)')
+  .option('--unmatched <policy>', 'messages of hosts no source matches: auto (detect the format per host) or reject', 'auto')
+  .option('--stats-every <seconds>', 'print counters this often (0: only at exit and on SIGUSR1)', '60')
+  .option('--max-pending <events>', 'events queued for Redis before TCP is paused and UDP dropped (default 100000)')
+  .addHelpText('after', '\nsee docs/collect.md')
+  .action(async (o) => {
+    const { collectCommand } = await import('./collect.js');
+    process.exitCode = await collectCommand(o);
+  });
+
 export function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1');

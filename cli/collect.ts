@@ -1,0 +1,154 @@
+import { join } from 'node:path';
+import { openRedis } from '../core/redis-connect.js';
+import { loadSourceConfig } from '../ingest/config.js';
+import { startCollector, type Collector, type CollectorState } from '../ingest/collect/collector.js';
+import { countersLine } from '../ingest/collect/counters.js';
+import type { Unmatched } from '../ingest/collect/router.js';
+import type { Transport } from '../ingest/collect/syslog-server.js';
+import { loadConfig } from '../service/config.js';
+import { ProfileDictionary } from '../timeindex/profiles.js';
+import { IndexWriter } from '../timeindex/writer.js';
+
+export interface CollectOptions {
+  syslog: string[];
+  ipfix: string[];
+  config?: string;
+  rejects?: string;
+  unmatched?: string;
+  statsEvery?: string;
+  maxPending?: string;
+}
+
+export interface ListenUrl {
+  transport: Transport;
+  host: string;
+  port: number;
+}
+
+/** Reads `udp://HOST:PORT` or `tcp://HOST:PORT` (IPv6 as `[::1]`); the error names the option and the URL. */
+export function parseListenUrl(option: string, text: string, allowed: readonly Transport[]): ListenUrl {
+  const bad = (why: string) => new Error(`${option} ${JSON.stringify(text)}: ${why}`);
+  const m = /^([a-z]+):\/\/(\[[^\]]*\]|[^/:?#@\[\]]+):(\d+)\/?$/i.exec(text.trim());
+  if (!m) {
+    const scheme = /^([a-z]+):\/\//i.exec(text.trim());
+    if (scheme && !allowed.includes(scheme[1].toLowerCase() as Transport)) {
+      throw bad(`unsupported scheme ${scheme[1]}://; use ${allowed.map((a) => `${a}://`).join(' or ')}`);
+    }
+    throw bad(`expected ${allowed.map((a) => `${a}://HOST:PORT`).join(' or ')} (IPv6 hosts in brackets, e.g. ${allowed[0]}://[::1]:${option === '--ipfix' ? 4739 : 514})`);
+  }
+  const transport = m[1].toLowerCase() as Transport;
+  if (!allowed.includes(transport)) throw bad(`unsupported scheme ${m[1]}://; use ${allowed.map((a) => `${a}://`).join(' or ')}`);
+  const port = Number(m[3]);
+  if (port > 65535) throw bad(`port ${m[3]} is not 0-65535`);
+  const host = m[2].startsWith('[') ? m[2].slice(1, -1) : m[2];
+  if (host === '') throw bad('no host');
+  return { transport, host, port };
+}
+
+function printCounters(s: CollectorState, label: string): void {
+  const lines = [`${label}: ${countersLine(s.total)}${s.overloaded ? ' [overloaded]' : ''}${s.storeFailures > 0 ? ` [store failing: ${s.storeFailures} attempts]` : ''}`];
+  for (const [name, c] of Object.entries(s.sources).sort(([a], [b]) => a.localeCompare(b))) lines.push(`  ${name}: ${countersLine(c)}`);
+  if (s.ipfixPackets > 0) lines.push(`  (IPFIX packets: ${s.ipfixPackets})`);
+  process.stderr.write(`${lines.join('\n')}\n`);
+}
+
+/**
+ * Runs the collector until SIGINT or SIGTERM, then stores everything pending and prints the
+ * final counters. A second signal stops waiting for Redis: what is still queued goes to the
+ * rejects file, so it can be re-ingested, instead of being lost.
+ */
+export async function collectCommand(o: CollectOptions): Promise<number> {
+  let run: () => Promise<number>;
+  try {
+    run = await prepare(o);
+  } catch (err) {
+    // a bad URL, a taken port, an unreadable configuration: one line the operator can act on
+    process.stderr.write(`whohad: ${(err as Error).message}\n`);
+    return 2;
+  }
+  return run();
+}
+
+/** Validates the options and starts listening; returns the part that runs until a signal. */
+async function prepare(o: CollectOptions): Promise<() => Promise<number>> {
+  const syslog = (o.syslog ?? []).map((u) => parseListenUrl('--syslog', u, ['udp', 'tcp']));
+  const ipfix = (o.ipfix ?? []).map((u) => parseListenUrl('--ipfix', u, ['udp']));
+  if (syslog.length + ipfix.length === 0) throw new Error('collect: give at least one --syslog or --ipfix URL to listen on');
+  const unmatched = (o.unmatched ?? 'auto') as Unmatched;
+  if (unmatched !== 'auto' && unmatched !== 'reject') throw new Error(`--unmatched ${JSON.stringify(o.unmatched)}: must be auto or reject`);
+  const statsEvery = o.statsEvery === undefined ? 60 : Number(o.statsEvery);
+  if (!Number.isInteger(statsEvery) || statsEvery < 0) throw new Error(`--stats-every ${JSON.stringify(o.statsEvery)}: must be a whole number of seconds (0: only at exit)`);
+  const maxPending = o.maxPending === undefined ? undefined : Number(o.maxPending);
+  if (maxPending !== undefined && (!Number.isInteger(maxPending) || maxPending < 1)) throw new Error(`--max-pending ${JSON.stringify(o.maxPending)}: must be a whole number of at least 1`);
+
+  const settings = loadConfig();
+  const sources = o.config ? await loadSourceConfig(o.config) : null;
+  const redis = await openRedis(settings.redisUrl, settings.dataDir);
+  const writer = new IndexWriter(redis.redis, new ProfileDictionary(redis.redis), { days: settings.retentionDays, now: Date.now });
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  // ioredis reports every failed reconnect; one line per outage is enough, the queue says the rest
+  let down = false;
+  redis.redis.on('error', (err: Error) => {
+    if (!down) log(`redis: ${err.message}; keeping events queued until it is back`);
+    down = true;
+  });
+  redis.redis.on('ready', () => {
+    if (down) log('redis: connected again');
+    down = false;
+  });
+  let collector: Collector;
+  try {
+    collector = await startCollector({
+      syslog,
+      ipfix: ipfix.map(({ host, port }) => ({ host, port })),
+      config: sources,
+      writer,
+      rejects: o.rejects ?? join(settings.dataDir, 'collect-rejects.ndjson'),
+      unmatched,
+      maxPending,
+      log,
+    });
+  } catch (err) {
+    await redis.close();
+    throw err;
+  }
+  return () => runUntilSignal(collector, statsEvery, redis.close);
+}
+
+async function runUntilSignal(c: Collector, statsEvery: number, closeRedis: () => Promise<void>): Promise<number> {
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  for (const l of c.listening) {
+    const a = l.address;
+    process.stdout.write(`listening: ${l.kind} ${l.transport}://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}\n`);
+  }
+  process.stdout.write(`rejects: ${c.state().rejectsFile}\n`);
+
+  const stats = statsEvery > 0 ? setInterval(() => printCounters(c.state(), 'collect'), statsEvery * 1000) : null;
+  const onUsr1 = () => printCounters(c.state(), 'collect');
+  process.on('SIGUSR1', onUsr1);
+  await new Promise<void>((done) => {
+    let signals = 0;
+    const onSignal = () => {
+      signals++;
+      if (signals === 1) {
+        const pending = c.state().total.pending;
+        log(`collect: stopping; storing ${pending} pending events (signal again to stop waiting and keep them in the rejects file)`);
+        done();
+      } else {
+        log('collect: no longer waiting for Redis; pending events go to the rejects file');
+        c.abandon();
+      }
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  if (stats) clearInterval(stats);
+  try {
+    const final = await c.stop();
+    printCounters(final, 'collect: final');
+  } finally {
+    process.off('SIGUSR1', onUsr1);
+    await closeRedis();
+  }
+  return 0;
+}
