@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig } from '../service/config.js';
 import { serve } from '../service/server.js';
 import { formatHelp } from '../ingest/registry.js';
+import { auditVerify, tokenCreate, tokenList, tokenRevoke } from './admin.js';
 import { ingestCommand } from './ingest.js';
 import { parseCommand } from './parse.js';
 import { resolveCommand } from './resolve.js';
@@ -26,9 +27,42 @@ program
   .requiredOption('--at <time>', 'ISO 8601 with Z or offset, epoch s/ms, or local time with --tz')
   .option('--tz <zone>', 'IANA zone for a local time, e.g. Europe/Copenhagen')
   .option('--tolerance <seconds>', 'seconds either side of --at')
+  .requiredOption('--case <ref>', 'case reference the look-up belongs to')
+  .requiredOption('--legal-basis <basis>', 'legal basis, e.g. court-order (the service lists the accepted ones)')
+  .requiredOption('--purpose <text>', 'what the look-up is for')
+  .option('--token <token>', 'investigator token (default WHOHAD_TOKEN)', process.env.WHOHAD_TOKEN)
   .option('--url <url>', 'service URL', defaultUrl())
   .action(async (o) => {
     process.exitCode = await resolveCommand(o);
+  });
+
+const token = program.command('token').description('API tokens: who may ingest, resolve, audit or administer');
+token
+  .command('create')
+  .description('create a token and print it (shown only once; stored as a hash)')
+  .requiredOption('--name <name>', 'the person or system it belongs to')
+  .requiredOption('--role <roles>', 'comma-separated: ingest, investigator, auditor, admin')
+  .action(async (o) => {
+    process.exitCode = await tokenCreate(o);
+  });
+token.command('list').description('list tokens (names, ids, roles; never the tokens)').action(async () => {
+  process.exitCode = await tokenList();
+});
+token
+  .command('revoke')
+  .description('revoke the token of NAME; it is refused from the next request on')
+  .argument('<name>')
+  .action(async (name) => {
+    process.exitCode = await tokenRevoke(name);
+  });
+
+program
+  .command('audit')
+  .description('access log')
+  .command('verify')
+  .description('recompute the hash chain of the access log and name the first broken record')
+  .action(async () => {
+    process.exitCode = await auditVerify();
   });
 
 const formats = `formats:\n${formatHelp.map((f) => `  ${f.name.padEnd(18)} ${f.summary}`).join('\n')}`;

@@ -5,18 +5,26 @@ export interface ResolveOptions {
   tz?: string;
   tolerance?: string;
   url: string;
+  token?: string;
+  case: string;
+  legalBasis: string;
+  purpose: string;
 }
 
 /** Asks the running service, so every look-up takes the one path (and, later, the one audit). */
 export async function resolveCommand(o: ResolveOptions): Promise<number> {
-  const params = new URLSearchParams({ ip: o.ip, at: o.at });
+  if (!o.token) {
+    process.stderr.write('whohad resolve: no token: pass --token or set WHOHAD_TOKEN (create one with `whohad token create --name NAME --role investigator`)\n');
+    return 2;
+  }
+  const params = new URLSearchParams({ ip: o.ip, at: o.at, case: o.case, legalBasis: o.legalBasis, purpose: o.purpose });
   if (o.port !== undefined) params.set('port', o.port);
   if (o.tz !== undefined) params.set('tz', o.tz);
   if (o.tolerance !== undefined) params.set('tolerance', o.tolerance);
   const url = `${o.url.replace(/\/$/, '')}/v1/attribution?${params}`;
   let res: Response;
   try {
-    res = await fetch(url);
+    res = await fetch(url, { headers: { authorization: `Bearer ${o.token}` } });
   } catch (err) {
     process.stderr.write(`whohad resolve: cannot reach the service at ${o.url} (${(err as Error).cause ?? (err as Error).message}). Start it with \`npm start\` or pass --url.\n`);
     return 2;

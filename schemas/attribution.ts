@@ -27,6 +27,21 @@ export const AttributionQuerySchema = Type.Object(
   { $id: 'AttributionQuery', additionalProperties: false },
 );
 
+// No control characters (newlines included): these fields go into the access log and its CSV export.
+const PLAIN = '^[^\\u0000-\\u001f\\u007f]*$';
+
+/** Why a look-up is made: required on every look-up and kept in the access log. */
+export const PurposeSchema = Type.Object({
+  case: Type.String({ minLength: 1, maxLength: 256, pattern: PLAIN, description: 'case reference the look-up belongs to' }),
+  legalBasis: Type.String({ minLength: 1, maxLength: 64, description: 'legal basis, one of the service\'s configured list (WHOHAD_LEGAL_BASES)' }),
+  purpose: Type.String({ minLength: 1, maxLength: 2000, pattern: PLAIN, description: 'what the look-up is for, in words' }),
+});
+
+export const AttributionRequestSchema = Type.Object(
+  { ...AttributionQuerySchema.properties, ...PurposeSchema.properties },
+  { $id: 'AttributionRequest', additionalProperties: false },
+);
+
 export const AllocationEvidenceSchema = Type.Object(
   {
     id: Type.String({ description: 'reference to the stored allocation record' }),
@@ -99,6 +114,8 @@ export const AttributionAnswerSchema = Type.Object(
 );
 
 export type AttributionQuery = Type.Static<typeof AttributionQuerySchema>;
+export type Purpose = Type.Static<typeof PurposeSchema>;
+export type AttributionRequest = Type.Static<typeof AttributionRequestSchema>;
 export type Status = (typeof STATUSES)[number];
 export type Reason = (typeof REASONS)[number];
 export type AllocationEvidence = Type.Static<typeof AllocationEvidenceSchema>;

@@ -1,4 +1,6 @@
-// Copies what tsc does not: the Lua scripts the time index loads beside its compiled code.
+// Copies what tsc does not: the Lua scripts loaded beside their compiled modules.
 import { cpSync } from 'node:fs';
 
-cpSync(new URL('../timeindex/lua', import.meta.url), new URL('../dist/timeindex/lua', import.meta.url), { recursive: true });
+for (const dir of ['timeindex/lua', 'audit/lua']) {
+  cpSync(new URL(`../${dir}`, import.meta.url), new URL(`../dist/${dir}`, import.meta.url), { recursive: true });
+}

@@ -2,9 +2,11 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import { errorHandler } from './errors.js';
+import access from './plugins/access.js';
 import indexServices from './plugins/index-services.js';
 import openapi from './plugins/openapi.js';
 import attribution from './routes/attribution.js';
+import audit from './routes/audit.js';
 import events from './routes/events.js';
 import health from './routes/health.js';
 import ingestRaw from './routes/ingest-raw.js';
@@ -14,6 +16,8 @@ export interface AppOptions {
   redis: Redis;
   now?: () => number;
   logger?: boolean;
+  /** Where the service log goes (default stdout); tests read it to prove what it never contains. */
+  logStream?: NodeJS.WritableStream;
 }
 
 /**
@@ -25,6 +29,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: opts.logger === false ? false : {
       level: process.env.LOG_LEVEL ?? 'info',
+      ...(opts.logStream ? { stream: opts.logStream } : {}),
       serializers: { req: (req) => ({ method: req.method, route: req.routeOptions?.url ?? req.url.split('?')[0] }) },
     },
     bodyLimit: config.bodyLimitBytes,
@@ -44,8 +49,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       now: opts.now ?? Date.now,
     },
   });
+  await app.register(access, { redis: opts.redis, failLimitPerMinute: config.authFailLimit });
   await app.register(health);
-  await app.register(attribution);
+  await app.register(attribution, { legalBases: config.legalBases });
+  await app.register(audit);
   await app.register(events);
   await app.register(ingestRaw, { sourcesFile: config.sourcesFile });
   return app;

@@ -12,6 +12,12 @@ export interface Config {
   bodyLimitBytes: number;
   /** The source configuration file (docs/sources.md), for options of raw-format ingest. */
   sourcesFile: string | null;
+  /** Legal bases a look-up may name. */
+  legalBases: string[];
+  /** Refused requests from one address per minute before it is answered 429. */
+  authFailLimit: number;
+  /** How long the access log is kept, apart from the attribution data. */
+  auditRetentionDays: number;
 }
 
 export class ConfigError extends Error {}
@@ -39,5 +45,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: resolve(env.WHOHAD_DATA_DIR || './data'),
     bodyLimitBytes: number(env, 'WHOHAD_BODY_LIMIT_BYTES', 32 * 1024 * 1024, 1024, 2 ** 31),
     sourcesFile: env.WHOHAD_SOURCES ? resolve(env.WHOHAD_SOURCES) : null,
+    legalBases: (env.WHOHAD_LEGAL_BASES || 'retsplejeloven-804b,court-order').split(',').map((s) => s.trim()).filter(Boolean),
+    authFailLimit: number(env, 'WHOHAD_AUTH_FAIL_LIMIT', 20, 1, 1_000_000),
+    auditRetentionDays: number(env, 'WHOHAD_AUDIT_RETENTION_DAYS', 1826, 1, 36500),
   };
 }

@@ -31,6 +31,9 @@ export function errorHandler(this: unknown, err: FastifyError | HttpError, req: 
         if (extra) return `${extra}: unknown parameter`;
         const missing = (v.params as { missingProperty?: string }).missingProperty;
         if (missing) return `${missing}: required`;
+        if (v.keyword === 'pattern' && String((v.params as { pattern?: string }).pattern).includes('u0000')) {
+          return `${where}: must not contain control characters (newlines included)`;
+        }
         return `${where || fe.validationContext}: ${v.message}`;
       })
       .join('; ');

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { purgeAccessLog } from '../audit/purge.js';
 import { openRedis, type RedisHandle } from '../core/redis-connect.js';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
@@ -20,9 +21,14 @@ export async function serve(config: Config): Promise<RunningService> {
   const app = await buildApp({ config, redis: redis.redis });
   const address = await app.listen({ port: config.port, host: config.host });
   app.log.info({ redis: config.redisUrl ? 'REDIS_URL' : `embedded (${config.dataDir})` }, `whohad listening on ${address}`);
+  // the access log's own retention, checked hourly; several instances purging is harmless
+  const purge = setInterval(() => {
+    purgeAccessLog(redis.redis, app.accessLog, config.auditRetentionDays).catch((err) => app.log.error({ err }, 'access log purge failed'));
+  }, 3_600_000).unref();
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
+      clearInterval(purge);
       await app.close();
       await redis.close();
     })());

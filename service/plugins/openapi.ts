@@ -18,7 +18,11 @@ export default fp(
       fastify.addSchema(s);
     }
     await fastify.register(swagger, {
-      openapi: { openapi: '3.1.0', info: OPENAPI_INFO },
+      openapi: {
+        openapi: '3.1.0',
+        info: OPENAPI_INFO,
+        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'an API token from `whohad token create`' } } },
+      },
       refResolver: { buildLocalReference: (json, _base, _fragment, i) => (json.$id as string) ?? `def-${i}` },
     });
     await fastify.register(swaggerUi, { routePrefix: '/docs' });

@@ -36,8 +36,10 @@ const events: FastifyPluginAsync = async (fastify) => {
   fastify.post<{ Body: unknown }>(
     '/v1/events',
     {
+      config: { role: 'ingest' },
       schema: {
         tags: ['ingest'],
+        security: [{ bearer: [] }],
         summary: 'Store canonical events',
         description:
           'Takes NDJSON (application/x-ndjson) or a JSON array of canonical events. Valid events are stored even when others are rejected; each rejected event is listed with its line and the reason. 413 when the body is over the limit.',

@@ -22,8 +22,10 @@ const ingestRaw: FastifyPluginAsync<IngestRawOptions> = async (fastify, opts) =>
   fastify.post<{ Params: { format: string }; Querystring: { source?: string }; Body: string }>(
     '/v1/ingest/:format',
     {
+      config: { role: 'ingest' },
       schema: {
         tags: ['ingest'],
+        security: [{ bearer: [] }],
         summary: 'Store the events of raw log lines in a device format',
         description: 'The body is the log as the device writes it (text). Each line is read by the same parser as `whohad ingest --format`; good lines are stored, the others listed with their line and reason.',
         params: Params,

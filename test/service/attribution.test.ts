@@ -1,6 +1,5 @@
-import type { FastifyInstance } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { testApp } from '../helpers/app.js';
+import { PURPOSE, testApp, type TestApp } from '../helpers/app.js';
 
 /**
  * One small ISP, 2026-10-25 (the night Copenhagen leaves summer time):
@@ -25,15 +24,15 @@ const events = [
   { kind: 'lease', event: 'start', at: '2026-10-24T20:00:00Z', ip: '198.51.100.8', subscriberId: 'sub-D', source: 'radius-detail' },
 ];
 
-let app: FastifyInstance;
+let app: TestApp;
 beforeAll(async () => {
   app = await testApp({ WHOHAD_INTERIM_INTERVAL_S: '3600' });
-  const r = await app.inject({ method: 'POST', url: '/v1/events', payload: events });
+  const r = await app.inject({ method: 'POST', url: '/v1/events', headers: app.auth, payload: events });
   expect(r.json()).toEqual({ accepted: events.length, rejected: [] });
 });
 
 async function ask(query: string) {
-  const r = await app.inject({ url: `/v1/attribution?${query}` });
+  const r = await app.inject({ url: `/v1/attribution?${query}&${PURPOSE}`, headers: app.auth });
   expect(r.statusCode, r.body).toBe(200);
   const a = r.json();
   return { ...a, who: a.candidates.map((c: { subscriberId: string }) => c.subscriberId) };
@@ -135,7 +134,7 @@ describe('queries', () => {
   });
 
   it('refuses the skipped DST hour in Copenhagen', async () => {
-    const r = await app.inject({ url: '/v1/attribution?ip=198.51.100.7&port=1100&at=2026-03-29T02:30:00&tz=Europe/Copenhagen' });
+    const r = await app.inject({ url: `/v1/attribution?ip=198.51.100.7&port=1100&at=2026-03-29T02:30:00&tz=Europe/Copenhagen&${PURPOSE}`, headers: app.auth });
     expect(r.statusCode).toBe(400);
     expect(r.json().message).toMatch(/never happened in Europe\/Copenhagen/);
   });
@@ -171,7 +170,7 @@ describe('malformed input gets 400 naming what is wrong', () => {
     ['ip=198.51.100.7&at=2026-10-25T00:30:00Z&colour=red', /colour: unknown parameter/],
   ];
   it.each(cases)('%s', async (query, message) => {
-    const r = await app.inject({ url: `/v1/attribution?${query}` });
+    const r = await app.inject({ url: `/v1/attribution?${query}&${PURPOSE}`, headers: app.auth });
     expect(r.statusCode).toBe(400);
     expect(r.json().message).toMatch(message);
   });
@@ -186,7 +185,7 @@ describe('POST /v1/events', () => {
       '',
       JSON.stringify({ kind: 'lease', event: 'start', at: '2001-01-01T00:00:00Z', ip: '100.64.9.9', subscriberId: 'sub-Z' }),
     ].join('\n');
-    const r = await app.inject({ method: 'POST', url: '/v1/events', headers: { 'content-type': 'application/x-ndjson' }, payload: body });
+    const r = await app.inject({ method: 'POST', url: '/v1/events', headers: { ...app.auth, 'content-type': 'application/x-ndjson' }, payload: body });
     expect(r.statusCode).toBe(200);
     const out = r.json();
     expect(out.accepted).toBe(1);
@@ -198,13 +197,13 @@ describe('POST /v1/events', () => {
 
   it('answers 413 with the limit for a body over it', async () => {
     const small = await testApp({ WHOHAD_BODY_LIMIT_BYTES: '1024' });
-    const r = await small.inject({ method: 'POST', url: '/v1/events', headers: { 'content-type': 'application/x-ndjson' }, payload: 'x'.repeat(2000) });
+    const r = await small.inject({ method: 'POST', url: '/v1/events', headers: { ...small.auth, 'content-type': 'application/x-ndjson' }, payload: 'x'.repeat(2000) });
     expect(r.statusCode).toBe(413);
     expect(r.json().message).toMatch(/larger than the limit of 1024 bytes/);
   });
 
   it('answers 400 for a JSON body that does not parse', async () => {
-    const r = await app.inject({ method: 'POST', url: '/v1/events', headers: { 'content-type': 'application/json' }, payload: '[{"kind":' });
+    const r = await app.inject({ method: 'POST', url: '/v1/events', headers: { ...app.auth, 'content-type': 'application/json' }, payload: '[{"kind":' });
     expect(r.statusCode).toBe(400);
   });
 });

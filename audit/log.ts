@@ -1,0 +1,131 @@
+import { readFileSync } from 'node:fs';
+import type { Cluster, Redis, Result } from 'ioredis';
+import { canonicalJson, GENESIS, sha256 } from './canonical.js';
+
+/** What one access-log record says. The chain fields are added by the log. */
+export interface AuditEntry {
+  /** lookup (single or bulk), denied (a refused request), or an operation on data (purge, hold). */
+  kind: 'lookup' | 'bulk' | 'denied' | 'purge' | 'hold' | 'token';
+  time: string;
+  user: string | null;
+  tokenId: string | null;
+  client: string | null;
+  case?: string | null;
+  legalBasis?: string | null;
+  purpose?: string | null;
+  route?: string;
+  /** The question as asked and as the service understood it. */
+  query?: Record<string, unknown>;
+  normalised?: Record<string, unknown>;
+  status?: string;
+  reason?: string;
+  /** Subscriber ids the answer disclosed (empty for a refused or empty answer). */
+  disclosed: string[];
+  details?: Record<string, unknown>;
+}
+
+export interface AuditRecord extends AuditEntry {
+  seq: number;
+  prev: string;
+  hash: string;
+  id?: string;
+}
+
+export const auditKeys = {
+  log: '{audit}:log',
+  head: '{audit}:head',
+  anchor: '{audit}:anchor',
+  index: '{audit}:by:',
+};
+
+const lua = readFileSync(new URL('./lua/auditAppend-2.lua', import.meta.url), 'utf8');
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    auditAppend(log: string, head: string, ...argv: Array<string | number>): Result<string[], Context>;
+  }
+}
+
+export function defineAuditCommands(client: Redis | Cluster): void {
+  client.defineCommand('auditAppend', { numberOfKeys: 2, lua });
+}
+
+/** The hash of a record: SHA-256 over the canonical JSON of everything but the hash itself. */
+export function recordHash(r: Omit<AuditRecord, 'hash' | 'id'>): string {
+  return sha256(canonicalJson(r));
+}
+
+interface Pending {
+  entry: AuditEntry;
+  done: (r: AuditRecord) => void;
+  fail: (e: Error) => void;
+}
+
+/**
+ * The append-only, hash-chained access log. Records appended in the same tick go to Redis as
+ * one batch; the chain is computed here (Redis scripts have no SHA-256) and the script stores
+ * the batch only if the head is still the one it was chained onto, so several service
+ * instances share one consistent chain. An append resolves only once Redis holds the record.
+ */
+export class AccessLog {
+  private pending: Pending[] = [];
+  private flushing: Promise<void> | null = null;
+  private head: { seq: number; hash: string } | null = null;
+
+  constructor(private readonly redis: Redis | Cluster) {}
+
+  append(entry: AuditEntry): Promise<AuditRecord> {
+    return new Promise((done, fail) => {
+      this.pending.push({ entry, done, fail });
+      if (!this.flushing) this.flushing = Promise.resolve().then(() => this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending;
+      this.pending = [];
+      try {
+        const records = await this.store(batch.map((p) => p.entry));
+        batch.forEach((p, i) => p.done(records[i]));
+      } catch (err) {
+        this.head = null;
+        for (const p of batch) p.fail(err as Error);
+      }
+    }
+    this.flushing = null;
+  }
+
+  private async readHead(): Promise<{ seq: number; hash: string }> {
+    const [seq, hash] = await this.redis.hmget(auditKeys.head, 'seq', 'hash');
+    if (seq !== null && hash !== null) return { seq: Number(seq), hash };
+    return { seq: 0, hash: GENESIS };
+  }
+
+  private async store(entries: AuditEntry[]): Promise<AuditRecord[]> {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const head = this.head ?? (await this.readHead());
+      const records: AuditRecord[] = [];
+      let prev = head.hash;
+      let seq = head.seq;
+      const argv: Array<string | number> = [String(head.seq), head.hash, auditKeys.index];
+      for (const e of entries) {
+        seq++;
+        const body = { ...e, seq, prev };
+        const hash = recordHash(body);
+        const record: AuditRecord = { ...body, hash };
+        records.push(record);
+        argv.push(seq, hash, Date.parse(e.time), e.user ?? '', e.case ?? '', e.disclosed.length, ...e.disclosed, canonicalJson(record));
+        prev = hash;
+      }
+      const reply = await this.redis.auditAppend(auditKeys.log, auditKeys.head, ...argv);
+      if (reply[0] === 'ok') {
+        this.head = { seq, hash: prev };
+        return records;
+      }
+      // another instance appended meanwhile: chain onto its head and try again
+      this.head = { seq: Number(reply[1]), hash: reply[2] || GENESIS };
+    }
+    throw new Error('access log: could not append after 8 attempts (heavy contention between instances)');
+  }
+}

@@ -1,0 +1,61 @@
+import { verifyChain } from '../audit/read.js';
+import { TokenError, TokenStore } from '../audit/tokens.js';
+import { openRedis } from '../core/redis-connect.js';
+import { loadConfig } from '../service/config.js';
+
+/** Runs an administrative action straight against Redis (REDIS_URL, else the embedded one). */
+async function withRedis<T>(fn: (store: TokenStore, redis: Awaited<ReturnType<typeof openRedis>>['redis']) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const handle = await openRedis(config.redisUrl, config.dataDir);
+  try {
+    return await fn(new TokenStore(handle.redis), handle.redis);
+  } finally {
+    await handle.close();
+  }
+}
+
+function failed(err: unknown): number {
+  if (err instanceof TokenError) {
+    process.stderr.write(`whohad token: ${err.message}\n`);
+    return 1;
+  }
+  throw err;
+}
+
+export async function tokenCreate(o: { name: string; role: string }): Promise<number> {
+  try {
+    const { token, info } = await withRedis((s) => s.create(o.name, o.role.split(',').map((r) => r.trim())));
+    process.stderr.write(`token for ${info.name} (${info.roles.join(', ')}), id ${info.tokenId}. It is shown only now: store it safely.\n`);
+    process.stdout.write(`${token}\n`);
+    return 0;
+  } catch (err) {
+    return failed(err);
+  }
+}
+
+export async function tokenList(): Promise<number> {
+  const list = await withRedis((s) => s.list());
+  for (const t of list) process.stdout.write(`${t.name.padEnd(24)} ${t.tokenId}  ${t.roles.join(',').padEnd(34)} created ${t.created}\n`);
+  if (list.length === 0) process.stderr.write('no tokens; create one with: whohad token create --name NAME --role investigator\n');
+  return 0;
+}
+
+export async function tokenRevoke(name: string): Promise<number> {
+  try {
+    const t = await withRedis((s) => s.revoke(name));
+    process.stdout.write(`revoked ${t.name} (${t.tokenId}) at ${t.revoked}; it is refused from the next request on\n`);
+    return 0;
+  } catch (err) {
+    return failed(err);
+  }
+}
+
+export async function auditVerify(): Promise<number> {
+  const r = await withRedis((_s, redis) => verifyChain(redis));
+  if (r.ok) {
+    process.stdout.write(`access log intact: ${r.records} records verified from ${r.anchor.seq === 0 ? 'the start' : `the anchor after record ${r.anchor.seq}`}\n`);
+    return 0;
+  }
+  process.stdout.write(`access log BROKEN at record ${r.broken!.seq ?? '?'} (stream id ${r.broken!.id}): ${r.broken!.reason}; ${r.records} records before it verified\n`);
+  return 1;
+}

@@ -1,0 +1,80 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Redis } from 'ioredis';
+import { AccessLog, defineAuditCommands } from '../../audit/log.js';
+import { defineAuditPurge } from '../../audit/purge.js';
+import { TokenStore, type Principal, type Role } from '../../audit/tokens.js';
+
+export interface AccessOptions {
+  redis: Redis;
+  /** Refused attempts from one address within a minute before it is answered 429. */
+  failLimitPerMinute: number;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The role a route needs; routes without one are open (health, docs). */
+    role?: Role;
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+  interface FastifyInstance {
+    tokens: TokenStore;
+    accessLog: AccessLog;
+  }
+}
+
+const DENIED_COUNT = '{whohad}:denied-count';
+const failKey = (client: string) => `{whohad}:fail:${client}`;
+
+/**
+ * Who may ask: every route names the role it needs, and a request without a valid token of
+ * that role is refused (401/403), recorded in the access log with the client address, the
+ * token's id (never the token) and the reason, and counted. An address that keeps failing is
+ * answered 429 for a minute.
+ */
+export default fp<AccessOptions>(
+  async (fastify, opts) => {
+    defineAuditCommands(opts.redis);
+    defineAuditPurge(opts.redis);
+    const tokens = new TokenStore(opts.redis);
+    const accessLog = new AccessLog(opts.redis);
+    fastify.decorate('tokens', tokens);
+    fastify.decorate('accessLog', accessLog);
+    fastify.decorateRequest('principal', null);
+
+    async function refuse(req: FastifyRequest, reply: FastifyReply, status: 401 | 403, reason: string, prefix: string | null, principal: Principal | null) {
+      const route = req.routeOptions.url ?? req.url.split('?')[0];
+      const [fails] = await Promise.all([
+        opts.redis.incr(failKey(req.ip)),
+        opts.redis.expire(failKey(req.ip), 60, 'NX'),
+        opts.redis.incr(DENIED_COUNT),
+        accessLog.append({
+          kind: 'denied', time: new Date().toISOString(), user: principal?.name ?? null, tokenId: principal?.tokenId ?? prefix,
+          client: req.ip, route: `${req.method} ${route}`, reason, disclosed: [],
+        }),
+      ]);
+      if (fails > opts.failLimitPerMinute) reply.header('retry-after', '60');
+      return reply.code(status).send({ statusCode: status, error: status === 401 ? 'Unauthorized' : 'Forbidden', message: reason });
+    }
+
+    fastify.addHook('onRequest', async (req, reply) => {
+      const role = req.routeOptions.config?.role;
+      if (!role) return;
+      const fails = Number((await opts.redis.get(failKey(req.ip))) ?? 0);
+      if (fails >= opts.failLimitPerMinute) {
+        return reply.code(429).header('retry-after', '60').send({ statusCode: 429, error: 'Too Many Requests', message: `too many refused requests from this address in the last minute; try again in a minute` });
+      }
+      const header = req.headers.authorization;
+      const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+      const who = await tokens.authenticate(token);
+      if ('refused' in who) return refuse(req, reply, 401, who.refused, who.prefix, null);
+      if (!who.roles.includes(role)) {
+        return refuse(req, reply, 403, `token "${who.name}" lacks the ${role} role`, who.tokenId, who);
+      }
+      req.principal = who;
+    });
+  },
+  { name: 'access' },
+);
