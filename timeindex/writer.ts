@@ -2,6 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { ipToBytes } from '../core/ip.js';
 import type { CanonicalEvent, LeaseEvent, NatEvent } from '../schemas/events.js';
 import { chainId, EndBasisCode, leaseKeys, natKeys } from './keys.js';
+import { AddressRegistry } from './addresses.js';
 import type { ProfileDictionary } from './profiles.js';
 
 /** Where a lease end came from decides what it proves: a RADIUS Stop ends a session. */
@@ -31,6 +32,8 @@ function latestInstant(e: CanonicalEvent): number {
 }
 
 export class IndexWriter {
+  private readonly addresses = new AddressRegistry();
+
   constructor(
     private readonly redis: Redis | Cluster,
     private readonly profiles: ProfileDictionary,
@@ -42,6 +45,8 @@ export class IndexWriter {
     const pipeline = this.redis.pipeline();
     const failed: WriteOutcome['failed'] = [];
     const queued: number[] = [];
+    // pipeline position of each queued event's reply (address registrations sit in between)
+    const slots: number[] = [];
     for (let i = 0; i < events.length; i++) {
       const e = events[i];
       if (latestInstant(e) < cutoff) {
@@ -51,13 +56,17 @@ export class IndexWriter {
       const vrf = e.kind === 'nat' ? e.privateVrf : e.vrf;
       const known = this.profiles.idFor(vrf, e.source);
       const profile = typeof known === 'number' ? known : await known;
+      if (e.kind === 'nat') this.addresses.note(pipeline, 'nat', e.publicIp);
+      else this.addresses.note(pipeline, 'lease', `${e.vrf}|${e.ip}`);
+      slots.push(pipeline.length);
       if (e.kind === 'nat') this.queueNat(pipeline, e, profile);
       else this.queueLease(pipeline, e, profile);
       queued.push(i);
     }
     if (queued.length > 0) {
       const results = (await pipeline.exec()) ?? [];
-      results.forEach(([err], j) => {
+      slots.forEach((slot, j) => {
+        const err = results[slot]?.[0];
         if (err) failed.push({ index: queued[j], reason: `not stored: ${err.message}` });
       });
       failed.sort((a, b) => a.index - b.index);

@@ -1,0 +1,34 @@
+import type { ChainableCommander } from 'ioredis';
+
+/**
+ * Every address the index holds chains for, so that retention and holds can visit them
+ * without scanning all keys. Sharded into 64 sets (each its own cluster slot); the writer adds
+ * an address once per process, which is cheap because the sets are idempotent.
+ */
+export const ADDRESS_SHARDS = 64;
+
+export type AddressKind = 'nat' | 'lease';
+
+function shardOf(id: string): number {
+  let h = 0;
+  for (let i = 0; i < id.length; i++) h = (h * 31 + id.charCodeAt(i)) | 0;
+  return (h >>> 0) % ADDRESS_SHARDS;
+}
+
+/** `nat` members are public addresses; `lease` members are `<vrf>|<address>`. */
+export const addressSetKey = (kind: AddressKind, shard: number) => `{whohad:addr:${shard}}:${kind}`;
+
+export class AddressRegistry {
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly limit = 4_000_000) {}
+
+  /** Queues an SADD for an address this process has not registered yet. */
+  note(p: ChainableCommander, kind: AddressKind, id: string): void {
+    const key = `${kind}|${id}`;
+    if (this.seen.has(key)) return;
+    if (this.seen.size >= this.limit) this.seen.clear();
+    this.seen.add(key);
+    p.sadd(addressSetKey(kind, shardOf(id)), id);
+  }
+}
