@@ -46,25 +46,62 @@ const PRIVATE_BASE = (100 << 24) + (64 << 16); // 100.64.0.0/10
 export const publicIpOf = (i: number) => u32ToIpv4((PUBLIC_BASE + i) >>> 0);
 export const privateIpOf = (i: number) => u32ToIpv4((PRIVATE_BASE + i) >>> 0);
 
-/** Port-block allocations: alloc and (mostly) release events, block by block. */
+/** One block's allocations and (mostly) releases, in time order. */
+function* blockEvents(shape: IspShape, r: () => number, ip: number, b: number): Generator<NatEvent> {
+  const end = shape.start + shape.days * 86_400_000;
+  const publicIp = publicIpOf(ip);
+  const portStart = 1024 + b * 1024;
+  let t = shape.start + Math.floor(r() * 3_600_000);
+  while (t < end) {
+    const hold = Math.min(86_399_000, 600_000 + Math.floor(exp(r, shape.meanHoldHours * 3_600_000)));
+    const privateIp = privateIpOf(Math.floor(r() * shape.privateIps));
+    const base = { kind: 'nat', natInstance: 'cgn1', publicIp, portStart, portEnd: portStart + 1023, privateIp, privateVrf: 'default', protocol: null, allocatedAt: null, source: 'synthetic' } as const;
+    yield { ...base, event: 'alloc', at: t };
+    // one release in fifty is lost, as over UDP syslog; the next allocation supersedes it
+    if (r() >= 0.02) yield { ...base, event: 'release', at: t + hold };
+    t += hold + 1000 + Math.floor(exp(r, 2 * 3_600_000));
+  }
+}
+
+/**
+ * Port-block allocations of the whole ISP in time order, as a CGNAT device logs them: the
+ * blocks' own sequences merged by time (a block's release may be logged after another block's
+ * later allocation, as happens).
+ */
 export function* natEvents(shape: IspShape): Generator<NatEvent> {
   const r = rng(shape.seed);
-  const end = shape.start + shape.days * 86_400_000;
+  const heads: Array<{ next: NatEvent; rest: Generator<NatEvent> }> = [];
   for (let ip = 0; ip < shape.publicIps; ip++) {
-    const publicIp = publicIpOf(ip);
     for (let b = 0; b < shape.blocksPerIp; b++) {
-      const portStart = 1024 + b * 1024;
-      let t = shape.start + Math.floor(r() * 3_600_000);
-      while (t < end) {
-        const hold = Math.min(86_399_000, 600_000 + Math.floor(exp(r, shape.meanHoldHours * 3_600_000)));
-        const privateIp = privateIpOf(Math.floor(r() * shape.privateIps));
-        const base = { kind: 'nat', natInstance: 'cgn1', publicIp, portStart, portEnd: portStart + 1023, privateIp, privateVrf: 'default', protocol: null, allocatedAt: null, source: 'synthetic' } as const;
-        yield { ...base, event: 'alloc', at: t };
-        // one release in fifty is lost, as over UDP syslog; the next allocation supersedes it
-        if (r() >= 0.02) yield { ...base, event: 'release', at: t + hold };
-        t += hold + 1000 + Math.floor(exp(r, 2 * 3_600_000));
-      }
+      const rest = blockEvents(shape, rng(Math.floor(r() * 2 ** 32)), ip, b);
+      const first = rest.next();
+      if (!first.done) heads.push({ next: first.value, rest });
     }
+  }
+  // a binary heap on the next event's time
+  const less = (i: number, j: number) => heads[i].next.at < heads[j].next.at;
+  const swap = (i: number, j: number) => ([heads[i], heads[j]] = [heads[j], heads[i]]);
+  const down = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const m = l + 1 < heads.length && less(l + 1, l) ? l + 1 : l;
+      if (l >= heads.length || !less(m, i)) return;
+      swap(i, m);
+      i = m;
+    }
+  };
+  for (let i = (heads.length >> 1) - 1; i >= 0; i--) down(i);
+  while (heads.length > 0) {
+    const top = heads[0];
+    yield top.next;
+    const n = top.rest.next();
+    if (n.done) {
+      heads[0] = heads[heads.length - 1];
+      heads.pop();
+    } else {
+      top.next = n.value;
+    }
+    down(0);
   }
 }
 

@@ -6,7 +6,7 @@ import type { Cluster, Redis, Result } from 'ioredis';
  * A script's name ends in its key count (BullMQ's convention); the count is fixed, because
  * ioredis routes auto-pipelined cluster commands by their first argument.
  */
-const SCRIPTS = ['natEvent-2', 'leaseEvent-1', 'natStab-2', 'leaseStab-1', 'profileId-1'] as const;
+const SCRIPTS = ['natEvents-2', 'leaseEvents-1', 'natStab-2', 'leaseStab-1', 'profileId-1'] as const;
 
 const luaDir = new URL('./lua/', import.meta.url);
 
@@ -37,8 +37,8 @@ type Arg = string | number | Buffer;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    natEvent(registry: string, meta: string, ...argv: Arg[]): Result<number, Context>;
-    leaseEvent(meta: string, ...argv: Arg[]): Result<number, Context>;
+    natEvents(registry: string, meta: string, ...argv: Arg[]): Result<Array<number | string>, Context>;
+    leaseEvents(meta: string, ...argv: Arg[]): Result<Array<number | string>, Context>;
     natStabBuffer(registry: string, meta: string, ...argv: Arg[]): Result<Array<Buffer | number>, Context>;
     leaseStabBuffer(meta: string, ...argv: Arg[]): Result<Array<Buffer | number>, Context>;
     profileId(dict: string, profile: string): Result<number, Context>;

@@ -1,8 +1,8 @@
-import type { Cluster, Redis } from 'ioredis';
+import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { ipToBytes } from '../core/ip.js';
-import type { CanonicalEvent, LeaseEvent, NatEvent } from '../schemas/events.js';
-import { chainId, EndBasisCode, leaseKeys, natKeys } from './keys.js';
+import type { CanonicalEvent, LeaseEvent } from '../schemas/events.js';
 import { AddressRegistry } from './addresses.js';
+import { chainId, EndBasisCode, leaseKeys, natKeys } from './keys.js';
 import type { ProfileDictionary } from './profiles.js';
 
 /** Where a lease end came from decides what it proves: a RADIUS Stop ends a session. */
@@ -17,10 +17,6 @@ export interface WriteOutcome {
   stored: number;
 }
 
-/**
- * Stores canonical events in the time index. A batch goes out as one pipeline; Redis has taken
- * every event reported as stored when the promise resolves.
- */
 export interface Retention {
   days: number;
   now: () => number;
@@ -31,6 +27,23 @@ function latestInstant(e: CanonicalEvent): number {
   return e.kind === 'lease' && e.expiresAt !== null ? Math.max(e.at, e.expiresAt) : e.at;
 }
 
+/** Events of one address: merged by one script call, in their order. */
+interface Group {
+  kind: 'nat' | 'lease';
+  address: string;
+  args: Array<string | number | Buffer>;
+  indices: number[];
+}
+
+/** Events one script call merges at most, so that no call blocks Redis for long. */
+const PER_CALL = 256;
+
+/**
+ * Stores canonical events in the time index. The events of a batch are grouped by address and
+ * each group is merged by one script call (in the order the events came); the whole batch goes
+ * out as one pipeline. Redis has taken every event reported as stored when the promise
+ * resolves.
+ */
 export class IndexWriter {
   private readonly addresses = new AddressRegistry();
 
@@ -42,11 +55,9 @@ export class IndexWriter {
 
   async write(events: readonly CanonicalEvent[]): Promise<WriteOutcome> {
     const cutoff = this.retention.now() - this.retention.days * 86_400_000;
-    const pipeline = this.redis.pipeline();
     const failed: WriteOutcome['failed'] = [];
-    const queued: number[] = [];
-    // pipeline position of each queued event's reply (address registrations sit in between)
-    const slots: number[] = [];
+    const groups = new Map<string, Group>();
+    const full: Group[] = [];
     for (let i = 0; i < events.length; i++) {
       const e = events[i];
       if (latestInstant(e) < cutoff) {
@@ -56,38 +67,57 @@ export class IndexWriter {
       const vrf = e.kind === 'nat' ? e.privateVrf : e.vrf;
       const known = this.profiles.idFor(vrf, e.source);
       const profile = typeof known === 'number' ? known : await known;
-      if (e.kind === 'nat') this.addresses.note(pipeline, 'nat', e.publicIp);
-      else this.addresses.note(pipeline, 'lease', `${e.vrf}|${e.ip}`);
-      slots.push(pipeline.length);
-      if (e.kind === 'nat') this.queueNat(pipeline, e, profile);
-      else this.queueLease(pipeline, e, profile);
-      queued.push(i);
+      const address = e.kind === 'nat' ? e.publicIp : `${e.vrf}|${e.ip}`;
+      const key = `${e.kind}|${address}`;
+      let g = groups.get(key);
+      if (!g) {
+        g = { kind: e.kind, address, args: [], indices: [] };
+        groups.set(key, g);
+      }
+      if (e.kind === 'nat') {
+        const cid = chainId(e.natInstance, e.portStart, e.portEnd, e.protocol);
+        const first = e.portStart ?? 0;
+        g.args.push(cid, first, (e.portEnd ?? 65535) - first, e.event, e.at, e.allocatedAt ?? '', ipToBytes(e.privateIp), profile);
+      } else {
+        g.args.push(e.event === 'start' ? 'start' : 'end', e.at, e.expiresAt ?? '', e.subscriberId, profile, leaseEndBasis(e));
+      }
+      g.indices.push(i);
+      if (g.indices.length === PER_CALL) {
+        full.push(g);
+        groups.delete(key);
+      }
     }
-    if (queued.length > 0) {
-      const results = (await pipeline.exec()) ?? [];
-      slots.forEach((slot, j) => {
-        const err = results[slot]?.[0];
-        if (err) failed.push({ index: queued[j], reason: `not stored: ${err.message}` });
+    const calls = [...full, ...groups.values()];
+    if (calls.length > 0) {
+      const pipeline = this.redis.pipeline();
+      // each call's reply position; address registrations sit in between
+      const slots = calls.map((g) => {
+        this.addresses.note(pipeline, g.kind, g.address);
+        const slot = pipeline.length;
+        this.queue(pipeline, g);
+        return slot;
+      });
+      const replies = (await pipeline.exec()) ?? [];
+      calls.forEach((g, c) => {
+        const [err, out] = replies[slots[c]] ?? [new Error('no reply from Redis'), null];
+        g.indices.forEach((index, j) => {
+          const result = err ? err.message : (out as Array<number | string>)[j];
+          if (result !== 1) failed.push({ index, reason: `not stored: ${result}` });
+        });
       });
       failed.sort((a, b) => a.index - b.index);
     }
     return { failed, stored: events.length - failed.length };
   }
 
-  private queueNat(p: ReturnType<Redis['pipeline']>, e: NatEvent, profile: number) {
-    const cid = chainId(e.natInstance, e.portStart, e.portEnd, e.protocol);
-    const first = e.portStart ?? 0;
-    const span = (e.portEnd ?? 65535) - first;
-    p.natEvent(
-      natKeys.registry(e.publicIp), natKeys.meta(e.publicIp), natKeys.chainPrefix(e.publicIp, cid), cid, first, span,
-      e.event, e.at, e.allocatedAt ?? '', ipToBytes(e.privateIp), profile,
-    );
-  }
-
-  private queueLease(p: ReturnType<Redis['pipeline']>, e: LeaseEvent, profile: number) {
-    p.leaseEvent(
-      leaseKeys.meta(e.vrf, e.ip), leaseKeys.chainPrefix(e.vrf, e.ip), e.event === 'start' ? 'start' : 'end', e.at,
-      e.expiresAt ?? '', e.subscriberId, profile, leaseEndBasis(e),
-    );
+  private queue(p: ChainableCommander, g: Group) {
+    if (g.kind === 'nat') {
+      p.natEvents(natKeys.registry(g.address), natKeys.meta(g.address), natKeys.ipPrefix(g.address), ...g.args);
+    } else {
+      const cut = g.address.lastIndexOf('|');
+      const vrf = g.address.slice(0, cut);
+      const ip = g.address.slice(cut + 1);
+      p.leaseEvents(leaseKeys.meta(vrf, ip), leaseKeys.chainPrefix(vrf, ip), ...g.args);
+    }
   }
 }

@@ -1,7 +1,7 @@
 --[[
   Chain logic shared by the write scripts: see docs/time-index.md.
   A chain is a sequence of holdings in bucketed sorted sets named <prefix><bucket>.
-  C = { prefix = string, meta = key of the lo/hi hash, lo = number|nil, hi = number|nil,
+  C = { prefix = string, M = the address's meta (shared by its chains): { key, lo, hi },
         merges = whether a later start of the same holder joins its running holding (lease
                  renewals) or stands as its own entry (NAT restarts, which keeps them exact) }
 ]]
@@ -56,8 +56,8 @@ local function put(C, e)
   end
   e.member = member
   e.key = key
-  if C.lo == nil or b < C.lo then C.lo = b; rcall('HSET', C.meta, 'lo', b) end
-  if C.hi == nil or b > C.hi then C.hi = b; rcall('HSET', C.meta, 'hi', b) end
+  if C.M.lo == nil or b < C.M.lo then C.M.lo = b; rcall('HSET', C.M.key, 'lo', b) end
+  if C.M.hi == nil or b > C.M.hi then C.M.hi = b; rcall('HSET', C.M.key, 'hi', b) end
 end
 
 local function del(e) rcall('ZREM', e.key, e.member) end
@@ -73,16 +73,16 @@ end
 
 -- the group with the greatest start before ms
 local function prevGroup(C, ms)
-  if C.lo == nil then return nil end
+  if C.M.lo == nil then return nil end
   local b = bucketOf(ms)
   local max
-  if b > C.hi then
-    b = C.hi
+  if b > C.M.hi then
+    b = C.M.hi
     max = '+inf'
   else
     max = '(' .. (ms - b * BW)
   end
-  while b >= C.lo do
+  while b >= C.M.lo do
     local key = C.prefix .. b
     local r = rcall('ZRANGE', key, max, '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, 1, 'WITHSCORES')
     if r[1] then return groupAt(key, b, tonumber(r[2])) end
@@ -119,16 +119,16 @@ end
 
 -- the group with the smallest start after ms
 local function nextGroup(C, ms)
-  if C.lo == nil then return nil end
+  if C.M.lo == nil then return nil end
   local b = bucketOf(ms)
   local min
-  if b < C.lo then
-    b = C.lo
+  if b < C.M.lo then
+    b = C.M.lo
     min = '-inf'
   else
     min = '(' .. (ms - b * BW)
   end
-  while b <= C.hi do
+  while b <= C.M.hi do
     local key = C.prefix .. b
     local r = rcall('ZRANGE', key, min, '+inf', 'BYSCORE', 'LIMIT', 0, PAGE, 'WITHSCORES')
     if r[1] then
@@ -145,16 +145,16 @@ end
 
 -- the group starting exactly at ms
 local function groupAtTime(C, ms)
-  if C.lo == nil then return {} end
+  if C.M.lo == nil then return {} end
   local b = bucketOf(ms)
   return groupAt(C.prefix .. b, b, ms - b * BW)
 end
 
 -- The group starting at ms and the group before it; one page read in the common case.
 local function around(C, ms)
-  if C.lo == nil then return {}, nil end
+  if C.M.lo == nil then return {}, nil end
   local b = bucketOf(ms)
-  if b >= C.lo and b <= C.hi then
+  if b >= C.M.lo and b <= C.M.hi then
     local key = C.prefix .. b
     local rel = ms - b * BW
     local r = rcall('ZRANGE', key, rel, '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, PAGE, 'WITHSCORES')
@@ -425,6 +425,110 @@ local function seenAt(C, who, t, profile)
   insertStart(C, who, t, true, t, profile, nil)
 end
 
+-- The fast path: an event after everything in its chain, the common case of a log read in
+-- order. Each function handles only what the general merge would do the same way, and
+-- returns false for everything else.
+
+-- the chain's latest entry, when it lies in the address's last bucket and stands alone
+local function lastEntry(C)
+  local key = C.prefix .. C.M.hi
+  local r = rcall('ZRANGE', key, '+inf', '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, 2, 'WITHSCORES')
+  if not r[1] or (r[3] and r[4] == r[2]) then return nil end
+  local e = decode(r[1], C.M.hi * BW + tonumber(r[2]), key)
+  if e.orphan then return nil end
+  return e
+end
+
+local function afterAll(C, t)
+  return C.M.hi ~= nil and bucketOf(t) >= C.M.hi
+end
+
+local function fastStart(C, who, s, profile, sched)
+  if not afterAll(C, s) then return false end
+  local last = lastEntry(C)
+  if not last or last.start >= s then return false end
+  if last.who == who and C.merges then
+    -- a renewal within the lease
+    if last.basis ~= SCHEDULED or not sched or last.endt < s then return false end
+    if sched > last.endt then
+      last.endt = sched
+      put(C, last)
+    end
+    return true
+  end
+  if last.basis == OPEN then
+    if last.lastSeen and last.lastSeen > s then return false end
+    last.basis = SUPERSEDED
+    last.endt = s
+    last.lastSeen = nil
+    put(C, last)
+  elseif last.basis == SCHEDULED then
+    if last.endt > s then
+      last.basis = SUPERSEDED
+      last.endt = s
+      put(C, last)
+    end
+  elseif last.endt > s then
+    return false
+  end
+  local n = { start = s, who = who, inferred = false, profile = profile }
+  if sched then
+    n.basis = SCHEDULED
+    n.endt = sched
+  else
+    n.basis = OPEN
+    n.lastSeen = s
+  end
+  put(C, n)
+  return true
+end
+
+local function fastEnd(C, who, t, basis)
+  if not afterAll(C, t) then return false end
+  local last = lastEntry(C)
+  if not last or last.who ~= who or last.start >= t then return false end
+  if isObserved(last.basis) then return last.endt == t end
+  if last.basis == OPEN then
+    if last.lastSeen and last.lastSeen > t then return false end
+  elseif last.basis ~= SCHEDULED or last.endt < t then
+    return false
+  end
+  last.basis = basis
+  last.endt = t
+  last.lastSeen = nil
+  put(C, last)
+  return true
+end
+
+-- an interim that restates the allocation time of the chain's latest, open holding
+local function fastRestate(C, who, a, t)
+  if not afterAll(C, a) then return false end
+  local last = lastEntry(C)
+  if not last or last.who ~= who or last.start ~= a or last.basis ~= OPEN then return false end
+  local changed = last.inferred
+  last.inferred = false
+  if t > (last.lastSeen or last.start) then
+    last.lastSeen = t
+    last.seenStart = false
+    changed = true
+  end
+  if changed then put(C, last) end
+  return true
+end
+
+-- an interim that proves the chain's latest, open holding at t
+local function fastSeen(C, who, t)
+  if not afterAll(C, t) then return false end
+  local last = lastEntry(C)
+  if not last or last.who ~= who or last.start >= t or last.basis ~= OPEN then return false end
+  if t > (last.lastSeen or last.start) then
+    last.lastSeen = t
+    last.seenStart = false
+    put(C, last)
+  end
+  return true
+end
+
 local function drain(C)
   local i = 1
   while i <= #queue do
@@ -442,8 +546,26 @@ local function drain(C)
   return nil
 end
 
--- Opens a chain; `extra` names one more field of the meta hash to read in the same call.
-local function openChain(prefix, metaKey, merges, extra)
-  local m = rcall('HMGET', metaKey, 'lo', 'hi', extra or 'lo')
-  return { prefix = prefix, meta = metaKey, lo = tonumber(m[1]), hi = tonumber(m[2]), merges = merges, extra = m[3] }
+-- The meta of an address (first and last bucket written), shared by all its chains; `extra`
+-- names one more field of the hash to read in the same call.
+local function openMeta(key, extra)
+  local m = rcall('HMGET', key, 'lo', 'hi', extra or 'lo')
+  return { key = key, lo = tonumber(m[1]), hi = tonumber(m[2]), extra = m[3] }
+end
+
+local function openChain(prefix, M, merges)
+  return { prefix = prefix, M = M, merges = merges }
+end
+
+-- Runs one event's merge and the facts it re-applies; an error fails that event only.
+local function apply(C, fn)
+  queue = {}
+  local ok, err = pcall(function()
+    fn()
+    local e = drain(C)
+    if e then error(e.err or 'whohad: merge did not settle') end
+  end)
+  if ok then return 1 end
+  if type(err) == 'table' then err = err.err end
+  return tostring(err)
 end

@@ -1,0 +1,26 @@
+--[[
+  Merges lease events of one address into its lease chain, in order. Each event is merged on
+  its own (one failing event does not stop the others).
+  Input:
+    KEYS[1] meta hash of the address             lm:{vrf|ip}
+    ARGV[1] chain prefix                         l:{vrf|ip}:
+    then per event, 6 values:
+      start | end, event time (epoch ms), scheduled expiry of a start (epoch ms) or '' (open),
+      subscriber id, profile id, end basis of an end event (1 released, 4 expired, 5 stop)
+  Output: per event, 1 or the reason it was not stored
+]]
+--- @include "includes/chain"
+
+local C = openChain(ARGV[1], openMeta(KEYS[1]), true)
+local out = {}
+for i = 2, #ARGV, 6 do
+  local kind, at, sched, who, profile, basis = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), ARGV[i + 3], tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5])
+  out[#out + 1] = apply(C, function()
+    if kind == 'start' then
+      if not fastStart(C, who, at, profile, sched) then insertStart(C, who, at, false, at, profile, sched) end
+    elseif not fastEnd(C, who, at, basis) then
+      applyEnd(C, who, at, basis, profile)
+    end
+  end)
+end
+return out
