@@ -7,6 +7,7 @@ import indexServices from './plugins/index-services.js';
 import openapi from './plugins/openapi.js';
 import attribution from './routes/attribution.js';
 import audit from './routes/audit.js';
+import bulk from './routes/bulk.js';
 import events from './routes/events.js';
 import health from './routes/health.js';
 import ingestRaw from './routes/ingest-raw.js';
@@ -53,6 +54,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(health);
   await app.register(attribution, { legalBases: config.legalBases });
   await app.register(audit);
+  await app.register(bulk, { config });
   await app.register(events);
   await app.register(ingestRaw, { sourcesFile: config.sourcesFile });
   return app;

@@ -18,6 +18,10 @@ export interface Config {
   authFailLimit: number;
   /** How long the access log is kept, apart from the attribution data. */
   auditRetentionDays: number;
+  /** Largest bulk CSV upload (413 above it). */
+  bulkLimitBytes: number;
+  /** How long bulk results and summaries are kept after a job ends. */
+  bulkResultTtlS: number;
 }
 
 export class ConfigError extends Error {}
@@ -48,5 +52,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     legalBases: (env.WHOHAD_LEGAL_BASES || 'retsplejeloven-804b,court-order').split(',').map((s) => s.trim()).filter(Boolean),
     authFailLimit: number(env, 'WHOHAD_AUTH_FAIL_LIMIT', 20, 1, 1_000_000),
     auditRetentionDays: number(env, 'WHOHAD_AUDIT_RETENTION_DAYS', 1826, 1, 36500),
+    bulkLimitBytes: number(env, 'WHOHAD_BULK_LIMIT_BYTES', 1024 * 1024 * 1024, 1024, 2 ** 40),
+    bulkResultTtlS: number(env, 'WHOHAD_BULK_RESULT_TTL_S', 86_400, 1, 30 * 86_400),
   };
 }

@@ -215,3 +215,25 @@ describe('retention of the access log', () => {
     expect(JSON.parse(newest[newest.indexOf('r') + 1])).toMatchObject({ kind: 'purge', details: { log: 'access', records: dropped } });
   });
 });
+
+describe('bulk look-ups', () => {
+  const csv = 'id,ip,port,timestamp\nr1,198.51.100.7,1600,2026-10-25T00:30:00Z\nr2,198.51.100.7,1100,2026-10-25T00:30:00Z\n';
+  const post = (query: string, headers: Record<string, string>) =>
+    app.inject({ method: 'POST', url: `/v1/attribution/bulk?${query}`, headers: { 'content-type': 'text/csv', ...headers }, payload: csv });
+
+  it('needs an investigator token and the case, legal basis and purpose for the whole file', async () => {
+    expect((await post(PURPOSE, {})).statusCode).toBe(401);
+    expect((await post(PURPOSE, auditor)).statusCode).toBe(403);
+    const r = await post('legalBasis=court-order&purpose=x', investigator);
+    expect(r.statusCode).toBe(400);
+    expect(r.json().message).toMatch(/case: required/);
+  });
+
+  it('records what each chunk of rows disclosed before it leaves, so the data subject finds bulk look-ups too', async () => {
+    const r = await post('case=C-BULK&legalBasis=court-order&purpose=bulk', investigator);
+    expect(r.statusCode).toBe(200);
+    const rec = (await records('case=C-BULK'))[0];
+    expect(rec).toMatchObject({ kind: 'bulk', user: 'ivy', case: 'C-BULK', purpose: 'bulk', query: { rows: [1, 2] }, disclosed: ['sub-A', 'sub-B'] });
+    expect((await records('subscriber=sub-B')).map((x: { case: string }) => x.case)).toContain('C-BULK');
+  });
+});

@@ -1,0 +1,140 @@
+import { finished, Transform, type Readable, type TransformCallback } from 'node:stream';
+import { parse, type Parser } from 'csv-parse';
+import { mapHeader, type ColumnMap } from './header.js';
+import type { RowError } from './row.js';
+
+/** A problem with the upload as a whole, found before any answer was sent: 400 or 413. */
+export class BulkInputError extends Error {
+  constructor(
+    readonly statusCode: 400 | 413,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A record the CSV reader could not read (bad quoting, far too long); it still gets its output row. */
+export class SkippedRecord {
+  constructor(readonly error: RowError) {}
+}
+
+export type InputRecord = string[] | SkippedRecord;
+
+export interface BulkInput {
+  columns: ColumnMap;
+  /** The data rows after the header. Ends early (a final SkippedRecord says why) when the upload breaks off. */
+  rows: AsyncIterable<InputRecord>;
+  /** Bytes read so far. */
+  bytes(): number;
+}
+
+/** The largest record accepted; a longer one is almost surely a file without line ends or a runaway quote. */
+export const MAX_RECORD_CHARS = 1 << 20;
+
+export const tooLarge = (limit: number, size?: number) =>
+  new BulkInputError(413, `the upload${size === undefined ? '' : ` of ${size} bytes`} is larger than the bulk limit of ${limit} bytes (WHOHAD_BULK_LIMIT_BYTES): split the file`);
+
+/**
+ * Counts bytes against the limit and refuses what is not UTF-8 text: a UTF-16 or UTF-32 byte
+ * order mark, or NUL bytes at the start (UTF-16 without a mark, or a binary file). A UTF-8 byte
+ * order mark passes (the CSV reader drops it).
+ */
+export class UploadGuard extends Transform {
+  bytes = 0;
+  private head = Buffer.alloc(0);
+
+  constructor(private readonly limit: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
+    this.bytes += chunk.length;
+    if (this.bytes > this.limit) return done(tooLarge(this.limit));
+    if (this.head.length < 4096) {
+      this.head = Buffer.concat([this.head, chunk.subarray(0, 4096)]);
+      const why = notUtf8(this.head);
+      if (why) return done(new BulkInputError(400, why));
+    }
+    done(null, chunk);
+  }
+}
+
+function notUtf8(b: Buffer): string | null {
+  const advice = 'save the file as UTF-8 (in a spreadsheet: "CSV UTF-8")';
+  if (b.length >= 4 && ((b[0] === 0xff && b[1] === 0xfe && b[2] === 0 && b[3] === 0) || (b[0] === 0 && b[1] === 0 && b[2] === 0xfe && b[3] === 0xff))) {
+    return `the file is UTF-32 (byte order mark): ${advice}`;
+  }
+  if (b.length >= 2 && ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff))) return `the file is UTF-16 (byte order mark ${b[0] === 0xff ? 'FF FE' : 'FE FF'}): ${advice}`;
+  if (b.subarray(0, 4096).includes(0)) return `the file contains NUL bytes (UTF-16 without a byte order mark, or not text): ${advice}`;
+  return null;
+}
+
+/**
+ * Opens an uploaded CSV: reads it through the guard and csv-parse (quoted fields, CRLF or LF,
+ * a UTF-8 byte order mark), maps the header, and hands back the data rows as a stream. What
+ * makes the whole file unusable (empty, no header, wrong encoding, over the limit before the
+ * header) is a BulkInputError; what spoils a single record is that record's SkippedRecord.
+ */
+export async function openBulkInput(source: Readable, limitBytes: number): Promise<BulkInput> {
+  const guard = new UploadGuard(limitBytes);
+  const parser: Parser = parse({
+    bom: true,
+    relax_column_count: true,
+    relax_quotes: true,
+    skip_empty_lines: true,
+    skip_records_with_error: true,
+    max_record_size: MAX_RECORD_CHARS,
+    // a record csv-parse cannot read is not dropped: it becomes a row of its own, in its place
+    on_skip: (err) => void parser.push(new SkippedRecord({ code: 'csv_syntax', message: err?.message ?? 'unreadable CSV record' })),
+  });
+  let broken: Error | null = null;
+  const fail = (err: Error) => {
+    if (broken) return;
+    broken = err;
+    source.unpipe(guard);
+    // the rest of an over-limit or broken upload is read and dropped, so the answer can still be sent
+    source.resume();
+    parser.destroy(err);
+  };
+  finished(source, (err) => {
+    if (err && !source.readableEnded) fail(new BulkInputError(400, `the upload broke off: ${err.message}`));
+  });
+  guard.on('error', fail);
+  source.pipe(guard).pipe(parser);
+
+  const it = parser[Symbol.asyncIterator]() as AsyncIterator<InputRecord>;
+  let first: IteratorResult<InputRecord>;
+  try {
+    first = await it.next();
+  } catch (err) {
+    if (err instanceof BulkInputError) throw err;
+    throw new BulkInputError(400, `the file cannot be read as CSV: ${(err as Error).message}`);
+  }
+  if (first.done) throw new BulkInputError(400, 'the file is empty: send a header line naming the columns (e.g. "id,ip,port,timestamp") and one row per look-up');
+  if (first.value instanceof SkippedRecord) throw new BulkInputError(400, `the header line cannot be read as CSV: ${first.value.error.message}`);
+  const header = mapHeader(first.value);
+  if (!header.ok) {
+    fail(new BulkInputError(400, header.reason));
+    throw new BulkInputError(400, header.reason);
+  }
+
+  async function* rows(): AsyncGenerator<InputRecord> {
+    try {
+      for (;;) {
+        let next: IteratorResult<InputRecord>;
+        try {
+          next = await it.next();
+        } catch (err) {
+          const message = err instanceof BulkInputError ? err.message : `the upload could not be read on: ${(err as Error).message}`;
+          yield new SkippedRecord({ code: 'upload_incomplete', message: `${message}; rows after this one were not read` });
+          return;
+        }
+        if (next.done) return;
+        yield next.value;
+      }
+    } finally {
+      if (!parser.destroyed) parser.destroy();
+    }
+  }
+  return { columns: header.columns, rows: rows(), bytes: () => guard.bytes };
+}

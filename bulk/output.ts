@@ -1,0 +1,88 @@
+import type { AttributionAnswer, Status } from '../schemas/attribution.js';
+import type { RowError } from './row.js';
+
+/** The columns whohad appends to the input's own. */
+export const RESULT_COLUMNS = ['status', 'subscriber_id', 'candidates', 'reasons', 'instants_utc', 'evidence'] as const;
+
+export type RowStatus = Status | 'error';
+
+/** One row of the answer: the input's cells and what the look-up found (or why it could not be made). */
+export interface ResultRow {
+  /** 1-based number of the data row (the header is row 0). */
+  row: number;
+  cells: string[];
+  answer: AttributionAnswer | null;
+  error: RowError | null;
+}
+
+export function rowStatus(r: ResultRow): RowStatus {
+  return r.answer ? r.answer.status : 'error';
+}
+
+/** `nat:…` allocation reference `->` `lease:…` lease reference, one per piece of evidence; a direct lease alone. */
+export function evidenceRefs(a: AttributionAnswer): string[] {
+  const out: string[] = [];
+  for (const c of a.candidates) for (const e of c.evidence) out.push(e.allocation ? `${e.allocation.id}->${e.lease.id}` : e.lease.id);
+  return out;
+}
+
+/** Error reasons are `code: message`; `;` separates reasons, so a message must not carry one. */
+export function errorReason(e: RowError): string {
+  return `${e.code}: ${e.message.replace(/;/g, ',')}`;
+}
+
+/** The six result cells, in RESULT_COLUMNS order. */
+export function resultCells(r: ResultRow): string[] {
+  const a = r.answer;
+  if (!a) return ['error', '', '', errorReason(r.error!), '', ''];
+  return [
+    a.status,
+    a.subscriberId ?? '',
+    a.candidates.map((c) => c.subscriberId).sort().join(';'),
+    a.reasons.join(';'),
+    a.instants.map((i) => i.utc).join(';'),
+    evidenceRefs(a).join(';'),
+  ];
+}
+
+const FORMULA = /^[\t\r]|^\s*[=+\-@]/;
+
+/**
+ * A cell a spreadsheet would execute (it starts with `=`, `+`, `-` or `@`, also after blanks,
+ * or with a tab or carriage return) gets a leading `'`, which spreadsheets show as text
+ * (OWASP "CSV injection"). A log line an attacker wrote must not run on the investigator's PC.
+ */
+export function neutralise(cell: string): string {
+  return FORMULA.test(cell) ? `'${cell}` : cell;
+}
+
+/** The CSV record: input cells (padded or cut to the header's width) then the result cells, all neutralised. */
+export function csvRecord(r: ResultRow, width: number): string[] {
+  const out: string[] = new Array(width + RESULT_COLUMNS.length);
+  for (let i = 0; i < width; i++) out[i] = neutralise(r.cells[i] ?? '');
+  const res = resultCells(r);
+  for (let i = 0; i < res.length; i++) out[width + i] = neutralise(res[i]);
+  return out;
+}
+
+export function csvHeader(names: string[]): string[] {
+  return [...names.map(neutralise), ...RESULT_COLUMNS];
+}
+
+/**
+ * The NDJSON line: exact values (JSON is not opened by spreadsheets, so nothing is altered),
+ * the input keyed by column name, the same result fields as the CSV, and the full answer.
+ */
+export function ndjsonRecord(r: ResultRow, keys: string[]): string {
+  const input: Record<string, string> = {};
+  keys.forEach((k, i) => (input[k] = r.cells[i] ?? ''));
+  const a = r.answer;
+  const line = a
+    ? {
+        row: r.row, input, status: a.status, subscriberId: a.subscriberId,
+        candidates: a.candidates.map((c) => c.subscriberId).sort(), reasons: a.reasons,
+        instantsUtc: a.instants.map((i) => i.utc), evidence: evidenceRefs(a), answer: a,
+      }
+    : { row: r.row, input, status: 'error', subscriberId: null, candidates: [], reasons: [errorReason(r.error!)], instantsUtc: [], evidence: [], answer: null };
+  return `${JSON.stringify(line)}\n`;
+}

@@ -1,0 +1,233 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { Readable } from 'node:stream';
+import Type from 'typebox';
+import { AsyncJobs } from '../../bulk/async-job.js';
+import { audited, type BulkAsker } from '../../bulk/audited.js';
+import { BulkInputError, openBulkInput, tooLarge } from '../../bulk/input.js';
+import { BulkJobStore, type JobState } from '../../bulk/jobs.js';
+import type { RowDefaults } from '../../bulk/row.js';
+import { counted, encodeRows, resolveRows, type BulkFormat } from '../../bulk/run.js';
+import { SummaryAccumulator } from '../../bulk/summary.js';
+import { zoneByName } from '../../core/zoned.js';
+import { BulkJobParamsSchema, BulkJobSchema, BulkQuerySchema, BulkSummarySchema, type BulkJobParams, type BulkQuery } from '../../schemas/bulk.js';
+import type { Config } from '../config.js';
+import { badRequest, HttpError } from '../errors.js';
+
+export interface BulkOptions {
+  config: Pick<Config, 'bulkLimitBytes' | 'bulkResultTtlS' | 'legalBases'>;
+}
+
+const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain'];
+const MEDIA: Record<BulkFormat, string> = { csv: 'text/csv; charset=utf-8', ndjson: 'application/x-ndjson; charset=utf-8' };
+const BASE = '/v1/attribution/bulk';
+/** Text the streamed answer is sent in; small enough that the first rows leave early. */
+const STREAM_CHUNK_CHARS = 16 * 1024;
+
+/** What an upload asks for and who asks it why, taken from the request in one place. */
+interface BulkRequest {
+  defaults: RowDefaults;
+  format: BulkFormat;
+  asker: BulkAsker;
+}
+
+function bulkRequest(req: FastifyRequest<{ Querystring: BulkQuery }>, legalBases: string[]): BulkRequest {
+  const q = req.query;
+  if (q.tz !== undefined && !zoneByName(q.tz)) throw badRequest(`tz: unknown time zone ${JSON.stringify(q.tz)} (use an IANA name such as Europe/Copenhagen)`);
+  if (!legalBases.includes(q.legalBasis)) throw badRequest(`legalBasis: ${JSON.stringify(q.legalBasis)} is not one of ${legalBases.join(', ')} (WHOHAD_LEGAL_BASES)`);
+  const who = req.principal!;
+  return {
+    defaults: { tz: q.tz, tolerance: q.tolerance },
+    format: q.format ?? 'csv',
+    asker: { user: who.name, tokenId: who.tokenId, client: req.ip, case: q.case, legalBasis: q.legalBasis, purpose: q.purpose },
+  };
+}
+
+const links = (s: JobState) => ({
+  self: `${BASE}/${s.job}`,
+  result: s.mode === 'async' ? `${BASE}/${s.job}/result` : null,
+  summary: `${BASE}/${s.job}/summary`,
+});
+
+/** Header values must be ASCII: anything else in the JSON is written as a \u escape. */
+const asciiJson = (v: unknown) => JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+const uploadBody = Type.Unknown({ description: 'a CSV file with a header line naming its columns: id, ip, port, timestamp (aliases accepted), optional tz' });
+const csvOut = { content: { 'text/csv': { schema: Type.String() }, 'application/x-ndjson': { schema: Type.String() } } };
+const json = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: 'Error#' } } } });
+const errors = {
+  400: json('the file cannot be used (empty, no recognisable header, not UTF-8) or a parameter is wrong'),
+  413: json('the upload is over WHOHAD_BULK_LIMIT_BYTES'),
+  415: json('the body is not CSV'),
+};
+
+const bulk: FastifyPluginAsync<BulkOptions> = async (fastify, opts) => {
+  const { bulkLimitBytes: limit, bulkResultTtlS: ttlS } = opts.config;
+  const store = new BulkJobStore(fastify.redis, ttlS);
+  const resolve = (q: Parameters<typeof fastify.resolver.resolve>[0]) => fastify.resolver.resolve(q);
+  const jobs = new AsyncJobs({ store, resolve, limitBytes: limit });
+  fastify.addHook('onClose', async () => jobs.close());
+
+  // the CSV reaches the handler as the raw request stream: nothing is buffered, the limit is ours;
+  // no other body type is read here (415)
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser(CSV_TYPES, (req, payload, done) => {
+    const declared = Number(req.headers['content-length']);
+    if (declared > limit) return done(new HttpError(413, tooLarge(limit, declared).message), undefined);
+    const charset = /charset\s*=\s*"?([\w-]+)/i.exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase();
+    if (charset && charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii') {
+      return done(new HttpError(400, `charset ${charset} is not accepted: send the file as UTF-8`), undefined);
+    }
+    done(null, payload);
+  });
+
+  const openInput = async (req: FastifyRequest) => {
+    try {
+      return await openBulkInput(req.body as Readable, limit);
+    } catch (err) {
+      if (err instanceof BulkInputError) throw new HttpError(err.statusCode, err.message);
+      throw err;
+    }
+  };
+
+  fastify.post<{ Querystring: BulkQuery }>(
+    BASE,
+    {
+      bodyLimit: limit,
+      config: { role: 'investigator' },
+      schema: {
+        tags: ['attribution'],
+        summary: 'Resolve a whole log: CSV in, one answer per row out, streamed',
+        description:
+          'Every row is resolved exactly as `GET /v1/attribution` would answer it. The answer streams back in input order while the upload is still being read: the input columns, then status, subscriber_id, candidates, reasons, instants_utc, evidence. A row that cannot be read gets status `error` and the reason; it never stops the file, and there is one output row per input row. The summary (rows, per status, per reason, top corroborated subscribers) follows in the `x-whohad-summary` trailer; the whole summary with the corroboration table is at the `link` header (`x-whohad-job` is the job id). 400 names what makes the file unusable (empty, no header, not UTF-8); 413 when it is over WHOHAD_BULK_LIMIT_BYTES.',
+        consumes: CSV_TYPES,
+        querystring: BulkQuerySchema,
+        body: uploadBody,
+        response: { 200: { description: 'one row per input row, in input order', ...csvOut }, ...errors },
+      },
+    },
+    async (req, reply) => streamed(bulkRequest(req, opts.config.legalBases), req, reply),
+  );
+
+  async function streamed(r: BulkRequest, req: FastifyRequest, reply: FastifyReply) {
+    const input = await openInput(req);
+    const id = store.newId();
+    await store.create(id, { mode: 'stream', format: r.format, total: null, bytes: input.bytes() });
+    const summary = new SummaryAccumulator();
+    let stage: 'rows' | 'summary' | 'done' = 'rows';
+    const rows = (async function* () {
+      try {
+        yield* audited(counted(resolveRows(input.rows, input.columns, resolve, r.defaults), summary), fastify.accessLog, id, r.asker);
+        stage = 'summary';
+        await store.finish(id, summary);
+        stage = 'done';
+      } finally {
+        if (stage !== 'done') {
+          const why = stage === 'rows' ? `the answer was not delivered to the end (the client went away after ${summary.rows} rows)` : 'every row was answered, but the summary could not be stored';
+          await store.fail(id, why, summary.rows).catch(() => undefined);
+        }
+      }
+    })();
+    const body = encodeRows(rows, input.columns, r.format, STREAM_CHUNK_CHARS);
+    reply
+      .type(MEDIA[r.format])
+      .header('x-whohad-job', id)
+      .header('link', `<${BASE}/${id}/summary>; rel="summary"`)
+      .trailer('x-whohad-summary', async () => asciiJson({ job: id, ...summary.counts(), top: summary.top(10), summaryUrl: `${BASE}/${id}/summary` }));
+    return reply.send(body);
+  }
+
+  fastify.post<{ Querystring: BulkQuery }>(
+    `${BASE}/jobs`,
+    {
+      bodyLimit: limit,
+      config: { role: 'investigator' },
+      schema: {
+        tags: ['attribution'],
+        summary: 'Resolve a whole log as a background job',
+        description:
+          'For files too long to keep one request open: the upload is received and checked (encoding, limit, header), then answered 202 with the job; the rows are resolved in the background. Poll the job for progress; download the result (same format as the streamed answer) and the summary when it is done, for WHOHAD_BULK_RESULT_TTL_S after the end.',
+        consumes: CSV_TYPES,
+        querystring: BulkQuerySchema,
+        body: uploadBody,
+        response: { 202: BulkJobSchema, ...errors },
+      },
+    },
+    async (req, reply) => {
+      const r = bulkRequest(req, opts.config.legalBases);
+      let state: JobState;
+      try {
+        state = await jobs.start(req.body as Readable, r.defaults, r.format, (job, rows) => audited(rows, fastify.accessLog, job, r.asker));
+      } catch (err) {
+        if (err instanceof BulkInputError) throw new HttpError(err.statusCode, err.message);
+        throw err;
+      }
+      reply.code(202).header('location', `${BASE}/${state.job}`);
+      return { ...state, links: links(state) };
+    },
+  );
+
+  const findJob = async (id: string): Promise<JobState> => {
+    const state = await store.get(id);
+    if (!state) throw new HttpError(404, `no bulk job ${id}: it never existed, or it ended more than WHOHAD_BULK_RESULT_TTL_S (${ttlS} s) ago and was deleted`);
+    return state;
+  };
+  const notReady = (s: JobState, what: string) =>
+    new HttpError(409, s.state === 'failed' ? `job ${s.job} failed: ${s.error}` : `job ${s.job} is still running (${s.rows} of ${s.total ?? '?'} rows): the ${what} is ready when it is done`);
+  const jobErrors = { 404: json('no such job (never existed, or expired)'), 409: json('the job is still running, or failed') };
+
+  fastify.get<{ Params: BulkJobParams }>(
+    `${BASE}/:job`,
+    {
+      config: { role: 'investigator' },
+      schema: {
+        tags: ['attribution'],
+        summary: 'State and progress of a bulk job',
+        params: BulkJobParamsSchema,
+        response: { 200: BulkJobSchema, 404: jobErrors[404] },
+      },
+    },
+    async (req) => {
+      const state = await findJob(req.params.job);
+      return { ...state, links: links(state) };
+    },
+  );
+
+  fastify.get<{ Params: BulkJobParams }>(
+    `${BASE}/:job/result`,
+    {
+      config: { role: 'investigator' },
+      schema: {
+        tags: ['attribution'],
+        summary: 'Download the answer of a finished background job',
+        params: BulkJobParamsSchema,
+        response: { 200: { description: 'the answer, as the streamed variant sends it', ...csvOut }, ...jobErrors },
+      },
+    },
+    async (req, reply) => {
+      const state = await findJob(req.params.job);
+      if (state.mode !== 'async') throw new HttpError(404, `job ${state.job} was answered in its upload's response; only its summary is kept`);
+      if (state.state !== 'done') throw notReady(state, 'result');
+      return reply.type(MEDIA[state.format]).send(Readable.from(store.result(state.job), { objectMode: false }));
+    },
+  );
+
+  fastify.get<{ Params: BulkJobParams }>(
+    `${BASE}/:job/summary`,
+    {
+      config: { role: 'investigator' },
+      schema: {
+        tags: ['attribution'],
+        summary: 'Summary of a bulk job: counts per status and reason, and the corroboration table',
+        params: BulkJobParamsSchema,
+        response: { 200: BulkSummarySchema, ...jobErrors },
+      },
+    },
+    async (req, reply) => {
+      const state = await findJob(req.params.job);
+      if (state.state !== 'done') throw notReady(state, 'summary');
+      return reply.type('application/json; charset=utf-8').send(Readable.from(store.summaryDocument(state), { objectMode: false }));
+    },
+  );
+};
+
+export default bulk;

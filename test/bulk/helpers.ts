@@ -1,0 +1,78 @@
+import { parse } from 'csv-parse/sync';
+import type { FastifyInstance } from 'fastify';
+import type { Readable } from 'node:stream';
+import { PURPOSE, type TestApp } from '../helpers/app.js';
+import { expect } from 'vitest';
+import { eventFromWire } from '../../core/events.js';
+import type { CanonicalEvent } from '../../schemas/events.js';
+
+/**
+ * One small ISP, 2026-10-25 (the night Copenhagen leaves summer time), as in
+ * test/service/attribution.test.ts: 198.51.100.7 block 1024-1535 held by 100.64.0.1 (sub-A)
+ * until 01:00, then 100.64.0.2 (sub-B until 01:30, then sub-C); block 1536-2047 by 100.64.0.3
+ * (no lease known); 198.51.100.8 is a public address leased to sub-D directly.
+ */
+export const SMALL_ISP = [
+  { kind: 'nat', event: 'alloc', at: '2026-10-25T00:00:00Z', natInstance: 'cgn1', publicIp: '198.51.100.7', portStart: 1024, portEnd: 1535, privateIp: '100.64.0.1' },
+  { kind: 'nat', event: 'release', at: '2026-10-25T01:00:00Z', natInstance: 'cgn1', publicIp: '198.51.100.7', portStart: 1024, portEnd: 1535, privateIp: '100.64.0.1' },
+  { kind: 'nat', event: 'alloc', at: '2026-10-25T01:00:00Z', natInstance: 'cgn1', publicIp: '198.51.100.7', portStart: 1024, portEnd: 1535, privateIp: '100.64.0.2' },
+  { kind: 'nat', event: 'alloc', at: '2026-10-25T00:00:00Z', natInstance: 'cgn1', publicIp: '198.51.100.7', portStart: 1536, portEnd: 2047, privateIp: '100.64.0.3' },
+  { kind: 'lease', event: 'start', at: '2026-10-24T20:00:00Z', ip: '100.64.0.1', subscriberId: 'sub-A', expiresAt: '2026-10-26T00:00:00Z' },
+  { kind: 'lease', event: 'start', at: '2026-10-24T20:00:00Z', ip: '100.64.0.2', subscriberId: 'sub-B', expiresAt: '2026-10-25T01:30:00Z' },
+  { kind: 'lease', event: 'start', at: '2026-10-25T01:30:00Z', ip: '100.64.0.2', subscriberId: 'sub-C', expiresAt: '2026-10-26T00:00:00Z' },
+  { kind: 'lease', event: 'start', at: '2026-10-24T20:00:00Z', ip: '198.51.100.8', subscriberId: 'sub-D', source: 'radius-detail' },
+];
+
+/** Stores the small ISP straight through the index writer (no route, so no ingest token needed). */
+export async function loadSmallIsp(app: FastifyInstance) {
+  const events = SMALL_ISP.map((e) => {
+    const r = eventFromWire(e);
+    if (!r.ok) throw new Error(r.reason);
+    return r.event as CanonicalEvent;
+  });
+  const out = await app.indexWriter.write(events);
+  expect(out).toEqual({ failed: [], stored: SMALL_ISP.length });
+}
+
+/** `GET /v1/attribution` as an investigator, with the test purpose. */
+export async function singleLookup(app: TestApp, query: Record<string, string>) {
+  const r = await app.inject({ url: `/v1/attribution?${new URLSearchParams(query)}&${PURPOSE}`, headers: app.auth });
+  expect(r.statusCode, r.body).toBe(200);
+  return r.json();
+}
+
+export interface BulkReply {
+  statusCode: number;
+  headers: Record<string, unknown>;
+  trailers: Record<string, string>;
+  body: string;
+  /** The CSV answer as records (header first); empty for a non-200 answer. */
+  records: string[][];
+  /** The trailer's summary. */
+  summary: Record<string, any>;
+}
+
+/** A bulk upload as an investigator, with the test purpose. */
+export async function postBulk(app: TestApp, payload: string | Buffer | Readable, query = '', headers: Record<string, string> = {}): Promise<BulkReply> {
+  const r = await app.inject({
+    method: 'POST',
+    url: `/v1/attribution/bulk?${PURPOSE}${query ? `&${query}` : ''}`,
+    headers: { 'content-type': 'text/csv', ...app.auth, ...headers },
+    payload,
+  });
+  const csv = r.statusCode === 200 && !String(r.headers['content-type']).includes('ndjson');
+  return {
+    statusCode: r.statusCode,
+    headers: r.headers,
+    trailers: r.trailers,
+    body: r.body,
+    records: csv ? parse(r.body, { relax_column_count: true }) : [],
+    summary: r.trailers['x-whohad-summary'] ? JSON.parse(r.trailers['x-whohad-summary']) : {},
+  };
+}
+
+/** Records as objects keyed by the header (the last of duplicate names wins). */
+export function byName(records: string[][]): Array<Record<string, string>> {
+  const [head, ...rows] = records;
+  return rows.map((row) => Object.fromEntries(head.map((h, i) => [h, row[i]])));
+}
