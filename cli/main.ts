@@ -7,6 +7,7 @@ import { ingestCommand } from './ingest.js';
 import { parseCommand } from './parse.js';
 import { resolveCommand } from './resolve.js';
 import { resolveCsvCommand } from './resolve-csv.js';
+import { registerRetentionCommands } from './retention.js';
 
 const program = new Command();
 program.name('whohad').description('Carrier-grade NAT attribution: who had a public IP and port at an instant.').showHelpAfterError();
@@ -82,6 +83,8 @@ program
   .action(async () => {
     process.exitCode = await auditVerify();
   });
+
+registerRetentionCommands(program);
 
 const formats = `formats:\n${formatHelp.map((f) => `  ${f.name.padEnd(18)} ${f.summary}`).join('\n')}`;
 

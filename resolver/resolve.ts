@@ -32,6 +32,11 @@ export interface Query {
 
 export class QueryError extends Error {}
 
+/** Legal holds (retention/holds.ts): records they keep past retention may still be asked for. */
+export interface HoldCoverage {
+  covers(publicIp: string, instantMs: number): Promise<boolean>;
+}
+
 interface Allocation {
   chain: NatChain;
   cover: Coverage;
@@ -60,6 +65,7 @@ export class Resolver {
     private readonly reader: IndexReader,
     private readonly profiles: ProfileDictionary,
     private readonly config: ResolverConfig,
+    private readonly holds?: HoldCoverage,
   ) {}
 
   async resolve(q: Query): Promise<AttributionAnswer> {
@@ -81,7 +87,10 @@ export class Resolver {
     if (parsed.ambiguousLocalTime) reasons.add('ambiguous_local_time');
 
     const cutoff = this.config.now() - this.config.retentionDays * 86_400_000;
-    const instants = parsed.instants.filter((t) => t + tolMs >= cutoff);
+    const instants: number[] = [];
+    for (const t of parsed.instants) {
+      if (t + tolMs >= cutoff || (await this.holds?.covers(q.ip, t))) instants.push(t);
+    }
     if (instants.length === 0) {
       answer.status = 'outside_retention';
       answer.reasons = [...reasons];

@@ -10,6 +10,7 @@ import audit from './routes/audit.js';
 import bulk from './routes/bulk.js';
 import events from './routes/events.js';
 import health from './routes/health.js';
+import holds from './routes/holds.js';
 import ingestRaw from './routes/ingest-raw.js';
 
 export interface AppOptions {
@@ -55,6 +56,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(attribution, { legalBases: config.legalBases });
   await app.register(audit);
   await app.register(bulk, { config });
+  await app.register(holds);
   await app.register(events);
   await app.register(ingestRaw, { sourcesFile: config.sourcesFile });
   return app;

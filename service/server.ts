@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { purgeAccessLog } from '../audit/purge.js';
 import { openRedis, type RedisHandle } from '../core/redis-connect.js';
+import { HoldStore } from '../retention/holds.js';
+import { purgeAttribution } from '../retention/purge.js';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
 
@@ -25,10 +27,22 @@ export async function serve(config: Config): Promise<RunningService> {
   const purge = setInterval(() => {
     purgeAccessLog(redis.redis, app.accessLog, config.auditRetentionDays).catch((err) => app.log.error({ err }, 'access log purge failed'));
   }, 3_600_000).unref();
+  // attribution retention, hourly too (docs/retention.md); each chain is purged atomically, so
+  // instances overlapping is harmless, but one instance never runs two purges at once
+  let retaining: Promise<void> | null = null;
+  const retain = setInterval(() => {
+    retaining ??= purgeAttribution({ redis: redis.redis, cutoffMs: Date.now() - config.retentionDays * 86_400_000, holds: new HoldStore(redis.redis), log: app.accessLog, directVrf: config.directVrf })
+      .then((r) => app.log.info({ records: r.records, buckets: r.buckets, keysDeleted: r.keysDeleted, keptByHold: r.keptByHold }, 'attribution purge done'))
+      .catch((err) => app.log.error({ err }, 'attribution purge failed'))
+      .finally(() => {
+        retaining = null;
+      });
+  }, 3_600_000).unref();
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
       clearInterval(purge);
+      clearInterval(retain);
       await app.close();
       await redis.close();
     })());

@@ -1,0 +1,194 @@
+import type { Cluster, Redis } from 'ioredis';
+import type { AccessLog } from '../audit/log.js';
+import { bytesToIp } from '../core/ip.js';
+import { isoMs } from '../core/time.js';
+import { coverages, intersects } from '../resolver/intervals.js';
+import { ADDRESS_SHARDS, addressSetKey, type AddressKind } from '../timeindex/addresses.js';
+import { BUCKET_MS, bucketOf, leaseKeys, natKeys } from '../timeindex/keys.js';
+import { ProfileDictionary } from '../timeindex/profiles.js';
+import { IndexReader } from '../timeindex/reader.js';
+import { defineIndexCommands } from '../timeindex/scripts.js';
+import type { Hold } from './holds.js';
+import { defineRetentionCommands } from './scripts.js';
+
+/**
+ * How far the records a query reads reach before the instant asked: a tolerance of at most
+ * 3600 s (schemas/attribution.ts) either side, and the resolver still answers an instant that
+ * lies up to one tolerance before the retention cutoff (resolver/resolve.ts). Records this
+ * close to the cutoff, or to a hold's range, stay, so those answers never lose a candidate.
+ */
+export const QUERY_MARGIN_MS = 2 * 3_600_000;
+
+export interface PurgeOptions {
+  redis: Redis | Cluster;
+  /** Instants before this are outside retention (now − WHOHAD_RETENTION_DAYS). */
+  cutoffMs: number;
+  /** Active legal holds; null for none. */
+  holds: { active(): Promise<Hold[]> } | null;
+  /** Count what would go, remove nothing, record nothing. */
+  dryRun?: boolean;
+  /** Where a purge that removed something is recorded. */
+  log: AccessLog | null;
+  /** Who runs it, for the access log (the scheduler: nobody). */
+  user?: string | null;
+  /** VRF of the leases of public addresses themselves (WHOHAD_DIRECT_VRF); a hold on the address keeps them too. */
+  directVrf?: string;
+}
+
+export interface PurgeResult {
+  dryRun: boolean;
+  cutoff: string;
+  /** Entries that ended before this go (the cutoff less QUERY_MARGIN_MS). */
+  endedBefore: string;
+  /** Only buckets wholly before this are purged. */
+  bucketsBefore: string;
+  /** Addresses whose meta was read. */
+  addresses: number;
+  /** Chains that had expired buckets: the only ones whose keys were read. */
+  chains: number;
+  /** Expired bucket keys read. */
+  buckets: number;
+  /** Entries removed (or, in a dry run, that would be). */
+  records: number;
+  /** Bucket keys emptied and so gone. */
+  keysDeleted: number;
+  /** Entries in expired buckets that a legal hold kept. */
+  keptByHold: number;
+  /** Entries in expired buckets kept because they still count: running past the cutoff, or bounding an orphan end that stays. */
+  keptLive: number;
+  /** Ids of the holds applied. */
+  holds: string[];
+}
+
+type Range = [number, number];
+
+/** What the active holds keep, in the terms of the chains. */
+interface Keep {
+  /** Ranges every NAT chain keeps (holds on subscribers: their NAT side cannot be told apart). */
+  natAll: Range[];
+  natByIp: Map<string, Range[]>;
+  /** Lease chains (`vrf|ip`) behind held public addresses, over the time those pointed at them. */
+  leaseByAddress: Map<string, Range[]>;
+  subscribers: Array<[string, number, number]>;
+}
+
+const push = <K, V>(m: Map<K, V[]>, k: K, v: V) => {
+  const list = m.get(k);
+  if (list) list.push(v);
+  else m.set(k, [v]);
+};
+
+async function keepOf(redis: Redis | Cluster, holds: Hold[], directVrf: string): Promise<Keep> {
+  const keep: Keep = { natAll: [], natByIp: new Map(), leaseByAddress: new Map(), subscribers: [] };
+  const reader = new IndexReader(redis);
+  const profiles = new ProfileDictionary(redis);
+  for (const h of holds) {
+    const from = Date.parse(h.scope.from) - QUERY_MARGIN_MS;
+    const to = Date.parse(h.scope.to) + QUERY_MARGIN_MS;
+    if (h.scope.subscribers.length > 0) keep.natAll.push([from, to]);
+    for (const s of h.scope.subscribers) keep.subscribers.push([s, from, to]);
+    for (const ip of h.scope.publicIps) {
+      push(keep.natByIp, ip, [from, to] as Range);
+      push(keep.leaseByAddress, `${directVrf}|${ip}`, [from, to] as Range);
+      // the leases behind the address over the hold, found from its allocations (read before
+      // anything is purged; they are kept by the hold anyway)
+      const stab = await reader.nat(ip, null, from, to);
+      const found = stab.chains.flatMap((c) => coverages(c.entries).filter((cv) => intersects(cv, from, to)));
+      const known = await profiles.describe(found.map((cv) => cv.entry.profile));
+      for (const cv of found) {
+        const vrf = known.get(cv.entry.profile)?.vrf ?? 'default';
+        push(keep.leaseByAddress, `${vrf}|${bytesToIp(cv.entry.who)}`, [Math.max(cv.from, from), Math.min(cv.to, to)] as Range);
+      }
+    }
+  }
+  return keep;
+}
+
+/** A lease address is registered as `<vrf>|<ip>`; an address never holds `|`, a VRF name may. */
+function splitLeaseId(id: string): [string, string] {
+  const cut = id.lastIndexOf('|');
+  return [id.slice(0, cut), id.slice(cut + 1)];
+}
+
+const rangeArgs = (ranges: Range[]) => [ranges.length, ...ranges.flatMap(([f, t]) => [Math.trunc(f), Math.trunc(t)])];
+
+/**
+ * Removes attribution records that ended before the retention cutoff, except what legal holds
+ * keep (docs/retention.md). Visits every registered address but reads only its meta unless it
+ * has buckets wholly before the cutoff; the work is in those buckets alone. Each chain is
+ * purged atomically by one script; what a query within retention would read never changes.
+ */
+export async function purgeAttribution(opts: PurgeOptions): Promise<PurgeResult> {
+  const { redis } = opts;
+  defineRetentionCommands(redis);
+  if (typeof (redis as Partial<Redis>).natStabBuffer !== 'function') defineIndexCommands(redis);
+  const dryRun = opts.dryRun ?? false;
+  const endedBefore = opts.cutoffMs - QUERY_MARGIN_MS;
+  const lastExpired = bucketOf(endedBefore) - 1;
+  const active = opts.holds ? await opts.holds.active() : [];
+  // a hold whose range lies wholly within retention cannot keep anything yet
+  const applied = active.filter((h) => Date.parse(h.scope.from) - QUERY_MARGIN_MS < endedBefore);
+  const keep = await keepOf(redis, applied, opts.directVrf ?? 'default');
+  const out: PurgeResult = {
+    dryRun, cutoff: isoMs(opts.cutoffMs), endedBefore: isoMs(endedBefore), bucketsBefore: isoMs((lastExpired + 1) * BUCKET_MS),
+    addresses: 0, chains: 0, buckets: 0, records: 0, keysDeleted: 0, keptByHold: 0, keptLive: 0, holds: applied.map((h) => h.id),
+  };
+  const subscriberArgs = [keep.subscribers.length, ...keep.subscribers.flat().map((v) => (typeof v === 'number' ? Math.trunc(v) : v))];
+
+  const chain = async (meta: string, prefix: string, ownsMeta: boolean, ranges: Range[], subscribers: Array<string | number>) => {
+    const r = await redis.purgeChain(meta, prefix, endedBefore, lastExpired, dryRun ? 0 : 1, ownsMeta ? 1 : 0, QUERY_MARGIN_MS, ...rangeArgs(ranges), ...subscribers);
+    out.chains++;
+    out.buckets += r[0];
+    out.records += r[1];
+    out.keysDeleted += r[2];
+    out.keptByHold += r[3];
+    out.keptLive += r[4];
+    return r[5];
+  };
+
+  const nat = async (ip: string) => {
+    const cids = await redis.zrange(natKeys.registry(ip), '0', '-1');
+    const ranges = [...keep.natAll, ...(keep.natByIp.get(ip) ?? [])];
+    const firsts = await Promise.all(cids.map((cid) => chain(natKeys.meta(ip), natKeys.chainPrefix(ip, cid), false, ranges, [0])));
+    // an address may have tens of thousands of chains: no spread into Math.min
+    const upTo = firsts.reduce((m, f) => (f >= 0 && f < m ? f : m), Infinity);
+    if (!dryRun && Number.isFinite(upTo)) await redis.purgeAdvance(natKeys.registry(ip), natKeys.meta(ip), natKeys.ipPrefix(ip), upTo);
+  };
+  const lease = (id: string) => {
+    const [vrf, ip] = splitLeaseId(id);
+    return chain(leaseKeys.meta(vrf, ip), leaseKeys.chainPrefix(vrf, ip), true, keep.leaseByAddress.get(id) ?? [], subscriberArgs);
+  };
+
+  for (const kind of ['nat', 'lease'] as AddressKind[]) {
+    for (let shard = 0; shard < ADDRESS_SHARDS; shard++) {
+      const key = addressSetKey(kind, shard);
+      // SSCAN may return a member twice; purging it twice would be harmless but count twice
+      const seen = new Set<string>();
+      let cursor = '0';
+      do {
+        const [next, page] = await redis.sscan(key, cursor, 'COUNT', 500);
+        cursor = next;
+        const ids = page.filter((id) => !seen.has(id));
+        for (const id of ids) seen.add(id);
+        if (ids.length === 0) continue;
+        out.addresses += ids.length;
+        const los = await Promise.all(ids.map((id) => redis.hget(kind === 'nat' ? natKeys.meta(id) : leaseKeys.meta(...splitLeaseId(id)), 'lo')));
+        const expired = ids.filter((_, i) => los[i] !== null && Number(los[i]) <= lastExpired);
+        for (let i = 0; i < expired.length; i += 16) {
+          await Promise.all(expired.slice(i, i + 16).map((id) => (kind === 'nat' ? nat(id) : lease(id))));
+        }
+      } while (cursor !== '0');
+    }
+  }
+
+  if (!dryRun && opts.log && (out.records > 0 || out.keysDeleted > 0)) {
+    await opts.log.append({
+      kind: 'purge', time: new Date().toISOString(), user: opts.user ?? null, tokenId: null, client: null, disclosed: [],
+      details: {
+        data: 'attribution', cutoff: out.cutoff, endedBefore: out.endedBefore, bucketsBefore: out.bucketsBefore, records: out.records,
+        buckets: out.buckets, keysDeleted: out.keysDeleted, keptByHold: out.keptByHold, keptLive: out.keptLive, holds: out.holds,
+      },
+    });
+  }
+  return out;
+}

@@ -1,0 +1,33 @@
+import { readFileSync } from 'node:fs';
+import type { Cluster, Redis, Result } from 'ioredis';
+
+/**
+ * The retention scripts, registered with `defineCommand`. As in timeindex/scripts.ts a name
+ * ends in its fixed key count, which cluster routing of auto-pipelined commands relies on.
+ */
+const SCRIPTS = ['purgeChain-1', 'purgeAdvance-2', 'holdSwap-1'] as const;
+
+const luaDir = new URL('./lua/', import.meta.url);
+let sources: Array<{ command: string; numberOfKeys: number; lua: string }> | undefined;
+const defined = new WeakSet<object>();
+
+type Arg = string | number;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    purgeChain(meta: string, ...argv: Arg[]): Result<number[], Context>;
+    purgeAdvance(registry: string, meta: string, ipPrefix: string, upTo: number): Result<number, Context>;
+    holdSwap(holds: string, id: string, expected: string, next: string): Result<number, Context>;
+  }
+}
+
+/** Defines the commands once per client (both callers of it may meet the same client). */
+export function defineRetentionCommands(client: Redis | Cluster): void {
+  if (defined.has(client)) return;
+  sources ??= SCRIPTS.map((file) => {
+    const [command, keys] = file.split('-');
+    return { command, numberOfKeys: Number(keys), lua: readFileSync(new URL(`${file}.lua`, luaDir), 'utf8') };
+  });
+  for (const s of sources) client.defineCommand(s.command, { numberOfKeys: s.numberOfKeys, lua: s.lua });
+  defined.add(client);
+}

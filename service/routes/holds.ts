@@ -1,0 +1,83 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { HoldError, HoldStore, type Actor } from '../../retention/holds.js';
+import {
+  HoldCreateSchema, HoldLiftQuerySchema, HoldListQuerySchema, HoldListSchema, HoldParamsSchema, HoldSchema,
+  type HoldCreate, type HoldLiftQuery, type HoldListQuery, type HoldParams,
+} from '../../schemas/holds.js';
+import { HttpError } from '../errors.js';
+
+const err = { $ref: 'Error#' };
+const refused = { 401: err, 403: err };
+
+const actor = (req: FastifyRequest, route: string): Actor => ({ user: req.principal!.name, tokenId: req.principal!.tokenId, client: req.ip, route });
+
+async function answer<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    if (e instanceof HoldError) throw new HttpError(e.status, e.message);
+    throw e;
+  }
+}
+
+/** Legal holds: records of a case kept past retention until lifted (docs/retention.md). */
+const holds: FastifyPluginAsync = async (fastify) => {
+  const store = new HoldStore(fastify.redis);
+
+  fastify.post<{ Body: HoldCreate }>(
+    '/v1/holds',
+    {
+      config: { role: 'admin' },
+      schema: {
+        tags: ['retention'],
+        summary: 'Place a legal hold',
+        description:
+          'Keeps the records in scope past retention until the hold is lifted, and lets look-ups of instants it covers be answered. Recorded in the access log (503 and no hold if it cannot be).',
+        body: HoldCreateSchema,
+        security: [{ bearer: [] }],
+        response: { 201: HoldSchema, 400: err, ...refused, 503: err },
+      },
+    },
+    async (req, reply) => {
+      const hold = await answer(() => store.create(req.body, actor(req, 'POST /v1/holds'), fastify.accessLog));
+      return reply.code(201).send(hold);
+    },
+  );
+
+  fastify.get<{ Querystring: HoldListQuery }>(
+    '/v1/holds',
+    {
+      config: { role: 'admin' },
+      schema: {
+        tags: ['retention'],
+        summary: 'List legal holds, oldest first (lifted ones too, unless active=true)',
+        querystring: HoldListQuerySchema,
+        security: [{ bearer: [] }],
+        response: { 200: HoldListSchema, 400: err, ...refused },
+      },
+    },
+    async (req) => {
+      const all = await store.list();
+      return { holds: req.query.active ? all.filter((h) => h.lifted === null) : all };
+    },
+  );
+
+  fastify.delete<{ Params: HoldParams; Querystring: HoldLiftQuery }>(
+    '/v1/holds/:id',
+    {
+      config: { role: 'admin' },
+      schema: {
+        tags: ['retention'],
+        summary: 'Lift a legal hold',
+        description: 'The hold is kept, marked lifted; the next purge removes what only it kept. Recorded in the access log. 409 if it was lifted already.',
+        params: HoldParamsSchema,
+        querystring: HoldLiftQuerySchema,
+        security: [{ bearer: [] }],
+        response: { 200: HoldSchema, 400: err, ...refused, 404: err, 409: err, 503: err },
+      },
+    },
+    async (req) => answer(() => store.lift(req.params.id, actor(req, 'DELETE /v1/holds/{id}'), fastify.accessLog, req.query.reason)),
+  );
+};
+
+export default holds;
