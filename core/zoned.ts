@@ -59,6 +59,8 @@ export function wallTimeToInstants(t: WallTime, zoneName: string): ZonedResult {
 
 /** The instant shown in a zone, as ISO 8601 with its offset. */
 export function isoInZone(ms: EpochMs, zoneName: string): string {
+  // most answers are asked in UTC: no zone database needed
+  if (zoneName === 'UTC') return `${new Date(ms).toISOString().slice(0, 23)}Z`;
   const zone = zoneByName(zoneName);
   const offsetMin = zone ? zone.offset(ms) : 0;
   const shifted = new Date(ms + offsetMin * 60_000).toISOString().slice(0, 23);

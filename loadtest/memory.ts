@@ -6,59 +6,14 @@
 import { rmSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { startRedisServer } from '../core/redis-server.js';
-import type { CanonicalEvent } from '../schemas/events.js';
 import { ProfileDictionary } from '../timeindex/profiles.js';
 import { defineIndexCommands } from '../timeindex/scripts.js';
 import { IndexWriter } from '../timeindex/writer.js';
+import { census, load, usedMemory } from './load.js';
 import { DEFAULT_SHAPE, leaseEvents, natEvents, type IspShape } from './synthetic-isp.js';
 
 const targetIntervals = Number(process.argv[2] ?? 1_000_000);
 const targetHoldings = Number(process.argv[3] ?? 1_000_000);
-
-async function usedMemory(redis: Redis): Promise<number> {
-  await redis.call('MEMORY', 'PURGE');
-  const info = await redis.info('memory');
-  return Number(/used_memory:(\d+)/.exec(info)![1]);
-}
-
-async function load(writer: IndexWriter, events: Iterable<CanonicalEvent>): Promise<{ events: number; ms: number }> {
-  const t0 = performance.now();
-  let batch: CanonicalEvent[] = [];
-  let n = 0;
-  for (const e of events) {
-    batch.push(e);
-    if (batch.length === 5000) {
-      const out = await writer.write(batch);
-      if (out.failed.length) throw new Error(out.failed[0].reason);
-      n += batch.length;
-      batch = [];
-    }
-  }
-  if (batch.length) await writer.write(batch);
-  return { events: n + batch.length, ms: performance.now() - t0 };
-}
-
-async function count(redis: Redis, pattern: string): Promise<{ keys: number; entries: number; listpack: number; sampled: number }> {
-  let cursor = '0';
-  let keys = 0;
-  let entries = 0;
-  let listpack = 0;
-  let sampled = 0;
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5000);
-    cursor = next;
-    keys += batch.length;
-    const p = redis.pipeline();
-    for (const k of batch) p.zcard(k);
-    const sample = batch.slice(0, 20);
-    for (const k of sample) p.object('ENCODING', k);
-    const res = (await p.exec())!;
-    for (let i = 0; i < batch.length; i++) entries += Number(res[i][1]);
-    for (let i = 0; i < sample.length; i++) if (res[batch.length + i][1] === 'listpack') listpack++;
-    sampled += sample.length;
-  } while (cursor !== '0');
-  return { keys, entries, listpack, sampled };
-}
 
 const dir = `/tmp/whohad-memory-${process.pid}`;
 const server = await startRedisServer({ dir, appendonly: false });
@@ -72,12 +27,12 @@ const natShape: IspShape = { ...DEFAULT_SHAPE, publicIps: Math.ceil(targetInterv
 const before = await usedMemory(redis);
 const nat = await load(writer, natEvents(natShape));
 const afterNat = await usedMemory(redis);
-const chains = await count(redis, 'a:*');
+const chains = await census(redis, 'a:*');
 
 const leaseShape: IspShape = { ...DEFAULT_SHAPE, privateIps: Math.ceil(targetHoldings / 30) };
 const lease = await load(writer, leaseEvents(leaseShape));
 const afterLease = await usedMemory(redis);
-const holdings = await count(redis, 'l:*');
+const holdings = await census(redis, 'l:*');
 
 const row = (label: string, n: number, bytes: number, keys: number, lp: string) =>
   console.log(`${label.padEnd(22)} ${String(n).padStart(10)} ${String(keys).padStart(9)} ${(bytes / n).toFixed(1).padStart(8)} B  ${lp}`);

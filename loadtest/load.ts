@@ -1,0 +1,51 @@
+import type { Redis } from 'ioredis';
+import type { CanonicalEvent } from '../schemas/events.js';
+import type { IndexWriter } from '../timeindex/writer.js';
+
+/** Stores events through the real writer in batches; returns the count and the time taken. */
+export async function load(writer: IndexWriter, events: Iterable<CanonicalEvent>, batch = 5000): Promise<{ events: number; ms: number }> {
+  const t0 = performance.now();
+  let pending: CanonicalEvent[] = [];
+  let n = 0;
+  const flush = async () => {
+    const out = await writer.write(pending);
+    if (out.failed.length) throw new Error(out.failed[0].reason);
+    n += pending.length;
+    pending = [];
+  };
+  for (const e of events) {
+    pending.push(e);
+    if (pending.length === batch) await flush();
+  }
+  if (pending.length) await flush();
+  return { events: n, ms: performance.now() - t0 };
+}
+
+export async function usedMemory(redis: Redis): Promise<number> {
+  await redis.call('MEMORY', 'PURGE');
+  const info = await redis.info('memory');
+  return Number(/used_memory:(\d+)/.exec(info)![1]);
+}
+
+/** Keys, entries and the encoding of a sample of the sorted sets matching a pattern. */
+export async function census(redis: Redis, pattern: string): Promise<{ keys: number; entries: number; listpack: number; sampled: number }> {
+  let cursor = '0';
+  let keys = 0;
+  let entries = 0;
+  let listpack = 0;
+  let sampled = 0;
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5000);
+    cursor = next;
+    keys += batch.length;
+    const p = redis.pipeline();
+    for (const k of batch) p.zcard(k);
+    const sample = batch.slice(0, 20);
+    for (const k of sample) p.object('ENCODING', k);
+    const res = (await p.exec())!;
+    for (let i = 0; i < batch.length; i++) entries += Number(res[i][1]);
+    for (let i = 0; i < sample.length; i++) if (res[batch.length + i][1] === 'listpack') listpack++;
+    sampled += sample.length;
+  } while (cursor !== '0');
+  return { keys, entries, listpack, sampled };
+}
