@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Cluster, Redis, Result } from 'ioredis';
+import { metrics } from '../core/metrics.js';
 import { canonicalJson, GENESIS, sha256 } from './canonical.js';
 
 /** What one access-log record says. The chain fields are added by the log. */
@@ -55,6 +56,9 @@ export function recordHash(r: Omit<AuditRecord, 'hash' | 'id'>): string {
   return sha256(canonicalJson(r));
 }
 
+/** Appends that find the head moved are chained again; this many tries before giving up. */
+const ATTEMPTS = 64;
+
 interface Pending {
   entry: AuditEntry;
   done: (r: AuditRecord) => void;
@@ -88,8 +92,10 @@ export class AccessLog {
       try {
         const records = await this.store(batch.map((p) => p.entry));
         batch.forEach((p, i) => p.done(records[i]));
+        metrics.accessLogWrites.inc(batch.length);
       } catch (err) {
         this.head = null;
+        metrics.accessLogFailures.inc(batch.length);
         for (const p of batch) p.fail(err as Error);
       }
     }
@@ -103,7 +109,9 @@ export class AccessLog {
   }
 
   private async store(entries: AuditEntry[]): Promise<AuditRecord[]> {
-    for (let attempt = 0; attempt < 8; attempt++) {
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      // instances that keep meeting each other on the head step aside for a random moment
+      if (attempt >= 2) await new Promise((ok) => setTimeout(ok, Math.random() * Math.min(20, attempt * 2)));
       const head = this.head ?? (await this.readHead());
       const records: AuditRecord[] = [];
       let prev = head.hash;
@@ -126,6 +134,6 @@ export class AccessLog {
       // another instance appended meanwhile: chain onto its head and try again
       this.head = { seq: Number(reply[1]), hash: reply[2] || GENESIS };
     }
-    throw new Error('access log: could not append after 8 attempts (heavy contention between instances)');
+    throw new Error(`access log: could not append after ${ATTEMPTS} attempts (heavy contention between instances)`);
   }
 }

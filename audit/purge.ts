@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Cluster, Redis, Result } from 'ioredis';
+import { scanKeys } from '../core/redis-connect.js';
 import { auditKeys, type AccessLog, type AuditRecord } from './log.js';
 
 const lua = readFileSync(new URL('./lua/auditPurge-2.lua', import.meta.url), 'utf8');
@@ -29,12 +30,10 @@ export async function purgeAccessLog(redis: Redis | Cluster, log: AccessLog, ret
   const firstKept = `${ms}-${n + 1n}`;
   const dropped = await redis.auditPurge(auditKeys.log, auditKeys.anchor, firstKept, record.seq, record.hash);
   // index entries pointing at dropped records are cleared afterwards; readers skip any left over
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${auditKeys.index}*`, 'COUNT', 1000);
-    cursor = next;
+  // (on a Cluster, SCAN runs on every primary: a node's SCAN sees only its own keys)
+  await scanKeys(redis, `${auditKeys.index}*`, async (keys) => {
     for (const k of keys) await redis.zremrangebyscore(k, '-inf', record.seq);
-  } while (cursor !== '0');
+  });
   await log.append({
     kind: 'purge', time: new Date(now).toISOString(), user: null, tokenId: null, client: null, disclosed: [],
     details: { log: 'access', before: new Date(cutoff).toISOString(), records: dropped, anchorSeq: record.seq },

@@ -3,6 +3,8 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { openRedis } from '../core/redis-connect.js';
+import { isTransient } from '../core/redis-errors.js';
+import { defaultRetryDelay } from '../ingest/collect/write-queue.js';
 import { followFile } from '../ingest/follow.js';
 import { LineFeeder, linesOf, parseStream, type ParseCounts } from '../ingest/pipeline.js';
 import type { CanonicalEvent } from '../schemas/events.js';
@@ -15,7 +17,13 @@ export interface IngestOptions extends InputOptions {
   rejects?: string;
   follow?: boolean;
   state?: string;
+  /** How long one batch is retried while Redis is unreachable before ingest stops; default 10 minutes. */
+  retryForMs?: number;
+  /** Delay before retry number `attempt`; default the collector's (100 ms doubling to 5 s). */
+  retryDelayMs?: (attempt: number) => number;
 }
+
+const RETRY_FOR_MS = 10 * 60_000;
 
 interface Totals extends ParseCounts {
   stored: number;
@@ -36,19 +44,64 @@ function progress(label: string) {
 
 /**
  * Parses the inputs and stores their events straight in Redis. Every batch is acknowledged by
- * Redis before more is read; events Redis refused (older than retention) count as rejects.
+ * Redis before more is read. Events Redis could not take because it was away or busy
+ * (connection lost, restarting, loading its append-only file: `isTransient`) are written again
+ * with backoff until it takes them, so a Redis restart mid-file loses nothing; the index's merge
+ * makes the repeat harmless. Only events the store refused for themselves (older than
+ * retention, a script error) count as rejects. Redis away for longer than `retryForMs` is fatal.
  */
 export async function ingestCommand(files: string[], o: IngestOptions): Promise<number> {
   const config = loadConfig();
   const inputs = await inputsFor(files, o);
   const redis = await openRedis(config.redisUrl, config.dataDir);
-  const writer = new IndexWriter(redis.redis, new ProfileDictionary(redis.redis), { days: config.retentionDays, now: Date.now });
+  // connection errors reach the retry loop below, which reports them once per batch
+  redis.redis.on('error', () => {});
+  const profiles = new ProfileDictionary(redis.redis);
+  const newWriter = () => new IndexWriter(redis.redis, profiles, { days: config.retentionDays, now: Date.now });
+  let writer = newWriter();
   const rejects = new RejectLog(o.rejects);
   const totals: Totals = { lines: 0, events: 0, rejected: 0, skipped: 0, stored: 0 };
+  const retryFor = o.retryForMs ?? RETRY_FOR_MS;
+  const delayOf = o.retryDelayMs ?? defaultRetryDelay;
   const store = (file: string) => async (events: CanonicalEvent[], lines: number[]) => {
-    const out = await writer.write(events);
-    totals.stored += out.stored;
-    for (const f of out.failed) rejects.add({ file, line: lines[f.index], reason: f.reason, text: '' });
+    // positions in `events` still to be stored
+    let left = events.map((_, i) => i);
+    const since = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      let error: string | null = null;
+      let retry: number[] = [];
+      try {
+        const out = await writer.write(left.map((i) => events[i]));
+        const failed = new Map(out.failed.map((f) => [f.index, f.reason]));
+        left.forEach((i, k) => {
+          const reason = failed.get(k);
+          if (reason === undefined) totals.stored++;
+          else if (isTransient(reason)) {
+            retry.push(i);
+            error ??= reason;
+          } else rejects.add({ file, line: lines[i], reason, text: '' });
+        });
+      } catch (err) {
+        if (!isTransient((err as Error).message)) throw err;
+        error = (err as Error).message;
+        retry = left;
+      }
+      left = retry;
+      if (left.length === 0) return;
+      if (Date.now() - since >= retryFor) {
+        throw new Error(
+          `Redis has not taken the events of ${file} from line ${lines[left[0]]} on for ${Math.round(retryFor / 1000)} s (${error}); ` +
+            'stopped there. Running the same ingest again is safe: the index keeps each event once.',
+        );
+      }
+      // A failed pipeline may have lost address registrations the writer counts as done.
+      writer = newWriter();
+      const delay = delayOf(attempt);
+      if (attempt === 1 || attempt % 10 === 0) {
+        process.stderr.write(`${file}: Redis did not take ${left.length} events (${error}); retrying (attempt ${attempt}, next in ${delay} ms)\n`);
+      }
+      await new Promise((done) => setTimeout(done, delay));
+    }
   };
   try {
     if (o.follow) await followAll(inputs, o, config.dataDir, store, rejects);

@@ -6,8 +6,8 @@ import { auditVerify, tokenCreate, tokenList, tokenRevoke } from './admin.js';
 import { ingestCommand } from './ingest.js';
 import { parseCommand } from './parse.js';
 import { resolveCommand } from './resolve.js';
-import { resolveCsvCommand } from './resolve-csv.js';
 import { registerRetentionCommands } from './retention.js';
+import { resolveCsvCommand } from './resolve-csv.js';
 
 const program = new Command();
 program.name('whohad').description('Carrier-grade NAT attribution: who had a public IP and port at an instant.').showHelpAfterError();
@@ -16,9 +16,13 @@ const defaultUrl = () => process.env.WHOHAD_URL ?? `http://127.0.0.1:${process.e
 
 program
   .command('serve')
-  .description('run the HTTP service (with an embedded Redis unless REDIS_URL is set)')
-  .action(async () => {
-    await serve(loadConfig());
+  .description('run the HTTP service (with an embedded Redis unless REDIS_URL or REDIS_CLUSTER_NODES is set)')
+  .option('--workers <n>', 'service processes sharing the port (node:cluster); the embedded Redis is started once', positiveInt)
+  .action(async (o: { workers?: number }) => {
+    if (o.workers && o.workers > 1) {
+      const { runWorkers } = await import('../service/workers.js');
+      await runWorkers(o.workers);
+    } else await serve(loadConfig());
   });
 
 program
@@ -36,23 +40,6 @@ program
   .option('--url <url>', 'service URL', defaultUrl())
   .action(async (o) => {
     process.exitCode = await resolveCommand(o);
-  });
-
-program
-  .command('resolve-csv')
-  .description('resolve every row of a CSV log (id, ip, port, timestamp columns) through the running service; writes one answer per row and prints the summary')
-  .argument('<file>', 'CSV file with a header line')
-  .option('-o, --output <file>', 'write the answer here (default: stdout)')
-  .option('--tz <zone>', 'IANA zone for times without Z or an offset')
-  .option('--tolerance <seconds>', 'seconds either side of each time')
-  .requiredOption('--case <ref>', 'case reference the look-ups belong to')
-  .requiredOption('--legal-basis <basis>', 'legal basis, e.g. court-order')
-  .requiredOption('--purpose <text>', 'what the look-ups are for')
-  .option('--token <token>', 'investigator token (default WHOHAD_TOKEN)', process.env.WHOHAD_TOKEN)
-  .option('--format <format>', 'csv (default) or ndjson')
-  .option('--url <url>', 'service URL', defaultUrl())
-  .action(async (file, o) => {
-    process.exitCode = await resolveCsvCommand(file, o);
   });
 
 const token = program.command('token').description('API tokens: who may ingest, resolve, audit or administer');
@@ -82,6 +69,23 @@ program
   .description('recompute the hash chain of the access log and name the first broken record')
   .action(async () => {
     process.exitCode = await auditVerify();
+  });
+
+program
+  .command('resolve-csv')
+  .description('resolve every row of a CSV log (id, ip, port, timestamp columns) through the running service; writes one answer per row and prints the summary')
+  .argument('<file>', 'CSV file with a header line')
+  .option('-o, --output <file>', 'write the answer here (default: stdout)')
+  .option('--tz <zone>', 'IANA zone for times without Z or an offset')
+  .option('--tolerance <seconds>', 'seconds either side of each time')
+  .requiredOption('--case <ref>', 'case reference the look-ups belong to')
+  .requiredOption('--legal-basis <basis>', 'legal basis, e.g. court-order')
+  .requiredOption('--purpose <text>', 'what the look-ups are for')
+  .option('--token <token>', 'investigator token (default WHOHAD_TOKEN)', process.env.WHOHAD_TOKEN)
+  .option('--format <format>', 'csv (default) or ndjson')
+  .option('--url <url>', 'service URL', defaultUrl())
+  .action(async (file, o) => {
+    process.exitCode = await resolveCsvCommand(file, o);
   });
 
 registerRetentionCommands(program);

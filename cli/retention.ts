@@ -1,14 +1,13 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { AccessLog, defineAuditCommands } from '../audit/log.js';
-import type { Cluster, Redis } from 'ioredis';
-import { openRedis } from '../core/redis-connect.js';
+import { openRedis, type RedisClient } from '../core/redis-connect.js';
 import { HoldError, HoldStore, type Actor, type Hold } from '../retention/holds.js';
 import { purgeAttribution, type PurgeResult } from '../retention/purge.js';
 import { loadConfig, type Config } from '../service/config.js';
 
 /** Straight against Redis (REDIS_URL, else the embedded one), as `whohad token` is. */
-async function withRedis<T>(fn: (redis: Redis | Cluster, log: AccessLog, config: Config) => Promise<T>): Promise<T> {
+async function withRedis<T>(fn: (redis: RedisClient, log: AccessLog, config: Config) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const handle = await openRedis(config.redisUrl, config.dataDir);
   try {

@@ -86,8 +86,8 @@ function leaseFromWire(obj: object): EventResult {
   }
   const ip = canonicalIp(w.ip);
   if (!ip) return { ok: false, reason: address(w.ip, 'ip') };
-  const identifiers: Record<string, string | null> = {};
-  for (const [k, v] of Object.entries(w.identifiers ?? {})) identifiers[k] = v as string | null;
+  // defined, not assigned: a "__proto__" key stays a plain key instead of replacing the prototype
+  const identifiers = Object.fromEntries(Object.entries(w.identifiers ?? {})) as Record<string, string | null>;
   const event: LeaseEvent = {
     kind: 'lease',
     event: w.event,
@@ -103,8 +103,40 @@ function leaseFromWire(obj: object): EventResult {
   return problem ? { ok: false, reason: problem } : { ok: true, event };
 }
 
+/**
+ * Characters a stored name may not hold: controls (C0, DEL, C1; CR LF among them, so nothing
+ * stored can pose as a line of a log, a CSV or the Redis protocol), bidirectional-formatting
+ * marks (which make one id display as another in a report) and unpaired UTF-16 surrogates
+ * (not representable in UTF-8: Redis would return something other than what was sent).
+ */
+const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function textProblem(field: string, value: string): string | null {
+  if (UNSAFE_TEXT.test(value)) return `${field} contains control characters, bidirectional marks or unpaired surrogates`;
+  // what a decoder puts where the bytes were not UTF-8: the name as sent is not known
+  if (value.includes('\ufffd')) return `${field} contains U+FFFD: the input was not valid UTF-8`;
+  return null;
+}
+
+/**
+ * Names that become part of Redis keys or of the profile dictionary: a VRF is inside the hash
+ * tag `{vrf|ip}` of the lease keys, so braces would move it (and split a lease's keys across
+ * cluster slots); a source is stored as `vrf|source` and read back split at the last `|`.
+ */
+function nameProblems(e: { source: string }, vrfs: Array<[string, string]>, others: Array<[string, string]>): string | null {
+  for (const [field, v] of [...vrfs, ...others, ['source', e.source] as [string, string]]) {
+    const p = textProblem(field, v);
+    if (p) return p;
+  }
+  for (const [field, v] of vrfs) if (/[{}]/.test(v)) return `${field} ${JSON.stringify(v)} contains { or }, which Redis keys reserve`;
+  if (e.source.includes('|')) return `source ${JSON.stringify(e.source)} contains |, which the profile dictionary reserves`;
+  return null;
+}
+
 /** Checks the rules a schema cannot say. Parsers call this on what they build, too. */
 export function natProblem(e: NatEvent): string | null {
+  const names = nameProblems(e, [['privateVrf', e.privateVrf]], [['natInstance', e.natInstance]]);
+  if (names) return names;
   if ((e.portStart === null) !== (e.portEnd === null)) return 'portStart and portEnd must both be set or both be null';
   if (e.portStart !== null && e.portEnd !== null && e.portStart > e.portEnd) {
     return `portStart ${e.portStart} is above portEnd ${e.portEnd}`;
@@ -115,7 +147,8 @@ export function natProblem(e: NatEvent): string | null {
 }
 
 export function leaseProblem(e: LeaseEvent): string | null {
-  if (/[\u0000-\u001f\u007f]/.test(e.subscriberId)) return 'subscriberId contains control characters';
+  const names = nameProblems(e, [['vrf', e.vrf]], [['subscriberId', e.subscriberId]]);
+  if (names) return names;
   if (e.event !== 'start' && e.expiresAt !== null) return `expiresAt belongs to start events, not ${e.event}`;
   if (e.expiresAt !== null && e.expiresAt < e.at) return 'expiresAt is before at';
   return null;

@@ -1,9 +1,11 @@
+import underPressure from '@fastify/under-pressure';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Config } from './config.js';
-import { errorHandler } from './errors.js';
+import { badRequest, errorHandler } from './errors.js';
 import access from './plugins/access.js';
 import indexServices from './plugins/index-services.js';
+import metrics from './plugins/metrics.js';
 import openapi from './plugins/openapi.js';
 import attribution from './routes/attribution.js';
 import audit from './routes/audit.js';
@@ -15,7 +17,7 @@ import ingestRaw from './routes/ingest-raw.js';
 
 export interface AppOptions {
   config: Config;
-  redis: Redis;
+  redis: Redis | Cluster;
   now?: () => number;
   logger?: boolean;
   /** Where the service log goes (default stdout); tests read it to prove what it never contains. */
@@ -35,11 +37,42 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       serializers: { req: (req) => ({ method: req.method, route: req.routeOptions?.url ?? req.url.split('?')[0] }) },
     },
     bodyLimit: config.bodyLimitBytes,
+    // slow or stalled clients (slowloris, a trickled body, a silent connection) are cut off;
+    // node checks the header and request deadlines every connectionsCheckingInterval
+    connectionTimeout: config.connectionTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    http: {
+      headersTimeout: config.headersTimeoutMs,
+      maxHeaderSize: config.maxHeaderBytes,
+      connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(config.headersTimeoutMs / 4))),
+    },
+    routerOptions: { maxParamLength: config.maxParamLength },
     // per-request log lines stay off the hot path; errors are still logged by the error handler
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
   });
   app.setErrorHandler(errorHandler);
+  // ajv's type coercion reads "Infinity" and "1e309" in a query as a number that passes
+  // minimum/maximum (ajv 8.20): a non-finite number is refused before any handler sees it
+  app.addHook('preHandler', async (req) => {
+    for (const [name, v] of Object.entries((req.query ?? {}) as Record<string, unknown>)) {
+      if (typeof v === 'number' && !Number.isFinite(v)) throw badRequest(`${name}: must be a finite number`);
+    }
+  });
+  // Load shedding, ahead of every other hook: over the heap or event-loop limit a request is
+  // answered 503 with Retry-After at once (liveness excepted: the process is up, only busy).
+  await app.register(underPressure, {
+    maxHeapUsedBytes: config.maxHeapBytes,
+    maxEventLoopDelay: config.maxEventLoopDelayMs,
+    retryAfter: config.retryAfterS,
+    pressureHandler: (req, reply, type) => {
+      if (req.routeOptions.url === '/healthz') return;
+      const message = `the service is overloaded (${type}); nothing was done. Try again in ${config.retryAfterS} s.`;
+      // an Error body, with the `status` /readyz's 503 schema wants
+      reply.code(503).header('retry-after', String(config.retryAfterS)).send({ statusCode: 503, error: 'Service Unavailable', message, status: 'overloaded' });
+    },
+  });
   await app.register(openapi);
   await app.register(indexServices, {
     redis: opts.redis,
@@ -52,11 +85,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     },
   });
   await app.register(access, { redis: opts.redis, failLimitPerMinute: config.authFailLimit });
+  await app.register(metrics);
   await app.register(health);
+  await app.register(holds);
   await app.register(attribution, { legalBases: config.legalBases });
   await app.register(audit);
   await app.register(bulk, { config });
-  await app.register(holds);
   await app.register(events);
   await app.register(ingestRaw, { sourcesFile: config.sourcesFile });
   return app;

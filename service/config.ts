@@ -1,15 +1,23 @@
 import { resolve } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 
 export interface Config {
   port: number;
   host: string;
+  /** REDIS_URL, or `redis-cluster://` + REDIS_CLUSTER_NODES: a `redis-cluster://` URL selects Redis Cluster. */
   redisUrl: string | null;
+  /** REDIS_CLUSTER_NODES (`host:port,host:port,…`): seed nodes of a Redis Cluster. */
+  clusterNodes: string[] | null;
   toleranceS: number;
   retentionDays: number;
   interimIntervalS: number;
   directVrf: string;
   dataDir: string;
   bodyLimitBytes: number;
+  /** Largest bulk CSV upload (413 above it). */
+  bulkLimitBytes: number;
+  /** How long bulk results and summaries are kept after a job ends. */
+  bulkResultTtlS: number;
   /** The source configuration file (docs/sources.md), for options of raw-format ingest. */
   sourcesFile: string | null;
   /** Legal bases a look-up may name. */
@@ -18,10 +26,24 @@ export interface Config {
   authFailLimit: number;
   /** How long the access log is kept, apart from the attribution data. */
   auditRetentionDays: number;
-  /** Largest bulk CSV upload (413 above it). */
-  bulkLimitBytes: number;
-  /** How long bulk results and summaries are kept after a job ends. */
-  bulkResultTtlS: number;
+  /** Heap in use above which requests are shed with 503 (WHOHAD_MAX_HEAP_BYTES; 0: no limit). */
+  maxHeapBytes: number;
+  /** Mean event-loop delay above which requests are shed with 503 (WHOHAD_MAX_EVENT_LOOP_DELAY_MS; 0: no limit). */
+  maxEventLoopDelayMs: number;
+  /** Retry-After, in seconds, of a request shed under load. */
+  retryAfterS: number;
+  /** Time a client has to send its request headers (slowloris), ms. */
+  headersTimeoutMs: number;
+  /** Time a client has to send its whole request, body included, ms (0: none). */
+  requestTimeoutMs: number;
+  /** A connection with no traffic either way for this long is closed, ms (0: never). */
+  connectionTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this long, ms. */
+  keepAliveTimeoutMs: number;
+  /** Largest request head (request line and headers); 431 above it. */
+  maxHeaderBytes: number;
+  /** Longest path parameter (format name, job id); 414 above it. */
+  maxParamLength: number;
 }
 
 export class ConfigError extends Error {}
@@ -36,23 +58,40 @@ function number(env: NodeJS.ProcessEnv, name: string, fallback: number, min: num
   return n;
 }
 
+function clusterNodes(raw: string): string[] {
+  const nodes = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = nodes.find((n) => !/^(\[[0-9a-fA-F:.]+\]|[^\s:,]+):\d{1,5}$/.test(n));
+  if (bad !== undefined || nodes.length === 0) throw new ConfigError(`REDIS_CLUSTER_NODES=${JSON.stringify(raw)}: expected host:port,host:port,…`);
+  return nodes;
+}
+
 /** Reads the service's settings from the environment; a bad value stops start-up naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: number(env, 'PORT', 8080, 0, 65535),
     host: env.HOST || '127.0.0.1',
-    redisUrl: env.REDIS_URL || null,
+    redisUrl: env.REDIS_URL || (env.REDIS_CLUSTER_NODES ? `redis-cluster://${clusterNodes(env.REDIS_CLUSTER_NODES).join(',')}` : null),
+    clusterNodes: env.REDIS_CLUSTER_NODES ? clusterNodes(env.REDIS_CLUSTER_NODES) : null,
     toleranceS: number(env, 'WHOHAD_TOLERANCE_S', 2, 0, 3600, false),
     retentionDays: number(env, 'WHOHAD_RETENTION_DAYS', 365, 1, 36500),
     interimIntervalS: number(env, 'WHOHAD_INTERIM_INTERVAL_S', 86400, 1, 31 * 86400),
     directVrf: env.WHOHAD_DIRECT_VRF || 'default',
     dataDir: resolve(env.WHOHAD_DATA_DIR || './data'),
     bodyLimitBytes: number(env, 'WHOHAD_BODY_LIMIT_BYTES', 32 * 1024 * 1024, 1024, 2 ** 31),
+    bulkLimitBytes: number(env, 'WHOHAD_BULK_LIMIT_BYTES', 1024 * 1024 * 1024, 1024, 2 ** 40),
+    bulkResultTtlS: number(env, 'WHOHAD_BULK_RESULT_TTL_S', 86_400, 1, 30 * 86_400),
     sourcesFile: env.WHOHAD_SOURCES ? resolve(env.WHOHAD_SOURCES) : null,
     legalBases: (env.WHOHAD_LEGAL_BASES || 'retsplejeloven-804b,court-order').split(',').map((s) => s.trim()).filter(Boolean),
     authFailLimit: number(env, 'WHOHAD_AUTH_FAIL_LIMIT', 20, 1, 1_000_000),
     auditRetentionDays: number(env, 'WHOHAD_AUDIT_RETENTION_DAYS', 1826, 1, 36500),
-    bulkLimitBytes: number(env, 'WHOHAD_BULK_LIMIT_BYTES', 1024 * 1024 * 1024, 1024, 2 ** 40),
-    bulkResultTtlS: number(env, 'WHOHAD_BULK_RESULT_TTL_S', 86_400, 1, 30 * 86_400),
+    maxHeapBytes: number(env, 'WHOHAD_MAX_HEAP_BYTES', Math.floor(getHeapStatistics().heap_size_limit * 0.9), 0, 2 ** 40),
+    maxEventLoopDelayMs: number(env, 'WHOHAD_MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60_000),
+    retryAfterS: number(env, 'WHOHAD_RETRY_AFTER_S', 10, 1, 3600),
+    headersTimeoutMs: number(env, 'WHOHAD_HEADERS_TIMEOUT_MS', 10_000, 100, 300_000),
+    requestTimeoutMs: number(env, 'WHOHAD_REQUEST_TIMEOUT_MS', 600_000, 0, 86_400_000),
+    connectionTimeoutMs: number(env, 'WHOHAD_CONNECTION_TIMEOUT_MS', 120_000, 0, 86_400_000),
+    keepAliveTimeoutMs: number(env, 'WHOHAD_KEEPALIVE_TIMEOUT_MS', 72_000, 1000, 3_600_000),
+    maxHeaderBytes: number(env, 'WHOHAD_MAX_HEADER_BYTES', 16 * 1024, 1024, 1024 * 1024),
+    maxParamLength: number(env, 'WHOHAD_MAX_PARAM_LENGTH', 100, 16, 4096),
   };
 }

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { isTransient } from '../core/redis-errors.js';
 
 export class HttpError extends Error {
   constructor(
@@ -10,6 +11,10 @@ export class HttpError extends Error {
 }
 
 export const badRequest = (message: string) => new HttpError(400, message);
+
+/** Redis was away while storing: nothing is acknowledged, and a retry is safe (writes are idempotent). */
+export const storeUnavailable = () =>
+  new HttpError(503, 'the attribution store (Redis) did not take the events; retry the same request (writes are idempotent)');
 
 const NAMES: Record<number, string> = { 400: 'Bad Request', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 503: 'Service Unavailable' };
 
@@ -41,7 +46,7 @@ export function errorHandler(this: unknown, err: FastifyError | HttpError, req: 
     message = `request body is larger than the limit of ${req.routeOptions.bodyLimit ?? 'the server'} bytes: split it into smaller batches`;
   } else if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
     message = `content-type ${JSON.stringify(req.headers['content-type'] ?? '')} is not accepted here: ${message}`;
-  } else if (status >= 500 && /ECONNREFUSED|Connection is closed|max retries|ETIMEDOUT|connect/i.test(message)) {
+  } else if (status >= 500 && isTransient(message)) {
     status = 503;
     message = 'the attribution store (Redis) is not reachable; nothing was disclosed or stored. Try again shortly.';
     reply.header('retry-after', '5');

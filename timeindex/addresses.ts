@@ -23,12 +23,20 @@ export class AddressRegistry {
 
   constructor(private readonly limit = 4_000_000) {}
 
-  /** Queues an SADD for an address this process has not registered yet. */
-  note(p: ChainableCommander, kind: AddressKind, id: string): void {
-    const key = `${kind}|${id}`;
-    if (this.seen.has(key)) return;
-    if (this.seen.size >= this.limit) this.seen.clear();
-    this.seen.add(key);
+  /**
+   * Queues an SADD for an address this process has not seen registered, and returns its
+   * pipeline position; null when nothing was queued. The address counts as registered only once
+   * Redis has taken it: the caller reports the reply with `taken`.
+   */
+  note(p: ChainableCommander, kind: AddressKind, id: string): number | null {
+    if (this.seen.has(`${kind}|${id}`)) return null;
+    const slot = p.length;
     p.sadd(addressSetKey(kind, shardOf(id)), id);
+    return slot;
+  }
+
+  taken(kind: AddressKind, id: string): void {
+    if (this.seen.size >= this.limit) this.seen.clear();
+    this.seen.add(`${kind}|${id}`);
   }
 }

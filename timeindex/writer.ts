@@ -91,14 +91,17 @@ export class IndexWriter {
     if (calls.length > 0) {
       const pipeline = this.redis.pipeline();
       // each call's reply position; address registrations sit in between
+      const registrations: Array<number | null> = [];
       const slots = calls.map((g) => {
-        this.addresses.note(pipeline, g.kind, g.address);
+        registrations.push(this.addresses.note(pipeline, g.kind, g.address));
         const slot = pipeline.length;
         this.queue(pipeline, g);
         return slot;
       });
       const replies = (await pipeline.exec()) ?? [];
       calls.forEach((g, c) => {
+        const reg = registrations[c];
+        if (reg !== null && replies[reg] && !replies[reg][0]) this.addresses.taken(g.kind, g.address);
         const [err, out] = replies[slots[c]] ?? [new Error('no reply from Redis'), null];
         g.indices.forEach((index, j) => {
           const result = err ? err.message : (out as Array<number | string>)[j];

@@ -1,3 +1,4 @@
+import { isTransient } from '../../core/redis-errors.js';
 import type { CanonicalEvent } from '../../schemas/events.js';
 import type { WriteOutcome } from '../../timeindex/writer.js';
 
@@ -5,9 +6,10 @@ import type { WriteOutcome } from '../../timeindex/writer.js';
  * The events between the parsers and Redis. One write is in flight at a time; small batches
  * queued meanwhile (timer flushes of many sources) go out together in the next one. A write
  * that throws, and the events of a write that Redis could not take (connection lost, loading,
- * out of memory: see {@link isTransient}), are retried with backoff until Redis takes them;
- * the index's merge makes a repeated write harmless, so a retry cannot double-count. Only an
- * event the store refuses for itself (older than retention, a script error) is given up.
+ * out of memory: see `isTransient` in core/redis-errors.ts), are retried with backoff until
+ * Redis takes them; the index's merge makes a repeated write harmless, so a retry cannot
+ * double-count. Only an event the store refuses for itself (older than retention, a script
+ * error) is given up.
  */
 
 export interface QueuedBatch {
@@ -153,14 +155,3 @@ export class WriteQueue {
     this.failures = 0;
   }
 }
-
-/**
- * Whether a per-event failure is Redis being away or busy rather than refusing the event: the
- * writer reports a lost connection per command ("not stored: Reached the max retries per
- * request limit"), not as a thrown error. Such events are retried; others are refused.
- */
-export function isTransient(reason: string): boolean {
-  return TRANSIENT.test(reason);
-}
-
-const TRANSIENT = /max retries per request|Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTCONN|\b(LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY|OOM|NOSCRIPT)\b/;

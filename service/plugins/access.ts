@@ -1,12 +1,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { AccessLog, defineAuditCommands } from '../../audit/log.js';
 import { defineAuditPurge } from '../../audit/purge.js';
 import { TokenStore, type Principal, type Role } from '../../audit/tokens.js';
 
 export interface AccessOptions {
-  redis: Redis;
+  redis: Redis | Cluster;
   /** Refused attempts from one address within a minute before it is answered 429. */
   failLimitPerMinute: number;
 }
@@ -62,13 +62,13 @@ export default fp<AccessOptions>(
     fastify.addHook('onRequest', async (req, reply) => {
       const role = req.routeOptions.config?.role;
       if (!role) return;
-      const fails = Number((await opts.redis.get(failKey(req.ip))) ?? 0);
-      if (fails >= opts.failLimitPerMinute) {
-        return reply.code(429).header('retry-after', '60').send({ statusCode: 429, error: 'Too Many Requests', message: `too many refused requests from this address in the last minute; try again in a minute` });
-      }
       const header = req.headers.authorization;
       const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-      const who = await tokens.authenticate(token);
+      // both in one round trip: this runs on every request
+      const [failCount, who] = await Promise.all([opts.redis.get(failKey(req.ip)), tokens.authenticate(token)]);
+      if (Number(failCount ?? 0) >= opts.failLimitPerMinute) {
+        return reply.code(429).header('retry-after', '60').send({ statusCode: 429, error: 'Too Many Requests', message: `too many refused requests from this address in the last minute; try again in a minute` });
+      }
       if ('refused' in who) return refuse(req, reply, 401, who.refused, who.prefix, null);
       if (!who.roles.includes(role)) {
         return refuse(req, reply, 403, `token "${who.name}" lacks the ${role} role`, who.tokenId, who);

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { canonicalIp } from '../../core/ip.js';
+import { metrics } from '../../core/metrics.js';
 import { QueryError } from '../../resolver/resolve.js';
 import { AttributionRequestSchema, type AttributionRequest } from '../../schemas/attribution.js';
 import { badRequest, HttpError } from '../errors.js';
@@ -37,6 +38,7 @@ const attribution: FastifyPluginAsync<AttributionRouteOptions> = async (fastify,
         if (err instanceof QueryError) throw badRequest(err.message);
         throw err;
       }
+      metrics.lookups.inc({ status: answer.status });
       const who = req.principal!;
       try {
         await fastify.accessLog.append({

@@ -1,8 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
 import { eventFromWire } from '../../core/events.js';
+import { countIngest } from '../../core/metrics.js';
 import type { CanonicalEvent } from '../../schemas/events.js';
 import { IngestResultSchema } from '../../schemas/http.js';
+import { isTransient } from '../../core/redis-errors.js';
+import { storeUnavailable } from '../errors.js';
 
 const Body = Type.Union([
   Type.Array(Type.Unknown(), { description: 'canonical events (application/json)' }),
@@ -64,8 +67,10 @@ const events: FastifyPluginAsync = async (fastify) => {
         }
       }
       const out = good.length > 0 ? await fastify.indexWriter.write(good) : { failed: [], stored: 0 };
+      if (out.failed.some((f) => isTransient(f.reason))) throw storeUnavailable();
       for (const f of out.failed) rejected.push({ line: lines[f.index], reason: f.reason });
       rejected.sort((a, b) => a.line - b.line);
+      countIngest('canonical', out.stored, rejected.length);
       return { accepted: out.stored, rejected };
     },
   );

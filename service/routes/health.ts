@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
+import { clusterState } from '../../core/redis-connect.js';
 
 const Health = Type.Object({ status: Type.String(), redis: Type.Optional(Type.String()) });
 
@@ -12,7 +13,12 @@ const health: FastifyPluginAsync = async (fastify) => {
     async (_req, reply) => {
       try {
         await fastify.redis.ping();
-        return { status: 'ready', redis: 'up' };
+        // a Redis Cluster: ready only while every primary reports cluster_state:ok
+        const cluster = await clusterState(fastify.redis);
+        if (!cluster) return { status: 'ready', redis: 'up' };
+        const redis = `cluster ${cluster.ok ? 'ok' : 'not ok'}: ${cluster.masters} primaries, cluster_state ${[...new Set(cluster.states)].join(',')}`;
+        if (cluster.ok) return { status: 'ready', redis };
+        return reply.code(503).header('retry-after', '5').send({ status: 'not ready', redis });
       } catch (err) {
         return reply.code(503).header('retry-after', '5').send({ status: 'not ready', redis: (err as Error).message });
       }

@@ -1,11 +1,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
+import { countIngest } from '../../core/metrics.js';
 import { loadSourceConfigSync, optionsFor, sourceFor } from '../../ingest/config.js';
 import { LineFeeder, LineSplitter } from '../../ingest/pipeline.js';
 import { formatByName, formatNames, IPFIX } from '../../ingest/registry.js';
 import type { SourceConfig } from '../../schemas/source-config.js';
 import { IngestResultSchema } from '../../schemas/http.js';
-import { badRequest } from '../errors.js';
+import { isTransient } from '../../core/redis-errors.js';
+import { badRequest, storeUnavailable } from '../errors.js';
 
 export interface IngestRawOptions {
   /** The source configuration file (WHOHAD_SOURCES), for ?source= options. */
@@ -56,6 +58,7 @@ const ingestRaw: FastifyPluginAsync<IngestRawOptions> = async (fastify, opts) =>
         file: `body`,
         onBatch: async (events, lines) => {
           const out = await fastify.indexWriter.write(events);
+          if (out.failed.some((f) => isTransient(f.reason))) throw storeUnavailable();
           accepted += out.stored;
           for (const f of out.failed) rejected.push({ line: lines[f.index], reason: f.reason });
         },
@@ -67,6 +70,7 @@ const ingestRaw: FastifyPluginAsync<IngestRawOptions> = async (fastify, opts) =>
       if (last !== null) await feeder.push(last);
       await feeder.end();
       rejected.sort((a, b) => a.line - b.line);
+      countIngest(format.name, accepted, rejected.length);
       return { accepted, rejected };
     },
   );

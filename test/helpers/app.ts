@@ -4,6 +4,7 @@ import { ROLES } from '../../audit/tokens.js';
 import { redisClient } from '../../core/redis-connect.js';
 import { buildApp } from '../../service/app.js';
 import { loadConfig } from '../../service/config.js';
+import { wholeKeyspace } from './cluster.js';
 import { testRedisUrl } from './redis.js';
 
 /** "Now" for the service in tests: a month after the day most tests live in. */
@@ -17,14 +18,18 @@ export type TestApp = FastifyInstance & {
   auth: { authorization: string };
 };
 
+let apps = 0;
+
 /** The service on its own test database, for `inject`, with a token that may do everything. */
 export async function testApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const redis = redisClient(await testRedisUrl());
+  // a `redis-cluster://` URL (npm run test:cluster) gives a Cluster; KEYS then asks every primary
+  const redis = wholeKeyspace(redisClient(await testRedisUrl()));
   const app = await buildApp({ config: loadConfig(env), redis, now: () => NOW, logger: false });
   afterAll(async () => {
     await app.close();
     await redis.quit();
   });
-  const { token } = await app.tokens.create('tester', [...ROLES]);
+  // on a cluster the apps of one file share a keyspace, so each needs its own token name
+  const { token } = await app.tokens.create(process.env.WHOHAD_TEST_CLUSTER && apps++ > 0 ? `tester-${apps}` : 'tester', [...ROLES]);
   return Object.assign(app, { auth: { authorization: `Bearer ${token}` } });
 }

@@ -1,12 +1,25 @@
 import { Redis } from 'ioredis';
 import { afterAll, inject } from 'vitest';
+import { redisClient } from '../../core/redis-connect.js';
+import { flushCluster, wholeKeyspace } from './cluster.js';
+
+/** Set by vitest.cluster.config.ts: the run's Redis is a Cluster (one database, files in turn). */
+export const onCluster = Boolean(process.env.WHOHAD_TEST_CLUSTER);
 
 /**
  * A client on a database of the run's redis-server that no other test file uses, emptied
  * first. Database 0 only holds the counter that hands the others out.
  */
+let flushed = false;
+
 export async function testRedisUrl(): Promise<string> {
   const base = inject('redisUrl');
+  if (onCluster) {
+    // once per file: later apps of the file share the keyspace (a cluster has one database)
+    if (!flushed) await flushCluster(base);
+    flushed = true;
+    return base;
+  }
   const counter = new Redis(base, { lazyConnect: true });
   const db = await counter.incr('test:next-db');
   await counter.quit();
@@ -20,7 +33,9 @@ export async function testRedisUrl(): Promise<string> {
 
 export async function testRedis(): Promise<{ url: string; redis: Redis }> {
   const url = await testRedisUrl();
-  const redis = new Redis(url);
+  // on a Cluster: the service's own client (pipelines split per node), FLUSHDB and KEYS on every
+  // primary; typed as Redis for the suites written against one (the commands they use are common)
+  const redis = onCluster ? (wholeKeyspace(redisClient(url)) as unknown as Redis) : new Redis(url);
   afterAll(async () => {
     await redis.quit();
   });
