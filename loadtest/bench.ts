@@ -70,8 +70,10 @@ async function cannon(url: string, path: () => string, headers: Record<string, s
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx };
 }
 
+/** A full year of retention: the steady state whose per-record cost and look-up speed matter. */
 function shapeFor(intervals: number): IspShape {
-  return { ...DEFAULT_SHAPE, publicIps: Math.max(1, Math.ceil(intervals / (63 * 30 * 3.1))), privateIps: Math.max(1, Math.ceil(intervals / 30)) };
+  const days = 365;
+  return { ...DEFAULT_SHAPE, days, publicIps: Math.max(1, Math.ceil(intervals / (63 * days * 3.1))), privateIps: Math.max(1, Math.ceil(intervals / (days * 1.1))) };
 }
 
 const dir = `/tmp/whohad-bench-${process.pid}`;

@@ -1,7 +1,7 @@
 /**
  * Bytes of Redis `used_memory` per stored port-block interval and per lease holding, with the
  * layout the real code writes (IndexWriter, the Lua merge scripts). Starts its own throw-away
- * redis-server. Usage: node dist/loadtest/memory.js [intervals=1000000] [holdings=1000000]
+ * redis-server. Usage: node dist/loadtest/memory.js [intervals=1000000] [holdings=1000000] [days=365]
  */
 import { rmSync } from 'node:fs';
 import { Redis } from 'ioredis';
@@ -14,6 +14,9 @@ import { DEFAULT_SHAPE, leaseEvents, natEvents, type IspShape } from './syntheti
 
 const targetIntervals = Number(process.argv[2] ?? 1_000_000);
 const targetHoldings = Number(process.argv[3] ?? 1_000_000);
+// Days the data spans: a full retention period (365) is the steady state whose per-record cost
+// matters for sizing; a short span leaves buckets partly filled and costs more per record.
+const days = Number(process.argv[4] ?? 365);
 
 const dir = `/tmp/whohad-memory-${process.pid}`;
 const server = await startRedisServer({ dir, appendonly: false });
@@ -23,13 +26,13 @@ const writer = new IndexWriter(redis, new ProfileDictionary(redis), { days: 3650
 
 // 256 addresses x 63 blocks over 30 days give about 3.1 intervals per block per day; grow the
 // number of addresses until the target is met.
-const natShape: IspShape = { ...DEFAULT_SHAPE, publicIps: Math.ceil(targetIntervals / (63 * 30 * 3.1)) };
+const natShape: IspShape = { ...DEFAULT_SHAPE, days, publicIps: Math.ceil(targetIntervals / (63 * days * 3.1)) };
 const before = await usedMemory(redis);
 const nat = await load(writer, natEvents(natShape));
 const afterNat = await usedMemory(redis);
 const chains = await census(redis, 'a:*');
 
-const leaseShape: IspShape = { ...DEFAULT_SHAPE, privateIps: Math.ceil(targetHoldings / 30) };
+const leaseShape: IspShape = { ...DEFAULT_SHAPE, days, privateIps: Math.ceil(targetHoldings / (days * 1.1)) };
 const lease = await load(writer, leaseEvents(leaseShape));
 const afterLease = await usedMemory(redis);
 const holdings = await census(redis, 'l:*');

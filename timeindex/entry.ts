@@ -17,8 +17,11 @@ export interface Entry {
 
 export function decodeEntry(start: number, member: Buffer): Entry {
   const flags = member[0];
-  const profile = member.readUInt16BE(1);
-  const delta = member.readUInt32BE(3);
+  // the profile id is a varint: one byte below 128, else two with the high bit set
+  const wide = member[1] >= 128;
+  const profile = wide ? ((member[1] - 128) << 8) | member[2] : member[1];
+  const at = wide ? 3 : 2;
+  const delta = member.readUInt32BE(at);
   const basis = (flags & 7) as EndBasisCode;
   const open = basis === EndBasisCode.Open;
   // member times count from the start of the entry's bucket, or are epoch seconds (docs/time-index.md)
@@ -32,7 +35,7 @@ export function decodeEntry(start: number, member: Buffer): Entry {
     startInferred: (flags & 8) !== 0,
     orphan: (flags & 16) !== 0,
     profile,
-    who: member.subarray(7),
+    who: member.subarray(at + 4),
   };
 }
 

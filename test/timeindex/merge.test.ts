@@ -85,6 +85,22 @@ describe('allocation chain', () => {
   });
 });
 
+describe('member encoding', () => {
+  it('keeps profile ids of 128 and above (two-byte varint) apart and intact', async () => {
+    const events = Array.from({ length: 140 }, (_, i) => nat('alloc', i, A, { source: `src-${i}`, portStart: 2048 + i, portEnd: 2048 + i }));
+    await ingest(events);
+    const dict = new ProfileDictionary(redis);
+    const chains = await dumpNat(redis, '198.51.100.7');
+    const profiles = await dict.describe([...chains.values()].flat().map((e) => e.profile));
+    for (const [cid, entries] of chains) {
+      const i = Number(cid.split('|')[1]) - 2048;
+      expect(entries.map(show)).toEqual([[A, i, null, 'open']]);
+      expect(profiles.get(entries[0].profile)?.source).toBe(`src-${i}`);
+    }
+    expect(Math.max(...[...chains.values()].flat().map((e) => e.profile))).toBeGreaterThanOrEqual(128);
+  });
+});
+
 describe('lease chain', () => {
   it('extends one holding on renewal and ends it at release', async () => {
     await ingest([lease('start', 0, A, 'sub-1', 60), lease('start', 30, A, 'sub-1', 90), lease('end', 70, A, 'sub-1')]);

@@ -4,12 +4,12 @@
   Input:
     KEYS[1] dictionary hash                      {whohad}:dict
     ARGV[1] profile text                         <vrf>|<source>
-  Output: the id (1..65535), or an error when the dictionary is full
+  Output: the id (1..32767, stored in entries as a varint), or an error when the dictionary is full
 ]]
 local rcall = redis.call
 local id = rcall('HGET', KEYS[1], 'p:' .. ARGV[1])
 if id then return tonumber(id) end
 id = rcall('HINCRBY', KEYS[1], 'n', 1)
-if id > 65535 then return redis.error_reply('whohad: more than 65535 distinct VRF/source pairs') end
+if id > 32767 then return redis.error_reply('whohad: more than 32767 distinct VRF/source pairs') end
 rcall('HSET', KEYS[1], 'p:' .. ARGV[1], id, 'i:' .. id, ARGV[1])
 return id

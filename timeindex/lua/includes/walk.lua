@@ -43,7 +43,8 @@ local function collect(prefix, lo, hi, from, to, out)
   end
   local peek = latest == nil
   if latest and not isOrphan(latest) then
-    local flags, _, d = struct.unpack('>BHI4', latest)
+    local flags = string.byte(latest, 1)
+    local d = struct.unpack('>I4', latest, string.byte(latest, 2) < 128 and 3 or 4)
     local endt = math.floor(latestStart / BW) * BW + d
     if math.floor(flags / 64) % 2 == 1 then endt = d * 1000 end
     peek = flags % 8 == ORPHANED and endt > to
