@@ -515,32 +515,37 @@ local function fastEnd(C, who, t, basis)
   return true
 end
 
+-- the chain's latest holding, when it is open and who's (interims restate or prove it)
+local function latestOpen(C, who, t)
+  if not afterAll(C, t) then return nil end
+  local last = lastEntry(C)
+  if not last or last.who ~= who or last.basis ~= OPEN then return nil end
+  return last
+end
+
+-- records that the holding was seen at t; true when that is news
+local function sighted(last, t)
+  if t <= (last.lastSeen or last.start) then return false end
+  last.lastSeen = t
+  last.seenStart = false
+  return true
+end
+
 -- an interim that restates the allocation time of the chain's latest, open holding
 local function fastRestate(C, who, a, t)
-  if not afterAll(C, a) then return false end
-  local last = lastEntry(C)
-  if not last or last.who ~= who or last.start ~= a or last.basis ~= OPEN then return false end
-  local changed = last.inferred
+  local last = latestOpen(C, who, a)
+  if not last or last.start ~= a then return false end
+  local wasInferred = last.inferred
   last.inferred = false
-  if t > (last.lastSeen or last.start) then
-    last.lastSeen = t
-    last.seenStart = false
-    changed = true
-  end
-  if changed then put(C, last) end
+  if sighted(last, t) or wasInferred then put(C, last) end
   return true
 end
 
 -- an interim that proves the chain's latest, open holding at t
 local function fastSeen(C, who, t)
-  if not afterAll(C, t) then return false end
-  local last = lastEntry(C)
-  if not last or last.who ~= who or last.start >= t or last.basis ~= OPEN then return false end
-  if t > (last.lastSeen or last.start) then
-    last.lastSeen = t
-    last.seenStart = false
-    put(C, last)
-  end
+  local last = latestOpen(C, who, t)
+  if not last or last.start >= t then return false end
+  if sighted(last, t) then put(C, last) end
   return true
 end
 
