@@ -37,7 +37,8 @@ async function writeLines(path: string, lines: Iterable<string>): Promise<number
 
 function* juniperLines(): Generator<string> {
   let n = 0;
-  for (const e of natEvents({ ...DEFAULT_SHAPE, publicIps: Math.ceil(target / (63 * 30 * 3.1 * 1.98)) })) {
+  // a margin over the estimate: the loop stops at exactly `target` lines
+  for (const e of natEvents({ ...DEFAULT_SHAPE, publicIps: Math.ceil((1.2 * target) / (63 * 30 * 3.1 * 1.98)) })) {
     const tag = e.event === 'alloc' ? 'RT_SRC_NAT_PBA_ALLOC' : 'RT_SRC_NAT_PBA_RELEASE';
     const epoch = Math.floor(e.at / 1000).toString(16);
     yield `<14>1 ${new Date(e.at).toISOString()} srx-cgn-1 RT_NAT - ${tag} [junos@2636.1.1.1.2.129 internal-ip="${e.privateIp}" block-used="1" block-max-per-host="8" block-port-low="${e.portStart}" block-port-high="${e.portEnd}" reflexive-ip="${e.publicIp}" nat-pool-name="cgn-pool" logical-system-id="0" epoch-time-64="${epoch}"]`;
