@@ -146,6 +146,9 @@ if (flag('--baseline')) {
 
 const app = await buildApp({ config: loadConfig({ WHOHAD_RETENTION_DAYS: '36500' }), redis, logger: false });
 const url = await app.listen({ port: 0, host: '127.0.0.1' });
+// an investigator's token and the purpose every bulk job states, as a real client sends them
+const { token } = await app.tokens.create(`bulk-bench-${Date.now()}`, ['investigator']);
+const purpose = new URLSearchParams({ case: 'BENCH', legalBasis: 'court-order', purpose: 'bulk benchmark' });
 
 const rssSamples: number[] = [];
 const sampler = setInterval(() => rssSamples.push(process.memoryUsage.rss()), 1000);
@@ -154,7 +157,7 @@ let firstByteMs = 0;
 let outBytes = 0;
 let outLines = 0;
 const res = await new Promise<IncomingMessage>((ok, fail) => {
-  const req = request(`${url}/v1/attribution/bulk`, { method: 'POST', headers: { 'content-type': 'text/csv' } }, ok);
+  const req = request(`${url}/v1/attribution/bulk?${purpose}`, { method: 'POST', headers: { 'content-type': 'text/csv', authorization: `Bearer ${token}` } }, ok);
   req.on('error', fail);
   Readable.from(csvRows(rows), { objectMode: false }).pipe(req);
 });
