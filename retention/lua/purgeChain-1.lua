@@ -45,9 +45,12 @@ local L = {}
 local function add(r, b, key, expired)
   for j = 1, #r, 2 do
     local m = r[j]
-    local flags, _, d = struct.unpack('>BHI4', m)
+    -- member layout of docs/time-index.md: flags, profile id as a varint (1 or 2 bytes), u32, who
+    local flags = string.byte(m, 1)
+    local at = string.byte(m, 2) < 128 and 3 or 4
+    local d = struct.unpack('>I4', m, at)
     local e = { start = b * BW + tonumber(r[j + 1]), member = m, key = key, b = b, expired = expired,
-      orphan = math.floor(flags / 16) % 2 == 1, who = string.sub(m, 8) }
+      orphan = math.floor(flags / 16) % 2 == 1, who = string.sub(m, at + 4) }
     if flags % 8 == 0 then
       e.endt = INF
     elseif math.floor(flags / 64) % 2 == 1 then
