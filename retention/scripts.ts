@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import type { Cluster, Redis, Result } from 'ioredis';
+import { loadLua } from '../timeindex/scripts.js';
 
 /**
  * The retention scripts, registered with `defineCommand`. As in timeindex/scripts.ts a name
@@ -26,7 +26,7 @@ export function defineRetentionCommands(client: Redis | Cluster): void {
   if (defined.has(client)) return;
   sources ??= SCRIPTS.map((file) => {
     const [command, keys] = file.split('-');
-    return { command, numberOfKeys: Number(keys), lua: readFileSync(new URL(`${file}.lua`, luaDir), 'utf8') };
+    return { command, numberOfKeys: Number(keys), lua: loadLua(new URL(`${file}.lua`, luaDir)) };
   });
   for (const s of sources) client.defineCommand(s.command, { numberOfKeys: s.numberOfKeys, lua: s.lua });
   defined.add(client);

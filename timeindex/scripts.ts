@@ -10,11 +10,15 @@ const SCRIPTS = ['natEvents-2', 'leaseEvents-1', 'natStab-2', 'leaseStab-1', 'pr
 
 const luaDir = new URL('./lua/', import.meta.url);
 
-function load(name: string, seen = new Set<string>()): string {
-  if (seen.has(name)) throw new Error(`Lua include cycle at ${name}`);
-  seen.add(name);
-  const text = readFileSync(new URL(`${name}.lua`, luaDir), 'utf8');
-  return text.replace(/^--- @include "([^"]+)"$/gm, (_, inc: string) => load(inc, seen));
+/**
+ * A Lua script with its `--- @include "path"` lines replaced by the files they name (relative to
+ * the including file, `.lua` added), so that shared pieces such as the member layout exist once.
+ */
+export function loadLua(file: URL, seen = new Set<string>()): string {
+  if (seen.has(file.href)) throw new Error(`Lua include cycle at ${file.pathname}`);
+  seen.add(file.href);
+  const text = readFileSync(file, 'utf8');
+  return text.replace(/^--- @include "([^"]+)"$/gm, (_, inc: string) => loadLua(new URL(`${inc}.lua`, file), new Set(seen)));
 }
 
 let sources: Array<{ command: string; numberOfKeys: number; lua: string; readOnly: boolean }> | undefined;
@@ -22,7 +26,7 @@ let sources: Array<{ command: string; numberOfKeys: number; lua: string; readOnl
 function scriptSources() {
   sources ??= SCRIPTS.map((file) => {
     const [command, keys] = file.split('-');
-    return { command, numberOfKeys: Number(keys), lua: load(file), readOnly: command.endsWith('Stab') };
+    return { command, numberOfKeys: Number(keys), lua: loadLua(new URL(`${file}.lua`, luaDir)), readOnly: command.endsWith('Stab') };
   });
   return sources;
 }

@@ -19,6 +19,7 @@
 local rcall = redis.call
 local BW = 2147483648
 local INF = math.huge
+--- @include "../../timeindex/lua/includes/member"
 
 local meta = rcall('HMGET', KEYS[1], 'lo', 'hi')
 if not meta[1] then return { 0, 0, 0, 0, 0, -1 } end
@@ -45,12 +46,9 @@ local L = {}
 local function add(r, b, key, expired)
   for j = 1, #r, 2 do
     local m = r[j]
-    -- member layout of docs/time-index.md: flags, profile id as a varint (1 or 2 bytes), u32, who
-    local flags = string.byte(m, 1)
-    local at = string.byte(m, 2) < 128 and 3 or 4
-    local d = struct.unpack('>I4', m, at)
+    local flags, _, d, whoAt = readMember(m)
     local e = { start = b * BW + tonumber(r[j + 1]), member = m, key = key, b = b, expired = expired,
-      orphan = math.floor(flags / 16) % 2 == 1, who = string.sub(m, at + 4) }
+      orphan = math.floor(flags / 16) % 2 == 1, who = string.sub(m, whoAt) }
     if flags % 8 == 0 then
       e.endt = INF
     elseif math.floor(flags / 64) % 2 == 1 then

@@ -13,26 +13,13 @@ local U32 = 4294967295
 local function isObserved(b) return b == RELEASED or b == EXPIRED or b == STOP end
 local function bucketOf(ms) return math.floor(ms / BW) end
 
--- A member: flags byte, profile id as a varint (one byte below 128, else two), a u32 time,
--- then who held it.
-local function packProfile(p)
-  if p < 128 then return string.char(p) end
-  return string.char(128 + math.floor(p / 256), p % 256)
-end
-
-local function readProfile(member)
-  local b = string.byte(member, 2)
-  if b < 128 then return b, 3 end
-  return (b - 128) * 256 + string.byte(member, 3), 4
-end
+--- @include "member"
 
 local function decode(member, start, key)
-  local flags = string.byte(member, 1)
-  local profile, at = readProfile(member)
-  local d = struct.unpack('>I4', member, at)
+  local flags, profile, d, whoAt = readMember(member)
   local e = { start = start, key = key, member = member, profile = profile, basis = flags % 8,
     inferred = math.floor(flags / 8) % 2 == 1, orphan = math.floor(flags / 16) % 2 == 1,
-    seenStart = math.floor(flags / 32) % 2 == 1, who = string.sub(member, at + 4) }
+    seenStart = math.floor(flags / 32) % 2 == 1, who = string.sub(member, whoAt) }
   -- times in a member count from the start of its bucket, so that two holdings of one holder
   -- in one bucket never share a member; times too far out for that are whole epoch seconds
   local t
@@ -55,7 +42,7 @@ local function encode(e)
   local d = t - bucketOf(e.start) * BW
   -- more than 49 days after the bucket began: whole epoch seconds, rounded outwards
   if d > U32 then d = math.ceil(t / 1000); flags = flags + 64 end
-  return string.char(flags) .. packProfile(e.profile) .. struct.pack('>I4', d) .. e.who
+  return packMember(flags, e.profile, d, e.who)
 end
 
 local function put(C, e)

@@ -2,6 +2,7 @@
   Reading a chain for a closed window [from, to] (epoch ms): every entry that may intersect it.
 ]]
 local rcall = redis.call
+--- @include "member"
 local BW = 2147483648
 local ORPHANED = 6
 
@@ -43,8 +44,7 @@ local function collect(prefix, lo, hi, from, to, out)
   end
   local peek = latest == nil
   if latest and not isOrphan(latest) then
-    local flags = string.byte(latest, 1)
-    local d = struct.unpack('>I4', latest, string.byte(latest, 2) < 128 and 3 or 4)
+    local flags, _, d = readMember(latest)
     local endt = math.floor(latestStart / BW) * BW + d
     if math.floor(flags / 64) % 2 == 1 then endt = d * 1000 end
     peek = flags % 8 == ORPHANED and endt > to
