@@ -1,5 +1,6 @@
 import type { AttributionAnswer, Status } from '../schemas/attribution.js';
 import type { RowError } from './row.js';
+import { neutralise } from '../core/spreadsheet.js';
 
 /** The columns whohad appends to the input's own. */
 export const RESULT_COLUMNS = ['status', 'subscriber_id', 'candidates', 'reasons', 'instants_utc', 'evidence'] as const;
@@ -43,17 +44,6 @@ export function resultCells(r: ResultRow): string[] {
     a.instants.map((i) => i.utc).join(';'),
     evidenceRefs(a).join(';'),
   ];
-}
-
-const FORMULA = /^[\t\r]|^\s*[=+\-@]/;
-
-/**
- * A cell a spreadsheet would execute (it starts with `=`, `+`, `-` or `@`, also after blanks,
- * or with a tab or carriage return) gets a leading `'`, which spreadsheets show as text
- * (OWASP "CSV injection"). A log line an attacker wrote must not run on the investigator's PC.
- */
-export function neutralise(cell: string): string {
-  return FORMULA.test(cell) ? `'${cell}` : cell;
 }
 
 /** The CSV record: input cells (padded or cut to the header's width) then the result cells, all neutralised. */

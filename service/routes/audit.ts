@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
 import { stringify } from 'csv-stringify/sync';
 import { auditPage, verifyChain } from '../../audit/read.js';
+import { neutralise } from '../../core/spreadsheet.js';
 import { parseIsoInstant } from '../../core/time.js';
 import { badRequest } from '../errors.js';
 
@@ -21,9 +22,6 @@ const AuditQuery = Type.Object(
 type AuditQueryT = Type.Static<typeof AuditQuery>;
 
 const COLUMNS = ['seq', 'time', 'kind', 'user', 'tokenId', 'client', 'case', 'legalBasis', 'purpose', 'route', 'query', 'status', 'reason', 'disclosed', 'hash'] as const;
-
-/** A cell a spreadsheet would run as a formula is made inert by a leading apostrophe. */
-const inert = (v: string) => (/^[=+\-@\t\r]/.test(v) ? `'${v}` : v);
 
 function instant(text: string | undefined, name: string): number | undefined {
   if (text === undefined) return undefined;
@@ -54,7 +52,7 @@ const audit: FastifyPluginAsync = async (fastify) => {
         const rows = page.records.map((r) =>
           COLUMNS.map((c) => {
             const v = c === 'disclosed' ? r.disclosed.join(';') : c === 'query' ? JSON.stringify(r.query ?? {}) : (r as unknown as Record<string, unknown>)[c];
-            return inert(v === null || v === undefined ? '' : String(v));
+            return neutralise(v === null || v === undefined ? '' : String(v));
           }),
         );
         if (page.next) reply.header('x-next-page', page.next);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { mapHeader, normalise, type ColumnMap } from '../../bulk/header.js';
 import { mapOrdered } from '../../bulk/ordered.js';
-import { csvRecord, neutralise, type ResultRow } from '../../bulk/output.js';
+import { csvRecord, type ResultRow } from '../../bulk/output.js';
+import { neutralise } from '../../core/spreadsheet.js';
 import { rowToQuery } from '../../bulk/row.js';
 import { SummaryAccumulator } from '../../bulk/summary.js';
 import type { AttributionAnswer } from '../../schemas/attribution.js';
