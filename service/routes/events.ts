@@ -4,8 +4,7 @@ import { eventFromWire } from '../../core/events.js';
 import { countIngest } from '../../core/metrics.js';
 import type { CanonicalEvent } from '../../schemas/events.js';
 import { IngestResultSchema } from '../../schemas/http.js';
-import { isTransient } from '../../core/redis-errors.js';
-import { storeUnavailable } from '../errors.js';
+import { storeForRequest } from '../store-batch.js';
 
 const Body = Type.Union([
   Type.Array(Type.Unknown(), { description: 'canonical events (application/json)' }),
@@ -66,12 +65,10 @@ const events: FastifyPluginAsync = async (fastify) => {
           lines.push(row.line);
         }
       }
-      const out = good.length > 0 ? await fastify.indexWriter.write(good) : { failed: [], stored: 0 };
-      if (out.failed.some((f) => isTransient(f.reason))) throw storeUnavailable();
-      for (const f of out.failed) rejected.push({ line: lines[f.index], reason: f.reason });
+      const accepted = await storeForRequest(fastify.indexWriter, good, lines, rejected);
       rejected.sort((a, b) => a.line - b.line);
-      countIngest('canonical', out.stored, rejected.length);
-      return { accepted: out.stored, rejected };
+      countIngest('canonical', accepted, rejected.length);
+      return { accepted, rejected };
     },
   );
 };

@@ -6,8 +6,8 @@ import { LineFeeder, LineSplitter } from '../../ingest/pipeline.js';
 import { formatByName, formatNames, IPFIX } from '../../ingest/registry.js';
 import type { SourceConfig } from '../../schemas/source-config.js';
 import { IngestResultSchema } from '../../schemas/http.js';
-import { isTransient } from '../../core/redis-errors.js';
-import { badRequest, storeUnavailable } from '../errors.js';
+import { badRequest } from '../errors.js';
+import { storeForRequest } from '../store-batch.js';
 
 export interface IngestRawOptions {
   /** The source configuration file (WHOHAD_SOURCES), for ?source= options. */
@@ -57,10 +57,7 @@ const ingestRaw: FastifyPluginAsync<IngestRawOptions> = async (fastify, opts) =>
         context: { now: Date.now() },
         file: `body`,
         onBatch: async (events, lines) => {
-          const out = await fastify.indexWriter.write(events);
-          if (out.failed.some((f) => isTransient(f.reason))) throw storeUnavailable();
-          accepted += out.stored;
-          for (const f of out.failed) rejected.push({ line: lines[f.index], reason: f.reason });
+          accepted += await storeForRequest(fastify.indexWriter, events, lines, rejected);
         },
         onReject: (r) => rejected.push({ line: r.line, reason: r.reason }),
       });
