@@ -87,11 +87,15 @@ describe('failover of a primary', () => {
     // ingest goes on meanwhile: only what a replica confirmed is acknowledged
     let next = 300;
     const promoted = async () => (await cluster.roles()).some((n) => n.port === heir && n.role === 'master' && n.slots > 0);
-    while (!(await promoted())) {
-      acknowledged.push(...(await ingest(next, next + 20)));
-      next += 20;
-      if (next > 2000) throw new Error('the replica was not promoted');
-    }
+    // Bounded by time, not by batches: a batch refused at once while the slots are down takes
+    // no time, and promotion needs the node timeout plus an election (seconds).
+    await until(`the replica on port ${heir} promoted`, async () => {
+      if (next < 10_000) {
+        acknowledged.push(...(await ingest(next, next + 20)));
+        next += 20;
+      }
+      return promoted();
+    }, 60_000);
     await until('cluster_state:ok on the survivors', async () => {
       for (const n of cluster.nodes.filter((x) => x.port !== victim)) {
         const c = cluster.client(n.port);
