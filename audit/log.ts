@@ -26,6 +26,8 @@ export interface AuditEntry {
 }
 
 export interface AuditRecord extends AuditEntry {
+  /** The chain the record belongs to: one per service instance (see AccessLog). */
+  chain: string;
   seq: number;
   prev: string;
   hash: string;
@@ -34,16 +36,30 @@ export interface AuditRecord extends AuditEntry {
 
 export const auditKeys = {
   log: '{audit}:log',
-  head: '{audit}:head',
-  anchor: '{audit}:anchor',
+  /** Hash: chain -> "seq hash" of its newest record. */
+  heads: '{audit}:heads',
+  /** Hash: chain -> "seq hash" of its newest purged record, where verification of what is kept starts. */
+  anchors: '{audit}:anchors',
   index: '{audit}:by:',
 };
+
+/** A chain head or anchor as stored: "seq hash"; an unknown chain starts at 0 and the genesis hash. */
+export interface ChainPoint {
+  seq: number;
+  hash: string;
+}
+export const formatPoint = (p: ChainPoint) => `${p.seq} ${p.hash}`;
+export function parsePoint(text: string | null | undefined): ChainPoint {
+  if (!text) return { seq: 0, hash: GENESIS };
+  const [seq, hash] = text.split(' ');
+  return { seq: Number(seq), hash };
+}
 
 const lua = readFileSync(new URL('./lua/auditAppend-2.lua', import.meta.url), 'utf8');
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    auditAppend(log: string, head: string, ...argv: Array<string | number>): Result<string[], Context>;
+    auditAppend(log: string, heads: string, ...argv: Array<string | number>): Result<string[], Context>;
   }
 }
 
@@ -66,17 +82,24 @@ interface Pending {
 }
 
 /**
- * The append-only, hash-chained access log. Records appended in the same tick go to Redis as
- * one batch; the chain is computed here (Redis scripts have no SHA-256) and the script stores
- * the batch only if the head is still the one it was chained onto, so several service
- * instances share one consistent chain. An append resolves only once Redis holds the record.
+ * The append-only, hash-chained access log. All records go to one stream, in the order Redis
+ * took them, but each instance chains its own records (`chain`): instances that shared one head
+ * would race for it on every look-up. Records appended in the same tick go to Redis as one
+ * batch; the chain is computed here (Redis scripts have no SHA-256) and the script stores the
+ * batch only if the chain's head is still the one it was chained onto, so two processes that
+ * were given the same chain name still keep it consistent. An append resolves only once Redis
+ * holds the record.
  */
 export class AccessLog {
   private pending: Pending[] = [];
   private flushing: Promise<void> | null = null;
-  private head: { seq: number; hash: string } | null = null;
+  private head: ChainPoint | null = null;
 
-  constructor(private readonly redis: Redis | Cluster) {}
+  constructor(
+    private readonly redis: Redis | Cluster,
+    /** This instance's chain (Config.instance: WHOHAD_INSTANCE, or the host name). */
+    readonly chain: string,
+  ) {}
 
   append(entry: AuditEntry): Promise<AuditRecord> {
     return new Promise((done, fail) => {
@@ -102,10 +125,8 @@ export class AccessLog {
     this.flushing = null;
   }
 
-  private async readHead(): Promise<{ seq: number; hash: string }> {
-    const [seq, hash] = await this.redis.hmget(auditKeys.head, 'seq', 'hash');
-    if (seq !== null && hash !== null) return { seq: Number(seq), hash };
-    return { seq: 0, hash: GENESIS };
+  private async readHead(): Promise<ChainPoint> {
+    return parsePoint(await this.redis.hget(auditKeys.heads, this.chain));
   }
 
   private async store(entries: AuditEntry[]): Promise<AuditRecord[]> {
@@ -116,24 +137,24 @@ export class AccessLog {
       const records: AuditRecord[] = [];
       let prev = head.hash;
       let seq = head.seq;
-      const argv: Array<string | number> = [String(head.seq), head.hash, auditKeys.index];
+      const argv: Array<string | number> = [this.chain, head.seq === 0 ? '' : formatPoint(head), auditKeys.index];
       for (const e of entries) {
         seq++;
-        const body = { ...e, seq, prev };
+        const body = { ...e, chain: this.chain, seq, prev };
         const hash = recordHash(body);
         const record: AuditRecord = { ...body, hash };
         records.push(record);
-        argv.push(seq, hash, Date.parse(e.time), e.user ?? '', e.case ?? '', e.disclosed.length, ...e.disclosed, canonicalJson(record));
+        argv.push(formatPoint({ seq, hash }), e.user ?? '', e.case ?? '', e.disclosed.length, ...e.disclosed, canonicalJson(record));
         prev = hash;
       }
-      const reply = await this.redis.auditAppend(auditKeys.log, auditKeys.head, ...argv);
+      const reply = await this.redis.auditAppend(auditKeys.log, auditKeys.heads, ...argv);
       if (reply[0] === 'ok') {
         this.head = { seq, hash: prev };
         return records;
       }
-      // another instance appended meanwhile: chain onto its head and try again
-      this.head = { seq: Number(reply[1]), hash: reply[2] || GENESIS };
+      // another process writing the same chain appended meanwhile: chain onto its head and try again
+      this.head = parsePoint(reply[1]);
     }
-    throw new Error(`access log: could not append after ${ATTEMPTS} attempts (heavy contention between instances)`);
+    throw new Error(`access log: could not append after ${ATTEMPTS} attempts (heavy contention between processes sharing the chain name; give each its own WHOHAD_INSTANCE)`);
   }
 }

@@ -1,6 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import { GENESIS } from './canonical.js';
-import { auditKeys, recordHash, type AuditRecord } from './log.js';
+import { auditKeys, parsePoint, recordHash, type AuditRecord, type ChainPoint } from './log.js';
 
 export interface AuditFilter {
   user?: string;
@@ -31,11 +30,13 @@ export async function auditPage(redis: Redis | Cluster, f: AuditFilter): Promise
     const rows = await redis.xrevrange(auditKeys.log, max, min, 'COUNT', f.limit);
     records = rows.map(([id, fields]) => parse(id, fields));
   } else {
-    // index members are stream ids; walk newest first, keeping those in the time range
-    const ids = (await redis.zrevrange(`${auditKeys.index}${indexKey}`, 0, -1)).filter((id) => {
-      const ms = Number(id.split('-')[0]);
-      return (f.from === undefined || ms >= f.from) && (f.to === undefined || ms <= f.to) && (!f.before || compareIds(id, f.before) < 0);
-    });
+    // index members are stream ids scored by their milliseconds; walk newest first, keeping
+    // those in the time range (ids of one millisecond are ordered here, not by the sorted set)
+    const ids = (
+      await redis.zrevrangebyscore(`${auditKeys.index}${indexKey}`, f.to ?? '+inf', f.from ?? '-inf')
+    )
+      .filter((id) => !f.before || compareIds(id, f.before) < 0)
+      .sort((a, b) => compareIds(b, a));
     records = [];
     for (const id of ids) {
       const rows = await redis.xrange(auditKeys.log, id, id);
@@ -55,27 +56,55 @@ function compareIds(a: string, b: string): number {
   return am !== bm ? (am < bm ? -1 : 1) : as === bs ? 0 : as < bs ? -1 : 1;
 }
 
+export interface ChainState {
+  chain: string;
+  /** Where verification of this chain started: its anchor, or 0 at its beginning. */
+  anchorSeq: number;
+  /** The last record verified. */
+  headSeq: number;
+  records: number;
+}
+
 export interface VerifyResult {
   ok: boolean;
   records: number;
-  /** The first record that breaks the chain, and why. */
-  broken: { seq: number | null; id: string; reason: string } | null;
-  anchor: { seq: number; hash: string };
+  /** The first record that breaks a chain, and why. */
+  broken: { chain: string | null; seq: number | null; id: string; reason: string } | null;
+  chains: ChainState[];
+}
+
+interface Walk {
+  anchor: ChainPoint;
+  at: ChainPoint;
+  records: number;
 }
 
 /**
- * Recomputes the chain from its anchor (the record before the oldest kept one, or the start):
- * each record's hash must match its content, its prev the hash before it, its seq one more,
- * and the last record must be the head.
+ * Recomputes every chain from its anchor (the record before the oldest kept one, or the start):
+ * each record's hash must match its content, its prev the hash of the record before it in its
+ * chain, its seq one more, and each chain's last record must be its head.
  */
 export async function verifyChain(redis: Redis | Cluster): Promise<VerifyResult> {
-  const [aSeq, aHash] = await redis.hmget(auditKeys.anchor, 'seq', 'hash');
-  const anchor = { seq: aSeq === null ? 0 : Number(aSeq), hash: aHash ?? GENESIS };
-  let prev = anchor.hash;
-  let seq = anchor.seq;
+  const [anchors, heads] = await Promise.all([redis.hgetall(auditKeys.anchors), redis.hgetall(auditKeys.heads)]);
+  const walks = new Map<string, Walk>();
+  const walkOf = (chain: string): Walk => {
+    let w = walks.get(chain);
+    if (!w) {
+      const anchor = parsePoint(anchors[chain]);
+      w = { anchor, at: anchor, records: 0 };
+      walks.set(chain, w);
+    }
+    return w;
+  };
   let count = 0;
+  const result = (broken: VerifyResult['broken']): VerifyResult => ({
+    ok: broken === null,
+    records: count,
+    broken,
+    chains: [...walks].map(([chain, w]) => ({ chain, anchorSeq: w.anchor.seq, headSeq: w.at.seq, records: w.records })),
+  });
+  const fail = (id: string, chain: string | null, seq: number | null, reason: string) => result({ chain, seq, id, reason });
   let cursor = '-';
-  const fail = (id: string, s: number | null, reason: string): VerifyResult => ({ ok: false, records: count, broken: { seq: s, id, reason }, anchor });
   for (;;) {
     const rows = await redis.xrange(auditKeys.log, cursor, '+', 'COUNT', 1000);
     for (const [id, fields] of rows) {
@@ -83,24 +112,29 @@ export async function verifyChain(redis: Redis | Cluster): Promise<VerifyResult>
       try {
         r = parse(id, fields);
       } catch {
-        return fail(id, null, 'record is not readable JSON');
+        return fail(id, null, null, 'record is not readable JSON');
       }
-      const stored = Number(fields[fields.indexOf('seq') + 1]);
-      if (r.seq !== stored) return fail(id, r.seq, `sequence field ${stored} differs from the record's own ${r.seq}`);
-      if (r.seq !== seq + 1) return fail(id, r.seq, r.seq > seq + 1 ? `records ${seq + 1} to ${r.seq - 1} are missing` : `sequence ${r.seq} follows ${seq}`);
-      if (r.prev !== prev) return fail(id, r.seq, 'prev does not match the hash of the record before it');
+      if (typeof r.chain !== 'string') return fail(id, null, r.seq ?? null, 'record names no chain');
+      const w = walkOf(r.chain);
+      const { seq, hash: prev } = w.at;
+      if (r.seq !== seq + 1) return fail(id, r.chain, r.seq, r.seq > seq + 1 ? `records ${seq + 1} to ${r.seq - 1} are missing` : `sequence ${r.seq} follows ${seq}`);
+      if (r.prev !== prev) return fail(id, r.chain, r.seq, 'prev does not match the hash of the record before it');
       const { hash, id: _id, ...body } = r;
-      if (recordHash(body) !== hash) return fail(id, r.seq, 'content does not match its hash (the record was altered)');
-      prev = hash;
-      seq = r.seq;
+      if (recordHash(body) !== hash) return fail(id, r.chain, r.seq, 'content does not match its hash (the record was altered)');
+      w.at = { seq: r.seq, hash };
+      w.records++;
       count++;
     }
     if (rows.length < 1000) break;
     cursor = `(${rows[rows.length - 1][0]}`;
   }
-  const [hSeq, hHash] = await redis.hmget(auditKeys.head, 'seq', 'hash');
-  if (hSeq !== null && (Number(hSeq) !== seq || hHash !== prev)) {
-    return fail('head', Number(hSeq), Number(hSeq) > seq ? `records ${seq + 1} to ${hSeq} are missing at the end` : 'the head does not match the last record');
+  for (const chain of new Set([...Object.keys(heads), ...walks.keys()])) {
+    const w = walkOf(chain);
+    const head = heads[chain] === undefined ? null : parsePoint(heads[chain]);
+    if (head === null) return fail('head', chain, null, 'the chain has records but no head');
+    if (head.seq !== w.at.seq || head.hash !== w.at.hash) {
+      return fail('head', chain, head.seq, head.seq > w.at.seq ? `records ${w.at.seq + 1} to ${head.seq} are missing at the end` : 'the head does not match the last record');
+    }
   }
-  return { ok: true, records: count, broken: null, anchor };
+  return result(null);
 }

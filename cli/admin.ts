@@ -53,9 +53,11 @@ export async function tokenRevoke(name: string): Promise<number> {
 export async function auditVerify(): Promise<number> {
   const r = await withRedis((_s, redis) => verifyChain(redis));
   if (r.ok) {
-    process.stdout.write(`access log intact: ${r.records} records verified from ${r.anchor.seq === 0 ? 'the start' : `the anchor after record ${r.anchor.seq}`}\n`);
+    const chains = r.chains.map((c) => `  ${c.chain}: ${c.records} records, ${c.anchorSeq === 0 ? 'from the start' : `from the anchor after record ${c.anchorSeq}`} to record ${c.headSeq}\n`);
+    process.stdout.write(`access log intact: ${r.records} records in ${r.chains.length} chain(s) verified\n${chains.join('')}`);
     return 0;
   }
-  process.stdout.write(`access log BROKEN at record ${r.broken!.seq ?? '?'} (stream id ${r.broken!.id}): ${r.broken!.reason}; ${r.records} records before it verified\n`);
+  const b = r.broken!;
+  process.stdout.write(`access log BROKEN at record ${b.seq ?? '?'} of chain ${b.chain ?? '?'} (stream id ${b.id}): ${b.reason}; ${r.records} records before it verified\n`);
   return 1;
 }

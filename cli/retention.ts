@@ -12,7 +12,7 @@ async function withRedis<T>(fn: (redis: RedisClient, log: AccessLog, config: Con
   const handle = await openRedis(config.redisUrl, config.dataDir);
   try {
     defineAuditCommands(handle.redis);
-    return await fn(handle.redis, new AccessLog(handle.redis), config);
+    return await fn(handle.redis, new AccessLog(handle.redis, `${config.instance}/cli`), config);
   } finally {
     await handle.close();
   }

@@ -84,7 +84,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       now: opts.now ?? Date.now,
     },
   });
-  await app.register(access, { redis: opts.redis, failLimitPerMinute: config.authFailLimit });
+  await app.register(access, { redis: opts.redis, instance: config.instance, failLimitPerMinute: config.authFailLimit });
   await app.register(metrics);
   await app.register(health);
   await app.register(holds);

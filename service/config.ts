@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 
@@ -13,6 +14,11 @@ export interface Config {
   interimIntervalS: number;
   directVrf: string;
   dataDir: string;
+  /**
+   * This instance's name (WHOHAD_INSTANCE, default the host name): the access-log chain it
+   * writes. `serve --workers N` adds the worker's slot.
+   */
+  instance: string;
   bodyLimitBytes: number;
   /** Largest bulk CSV upload (413 above it). */
   bulkLimitBytes: number;
@@ -65,6 +71,11 @@ function clusterNodes(raw: string): string[] {
   return nodes;
 }
 
+function instanceName(raw: string): string {
+  if (!/^[\w.:@/-]{1,128}$/.test(raw)) throw new ConfigError(`WHOHAD_INSTANCE=${JSON.stringify(raw)}: expected 1-128 letters, digits and . : @ / - _`);
+  return raw;
+}
+
 /** Reads the service's settings from the environment; a bad value stops start-up naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
@@ -77,6 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     interimIntervalS: number(env, 'WHOHAD_INTERIM_INTERVAL_S', 86400, 1, 31 * 86400),
     directVrf: env.WHOHAD_DIRECT_VRF || 'default',
     dataDir: resolve(env.WHOHAD_DATA_DIR || './data'),
+    instance: instanceName(env.WHOHAD_INSTANCE || hostname()),
     bodyLimitBytes: number(env, 'WHOHAD_BODY_LIMIT_BYTES', 32 * 1024 * 1024, 1024, 2 ** 31),
     bulkLimitBytes: number(env, 'WHOHAD_BULK_LIMIT_BYTES', 1024 * 1024 * 1024, 1024, 2 ** 40),
     bulkResultTtlS: number(env, 'WHOHAD_BULK_RESULT_TTL_S', 86_400, 1, 30 * 86_400),

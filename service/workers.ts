@@ -72,9 +72,10 @@ export async function startWorkers(count: number, env: NodeJS.ProcessEnv = proce
   };
   cluster.on('message', onMessage);
 
-  const fork = (): Promise<WorkerInfo> =>
+  // each slot writes its own access-log chain; a worker started in place of a dead one takes its slot's
+  const fork = (slot: number): Promise<WorkerInfo> =>
     new Promise((done, fail) => {
-      const worker = cluster.fork(workerEnv);
+      const worker = cluster.fork({ ...workerEnv, WHOHAD_INSTANCE: `${config.instance}/worker-${slot}` });
       listening.set(worker.id, (info) => {
         listening.delete(worker.id);
         done(info);
@@ -84,7 +85,7 @@ export async function startWorkers(count: number, env: NodeJS.ProcessEnv = proce
         if (listening.delete(worker.id)) fail(new Error(`worker ${worker.process.pid} exited (${signal ?? code}) before it listened`));
         else if (!stopping && restarts++ < 100) {
           process.stderr.write(`whohad: worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`);
-          fork().catch((err: Error) => process.stderr.write(`whohad: ${err.message}\n`));
+          fork(slot).catch((err: Error) => process.stderr.write(`whohad: ${err.message}\n`));
         }
       });
     });
@@ -106,7 +107,7 @@ export async function startWorkers(count: number, env: NodeJS.ProcessEnv = proce
 
   let first: WorkerInfo[];
   try {
-    first = await Promise.all(Array.from({ length: count }, fork));
+    first = await Promise.all(Array.from({ length: count }, (_, i) => fork(i + 1)));
   } catch (err) {
     await stopWorkers();
     await redis.close();

@@ -7,6 +7,8 @@ import { TokenStore, type Principal, type Role } from '../../audit/tokens.js';
 
 export interface AccessOptions {
   redis: Redis | Cluster;
+  /** The access-log chain this instance writes. */
+  instance: string;
   /** Refused attempts from one address within a minute before it is answered 429. */
   failLimitPerMinute: number;
 }
@@ -39,7 +41,7 @@ export default fp<AccessOptions>(
     defineAuditCommands(opts.redis);
     defineAuditPurge(opts.redis);
     const tokens = new TokenStore(opts.redis);
-    const accessLog = new AccessLog(opts.redis);
+    const accessLog = new AccessLog(opts.redis, opts.instance);
     fastify.decorate('tokens', tokens);
     fastify.decorate('accessLog', accessLog);
     fastify.decorateRequest('principal', null);

@@ -95,12 +95,12 @@ describe('GET /metrics', () => {
 
   it('counts an access-log write that fails', async () => {
     const before = sample(await scrape(), 'whohad_access_log_failures_total');
-    const head = await app.redis.hgetall('{audit}:head');
-    await app.redis.set('{audit}:head', 'not a hash');
+    const head = await app.redis.hgetall('{audit}:heads');
+    await app.redis.set('{audit}:heads', 'not a hash');
     const r = await app.inject({ url: `/v1/attribution?ip=198.51.100.7&port=1100&at=2026-10-25T00:30:00Z&${PURPOSE}`, headers: app.auth });
     expect(r.statusCode).toBe(503);
-    await app.redis.del('{audit}:head');
-    await app.redis.hset('{audit}:head', head);
+    await app.redis.del('{audit}:heads');
+    await app.redis.hset('{audit}:heads', head);
     expect(sample(await scrape(), 'whohad_access_log_failures_total') - before).toBe(1);
   });
 });

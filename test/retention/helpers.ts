@@ -54,7 +54,7 @@ export async function store() {
   const resolver = new Resolver(new IndexReader(redis), new ProfileDictionary(redis), {
     toleranceS: 2, retentionDays: 365, interimIntervalS: 86_400, directVrf: 'default', now: () => RESOLVER_NOW,
   }, holds);
-  return { url, redis, write, holds, log: new AccessLog(redis), resolver };
+  return { url, redis, write, holds, log: new AccessLog(redis, 'retention-test'), resolver };
 }
 
 /** Starts of what a NAT address holds, per chain, oldest first. */

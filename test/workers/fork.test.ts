@@ -17,7 +17,7 @@ beforeAll(async () => {
   const url = await testRedisUrl();
   redis = redisClient(url);
   auth = { authorization: `Bearer ${(await new TokenStore(redis).create('tester', [...ROLES])).token}` };
-  pool = await startWorkers(2, { ...process.env, REDIS_URL: url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', WHOHAD_RETENTION_DAYS: '36500' });
+  pool = await startWorkers(2, { ...process.env, REDIS_URL: url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', WHOHAD_RETENTION_DAYS: '36500', WHOHAD_INSTANCE: 'box' });
 }, 60_000);
 
 afterAll(async () => {
@@ -66,7 +66,11 @@ describe('serve --workers 2', () => {
     const served = pool.workers.map((w) => (after.get(w.pid) ?? 0) - (before.get(w.pid) ?? 0));
     expect(served.reduce((x, y) => x + y, 0)).toBe(12);
     expect(Math.min(...served)).toBeGreaterThan(0);
-    expect(await verifyChain(redis)).toMatchObject({ ok: true, records: 12 });
+    // one access-log chain per worker slot, each holding the look-ups its worker answered
+    const log = await verifyChain(redis);
+    expect(log).toMatchObject({ ok: true, records: 12 });
+    expect(log.chains.map((c) => c.chain).sort()).toEqual(['box/worker-1', 'box/worker-2']);
+    expect(log.chains.map((c) => c.records).sort()).toEqual([...served].sort());
   });
 
   it('sums the workers\' metrics whichever worker is scraped', async () => {

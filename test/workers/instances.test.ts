@@ -9,8 +9,8 @@ import { testRedisUrl } from '../helpers/redis.js';
 
 /**
  * Two service instances on one Redis, as behind a load balancer: whatever one stores the other
- * answers, both give the same answers, both write to one access log whose chain verifies, and
- * the rate limit for refused requests counts across both.
+ * answers, both give the same answers, both write to one access log (a chain each) that
+ * verifies, and the rate limit for refused requests counts across both.
  */
 const events = [
   { kind: 'nat', event: 'alloc', at: '2026-10-25T00:00:00Z', natInstance: 'cgn1', publicIp: '198.51.100.7', portStart: 1024, portEnd: 1535, privateIp: '100.64.0.1' },
@@ -23,20 +23,22 @@ const events = [
 type App = Awaited<ReturnType<typeof buildApp>>;
 let a: App;
 let b: App;
+/** Misconfigured: given the same instance name as `a`. */
+let twin: App | undefined;
 let auth: { authorization: string };
 const clients: Array<ReturnType<typeof redisClient>> = [];
 
 beforeAll(async () => {
   const url = await testRedisUrl();
   const env = { WHOHAD_AUTH_FAIL_LIMIT: '5' };
-  for (const _ of [0, 1]) clients.push(redisClient(url));
-  a = await buildApp({ config: loadConfig(env), redis: clients[0], now: () => NOW, logger: false });
-  b = await buildApp({ config: loadConfig(env), redis: clients[1], now: () => NOW, logger: false });
+  for (const _ of [0, 1, 2]) clients.push(redisClient(url));
+  a = await buildApp({ config: loadConfig({ ...env, WHOHAD_INSTANCE: 'edge-a' }), redis: clients[0], now: () => NOW, logger: false });
+  b = await buildApp({ config: loadConfig({ ...env, WHOHAD_INSTANCE: 'edge-b' }), redis: clients[1], now: () => NOW, logger: false });
   auth = { authorization: `Bearer ${(await a.tokens.create('tester', [...ROLES])).token}` };
 });
 
 afterAll(async () => {
-  await Promise.all([a.close(), b.close()]);
+  await Promise.all([a.close(), b.close(), twin?.close()]);
   await Promise.all(clients.map((c) => c.quit()));
 });
 
@@ -56,19 +58,30 @@ describe('two instances on one Redis', () => {
           return r.json();
         }),
       );
-    // concurrently, so both instances chain onto the same head and must retry against each other
+    // concurrently: each instance appends to its own chain, so neither waits for the other
     const [fromA, fromB] = await Promise.all([answers(a), answers(b)]);
     expect(fromB).toEqual(fromA);
     expect(fromA.map((x) => x.status)).toEqual(['unique', 'unique', 'ambiguous', 'ambiguous', 'unique', 'not_found']);
     const log = await verifyChain(clients[0]);
-    expect(log).toMatchObject({ ok: true, broken: null });
-    expect(log.records).toBe(2 * instants.length);
+    expect(log).toMatchObject({ ok: true, broken: null, records: 2 * instants.length });
+    expect(log.chains.map((c) => [c.chain, c.records]).sort()).toEqual([['edge-a', instants.length], ['edge-b', instants.length]]);
     // either instance reads the whole log
     const pageA = (await a.inject({ url: '/v1/audit?limit=100', headers: auth })).json();
     const pageB = (await b.inject({ url: '/v1/audit?limit=100', headers: auth })).json();
     expect(pageA.records).toHaveLength(2 * instants.length);
     expect(pageB).toEqual(pageA);
-    expect(new Set(pageA.records.map((r: { seq: number }) => r.seq)).size).toBe(2 * instants.length);
+    expect(new Set(pageA.records.map((r: { chain: string; seq: number }) => `${r.chain}#${r.seq}`)).size).toBe(2 * instants.length);
+  });
+
+  it('keep one consistent chain when two are given the same instance name', async () => {
+    twin = await buildApp({ config: loadConfig({ WHOHAD_INSTANCE: 'edge-a' }), redis: clients[2], now: () => NOW, logger: false });
+    const ask = (app: App) => app.inject({ url: `/v1/attribution?ip=198.51.100.7&port=1100&at=2026-10-25T00:30:00Z&${PURPOSE}`, headers: auth });
+    // concurrently, so both chain onto the same head and must retry against each other
+    const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => ask(i % 2 ? twin! : a)));
+    expect(replies.map((r) => r.statusCode)).toEqual(Array(20).fill(200));
+    const log = await verifyChain(clients[2]);
+    expect(log).toMatchObject({ ok: true, broken: null });
+    expect(log.chains.find((c) => c.chain === 'edge-a')).toMatchObject({ records: instants.length + 20, headSeq: instants.length + 20 });
   });
 
   it('count refused requests from one address across instances', async () => {
