@@ -24,6 +24,36 @@ export function canonicalIp(text: string): CanonicalIp | null {
   return v6.toRFC5952String();
 }
 
+/**
+ * The network address and text of an IPv6 prefix "addr/len", or why it is not one.
+ * A delegated prefix is carried as its network address in a lease's `ip` with the prefix itself
+ * in identifiers.prefix (the event has no other field for a length); the time index keys it by
+ * the prefix text, so a look-up of any address inside it can find it (prefixNetworks).
+ */
+export function ipv6Prefix(text: string): { ip: string; prefix: string; length: number } | string {
+  const slash = text.indexOf('/');
+  if (slash < 0) return `${JSON.stringify(text)} is not a prefix (no /length)`;
+  const addr = canonicalIp(text.slice(0, slash));
+  const lenText = text.slice(slash + 1);
+  if (!addr || !addr.includes(':')) return `${JSON.stringify(text)} is not an IPv6 prefix`;
+  if (!/^\d{1,3}$/.test(lenText) || +lenText > 128) return `${JSON.stringify(text)} has no valid prefix length (0-128)`;
+  const length = +lenText;
+  const ip = networkOf(ipaddr.IPv6.parse(addr).toByteArray(), length);
+  return { ip, prefix: `${ip}/${length}`, length };
+}
+
+function networkOf(bytes: number[], length: number): CanonicalIp {
+  for (let bit = length; bit < 128; bit++) bytes[bit >> 3] &= ~(0x80 >> (bit & 7));
+  const ip = ipaddr.fromByteArray(bytes).toString();
+  return canonicalIp(ip) ?? ip;
+}
+
+/** The prefixes of the given lengths that hold an IPv6 address, as "network/length" texts. */
+export function prefixNetworks(ip: CanonicalIp, lengths: readonly number[]): string[] {
+  const bytes = ipaddr.IPv6.parse(ip).toByteArray();
+  return lengths.map((length) => `${networkOf([...bytes], length)}/${length}`);
+}
+
 export function isIpv4(ip: CanonicalIp): boolean {
   return !ip.includes(':');
 }

@@ -106,9 +106,12 @@ export class Resolver {
       const found = await this.natHop(q, from, to);
       if (found === 'direct') {
         reasons.add('direct_public_address');
-        for (const lease of await this.leaseHop(this.config.directVrf, q.ip, from, to)) {
-          pairs.push({ allocation: null, lease, leaseVrf: this.config.directVrf, leaseIp: q.ip, instant: t });
-        }
+        const vrf = this.config.directVrf;
+        const addresses = await this.reader.directAddresses(q.ip);
+        const leases = await Promise.all(addresses.map((ip) => this.leaseHop(vrf, ip, from, to)));
+        addresses.forEach((ip, i) => {
+          for (const lease of leases[i]) pairs.push({ allocation: null, lease, leaseVrf: vrf, leaseIp: ip, instant: t });
+        });
         continue;
       }
       allocations += found.length;

@@ -89,7 +89,7 @@ async function keepOf(redis: Redis | Cluster, holds: Hold[], directVrf: string):
     for (const s of h.scope.subscribers) keep.subscribers.push([s, from, to]);
     for (const ip of h.scope.publicIps) {
       push(keep.natByIp, ip, [from, to] as Range);
-      push(keep.leaseByAddress, `${directVrf}|${ip}`, [from, to] as Range);
+      for (const address of await reader.directAddresses(ip)) push(keep.leaseByAddress, `${directVrf}|${address}`, [from, to] as Range);
       // the leases behind the address over the hold, found from its allocations (read before
       // anything is purged; they are kept by the hold anyway)
       const stab = await reader.nat(ip, null, from, to);

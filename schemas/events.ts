@@ -49,6 +49,9 @@ export const LeaseEventSchema = Type.Object(
           remoteId: Type.Optional(IdentifierValue),
           clientId: Type.Optional(IdentifierValue),
           username: Type.Optional(IdentifierValue),
+          prefix: Type.Optional(
+            Type.Union([Type.String({ minLength: 1, maxLength: 64, description: 'a delegated IPv6 prefix held ("network/length"); `ip` is its network address' }), Type.Null()]),
+          ),
         },
         { additionalProperties: IdentifierValue },
       ),

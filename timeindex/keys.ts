@@ -1,3 +1,6 @@
+import { ipv6Prefix } from '../core/ip.js';
+import type { LeaseEvent } from '../schemas/events.js';
+
 /**
  * Key names and encodings of the time index (docs/time-index.md). Everything that builds a
  * key lives here, so the layout has one definition.
@@ -64,3 +67,19 @@ export const leaseKeys = {
 };
 
 export const DICTIONARY_KEY = '{whohad}:dict';
+
+/** The lengths of the delegated IPv6 prefixes the index holds lease chains for. */
+export const PREFIX_LENGTHS_KEY = '{whohad}:prefix-lengths';
+
+/**
+ * The address a lease's chain is keyed by: its own, or for a delegated IPv6 prefix
+ * (identifiers.prefix naming the prefix whose network address is `ip`) the prefix text, so
+ * that holding 2001:db8:1200::/56 is not mistaken for holding the one address 2001:db8:1200::.
+ */
+export function leaseAddress(e: LeaseEvent): { ip: string; prefixLength: number | null } {
+  const text = e.identifiers.prefix;
+  if (!text) return { ip: e.ip, prefixLength: null };
+  const p = ipv6Prefix(text);
+  if (typeof p === 'string' || p.ip !== e.ip || p.length === 128) return { ip: e.ip, prefixLength: null };
+  return { ip: p.prefix, prefixLength: p.length };
+}

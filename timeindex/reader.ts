@@ -1,6 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { decodePairs, type Entry } from './entry.js';
-import { leaseKeys, natKeys, parseChainId, type ChainIdentity } from './keys.js';
+import { isIpv4, prefixNetworks } from '../core/ip.js';
+import { leaseKeys, natKeys, parseChainId, PREFIX_LENGTHS_KEY, type ChainIdentity } from './keys.js';
 
 export interface NatChain extends ChainIdentity {
   cid: string;
@@ -29,6 +30,16 @@ export class IndexReader {
       i += 2 + 2 * n;
     }
     return { hasNat: reply.length > 0, chains };
+  }
+
+  /**
+   * The lease addresses that may stand for a public address with no NAT record: the address
+   * itself and, for IPv6, each delegated prefix of a length the index holds that contains it.
+   */
+  async directAddresses(ip: string): Promise<string[]> {
+    if (isIpv4(ip)) return [ip];
+    const lengths = (await this.redis.smembers(PREFIX_LENGTHS_KEY)).map(Number).sort((a, b) => a - b);
+    return [ip, ...prefixNetworks(ip, lengths)];
   }
 
   async lease(vrf: string, ip: string, from: number, to: number): Promise<Entry[]> {

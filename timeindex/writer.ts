@@ -2,7 +2,7 @@ import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { ipToBytes } from '../core/ip.js';
 import type { CanonicalEvent, LeaseEvent } from '../schemas/events.js';
 import { AddressRegistry } from './addresses.js';
-import { chainId, EndBasisCode, leaseKeys, natKeys } from './keys.js';
+import { chainId, EndBasisCode, leaseAddress, leaseKeys, natKeys, PREFIX_LENGTHS_KEY } from './keys.js';
 import type { ProfileDictionary } from './profiles.js';
 
 /** Where a lease end came from decides what it proves: a RADIUS Stop ends a session. */
@@ -31,6 +31,8 @@ function latestInstant(e: CanonicalEvent): number {
 interface Group {
   kind: 'nat' | 'lease';
   address: string;
+  /** Of a delegated IPv6 prefix's lease chain. */
+  prefixLength: number | null;
   args: Array<string | number | Buffer>;
   indices: number[];
 }
@@ -67,11 +69,12 @@ export class IndexWriter {
       const vrf = e.kind === 'nat' ? e.privateVrf : e.vrf;
       const known = this.profiles.idFor(vrf, e.source);
       const profile = typeof known === 'number' ? known : await known;
-      const address = e.kind === 'nat' ? e.publicIp : `${e.vrf}|${e.ip}`;
+      const lease = e.kind === 'lease' ? leaseAddress(e) : null;
+      const address = e.kind === 'nat' ? e.publicIp : `${e.vrf}|${lease!.ip}`;
       const key = `${e.kind}|${address}`;
       let g = groups.get(key);
       if (!g) {
-        g = { kind: e.kind, address, args: [], indices: [] };
+        g = { kind: e.kind, address, prefixLength: lease?.prefixLength ?? null, args: [], indices: [] };
         groups.set(key, g);
       }
       if (e.kind === 'nat') {
@@ -94,6 +97,8 @@ export class IndexWriter {
       const registrations: Array<number | null> = [];
       const slots = calls.map((g) => {
         registrations.push(this.addresses.note(pipeline, g.kind, g.address));
+        // look-ups of addresses inside delegated prefixes try each length held (idempotent, and rare)
+        if (g.prefixLength !== null) pipeline.sadd(PREFIX_LENGTHS_KEY, g.prefixLength);
         const slot = pipeline.length;
         this.queue(pipeline, g);
         return slot;
@@ -102,7 +107,9 @@ export class IndexWriter {
       calls.forEach((g, c) => {
         const reg = registrations[c];
         if (reg !== null && replies[reg] && !replies[reg][0]) this.addresses.taken(g.kind, g.address);
-        const [err, out] = replies[slots[c]] ?? [new Error('no reply from Redis'), null];
+        const [scriptErr, out] = replies[slots[c]] ?? [new Error('no reply from Redis'), null];
+        // a prefix chain stored but not findable is reported unstored, so it is sent again (merges are idempotent)
+        const err = scriptErr ?? (g.prefixLength !== null ? replies[slots[c] - 1]?.[0] : null);
         g.indices.forEach((index, j) => {
           const result = err ? err.message : (out as Array<number | string>)[j];
           if (result !== 1) failed.push({ index, reason: `not stored: ${result}` });

@@ -1,9 +1,9 @@
-import { canonicalIp } from '../../core/ip.js';
+import { canonicalIp, ipv6Prefix } from '../../core/ip.js';
 import type { SourceOptions } from '../../schemas/source-config.js';
 import type { LineParser, ParseSink, TextFormat } from '../format.js';
 import {
   DHCP4_DEFAULT_KEYS,
-  bytesToHex, emitLease, iscStringBytes, ipv6Prefix, normHex, pickSubscriber, setId,
+  bytesToHex, emitLease, iscStringBytes, normHex, pickSubscriber, setId,
   type Identifiers, type LeaseFields, type SubscriberKey,
 } from './lease-identifiers.js';
 

@@ -1,7 +1,7 @@
-import { canonicalIp } from '../../core/ip.js';
+import { canonicalIp, ipv6Prefix } from '../../core/ip.js';
 import type { SourceOptions } from '../../schemas/source-config.js';
 import type { LineParser, ParseSink, TextFormat } from '../format.js';
-import { DHCP4_DEFAULT_KEYS, emitLease, ipv6Prefix, normHex, pickSubscriber, type Identifiers } from './lease-identifiers.js';
+import { DHCP4_DEFAULT_KEYS, emitLease, normHex, pickSubscriber, type Identifiers } from './lease-identifiers.js';
 
 /**
  * Kea memfile lease files, kea-leases4.csv and kea-leases6.csv (reference/lease-formats.md §2).

@@ -1,8 +1,8 @@
-import { canonicalIp } from '../../core/ip.js';
+import { canonicalIp, ipv6Prefix } from '../../core/ip.js';
 import { deviceLocalInstant } from '../../core/zoned.js';
 import type { SourceOptions } from '../../schemas/source-config.js';
 import type { LineParser, ParseSink, TextFormat } from '../format.js';
-import { DHCP4_DEFAULT_KEYS, emitLease, ipv6Prefix, normHex, pickSubscriber, setId, type Identifiers, type SubscriberKey } from './lease-identifiers.js';
+import { DHCP4_DEFAULT_KEYS, emitLease, normHex, pickSubscriber, setId, type Identifiers, type SubscriberKey } from './lease-identifiers.js';
 
 /**
  * Kea forensic ("legal") log, libdhcp_legal_log.so (reference/lease-formats.md §3).

@@ -1,6 +1,4 @@
-import ipaddr from 'ipaddr.js';
 import { leaseProblem } from '../../core/events.js';
-import { canonicalIp } from '../../core/ip.js';
 import type { LeaseEvent } from '../../schemas/events.js';
 import type { SourceOptions } from '../../schemas/source-config.js';
 import type { ParseSink } from '../format.js';
@@ -78,27 +76,6 @@ export function iscStringBytes(body: string): number[] {
     }
   }
   return out;
-}
-
-/**
- * The network address and text of an IPv6 prefix "addr/len", or why it is not one.
- * A delegated prefix is stored as its first address in `ip` with the prefix itself in
- * identifiers.prefix: the event has no other field for a length, and lookups by an address
- * inside the prefix need the prefix text to hand.
- */
-export function ipv6Prefix(text: string): { ip: string; prefix: string } | string {
-  const slash = text.indexOf('/');
-  if (slash < 0) return `${JSON.stringify(text)} is not a prefix (no /length)`;
-  const addr = canonicalIp(text.slice(0, slash));
-  const lenText = text.slice(slash + 1);
-  if (!addr || !addr.includes(':')) return `${JSON.stringify(text)} is not an IPv6 prefix`;
-  if (!/^\d{1,3}$/.test(lenText) || +lenText > 128) return `${JSON.stringify(text)} has no valid prefix length (0-128)`;
-  const len = +lenText;
-  const bytes = ipaddr.IPv6.parse(addr).toByteArray();
-  for (let bit = len; bit < 128; bit++) bytes[bit >> 3] &= ~(0x80 >> (bit & 7));
-  const ip = ipaddr.fromByteArray(bytes).toString();
-  const net = canonicalIp(ip) ?? ip;
-  return { ip: net, prefix: `${net}/${len}` };
 }
 
 /** Sets an identifier when the record has it; empty and oversize values are left out. */

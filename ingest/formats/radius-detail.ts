@@ -1,9 +1,9 @@
-import { canonicalIp } from '../../core/ip.js';
+import { canonicalIp, ipv6Prefix } from '../../core/ip.js';
 import { parseIsoInstant } from '../../core/time.js';
 import { deviceLocalInstant } from '../../core/zoned.js';
 import type { SourceOptions } from '../../schemas/source-config.js';
 import type { LineParser, ParseSink, TextFormat } from '../format.js';
-import { emitLease, ipv6Prefix, monthNumber, pickSubscriber, setId, type Identifiers } from './lease-identifiers.js';
+import { emitLease, monthNumber, pickSubscriber, setId, type Identifiers } from './lease-identifiers.js';
 
 /**
  * FreeRADIUS (v3 and v4, also GNU radiusd / Livingston) accounting `detail` files

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { canonicalIp } from '../../core/ip.js';
+import { canonicalIp, ipv6Prefix } from '../../core/ip.js';
 import { linesOf, parseStream } from '../../ingest/pipeline.js';
 import { formatByName } from '../../ingest/registry.js';
 import type { CanonicalEvent } from '../../schemas/events.js';
@@ -26,8 +26,12 @@ interface Expected {
 const expected = JSON.parse(readFileSync(new URL('expected-intervals.json', samples), 'utf8')) as { intervals: Expected[]; events: Array<{ file: string; tz_abbrev?: string }> };
 
 const ZONES: Record<string, string> = { CET: 'Europe/Berlin', PST: 'America/Los_Angeles' };
-/** Delegated prefixes are stored at their network address (ingest/formats/lease-identifiers.ts). */
-const addressOf = (ip: string) => canonicalIp(ip.split('/')[0])!;
+/** A delegated prefix is chained under its "network/length" text (timeindex/keys.ts leaseAddress). */
+function addressOf(ip: string): string {
+  const p = ip.includes('/') ? ipv6Prefix(ip) : null;
+  if (typeof p === 'string') throw new Error(p);
+  return p && p.length < 128 ? p.prefix : canonicalIp(ip.split('/')[0])!;
+}
 
 function formatOf(file: string): string {
   if (file.startsWith('isc-dhcpd/')) return 'isc-dhcpd';

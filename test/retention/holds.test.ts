@@ -111,6 +111,23 @@ describe('a hold on a subscriber', () => {
   });
 });
 
+describe('a hold on an IPv6 address inside a delegated prefix', () => {
+  it('keeps the prefix\'s lease, which answers for the address, until lifted', async () => {
+    const s = await store();
+    const prefixLease = { ...leaseStart('2001:db8:1200::', 'sub-V', at(1, 0), at(1, 6)), identifiers: { prefix: '2001:db8:1200::/56' } };
+    await s.write([prefixLease, leaseStart('2001:db8:1300::', 'sub-W', at(1, 0), at(1, 6))]);
+    const question = { ip: '2001:db8:1200:5::1', port: 443, at: iso(at(1, 3)), tolerance: 2 };
+    const hold = await s.holds.create({ case: 'C-6', publicIps: [question.ip], from: iso(at(1, 0)), to: iso(at(1, 10)) }, ADMIN, s.log);
+    await purge(s);
+    expect(await leaseHolders(s.redis, '2001:db8:1200::/56')).toEqual(['sub-V']);
+    expect(await leaseHolders(s.redis, '2001:db8:1300::')).toEqual([]);
+    expect(await s.resolver.resolve(question)).toMatchObject({ status: 'unique', subscriberId: 'sub-V' });
+    await s.holds.lift(hold.id, ADMIN, s.log);
+    await purge(s);
+    expect(await leaseHolders(s.redis, '2001:db8:1200::/56')).toEqual([]);
+  });
+});
+
 describe('hold requests', () => {
   it('are refused, naming the field, when they cannot be kept', async () => {
     const s = await store();

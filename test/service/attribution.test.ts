@@ -22,6 +22,10 @@ const events = [
   { kind: 'lease', event: 'start', at: '2026-10-24T20:00:00Z', ip: '100.64.1.1', subscriberId: 'sub-E', expiresAt: '2026-10-26T00:00:00Z' },
   { kind: 'lease', event: 'start', at: '2026-10-24T20:00:00Z', ip: '100.64.1.2', subscriberId: 'sub-F', expiresAt: '2026-10-26T00:00:00Z' },
   { kind: 'lease', event: 'start', at: '2026-10-24T20:00:00Z', ip: '198.51.100.8', subscriberId: 'sub-D', source: 'radius-detail' },
+  // IPv6 without NAT: two delegated prefixes and one single address
+  { kind: 'lease', event: 'start', at: '2026-10-24T20:00:00Z', ip: '2001:db8:1200::', subscriberId: 'sub-P', expiresAt: '2026-10-26T00:00:00Z', identifiers: { prefix: '2001:db8:1200::/56' } },
+  { kind: 'lease', event: 'start', at: '2026-10-24T20:00:00Z', ip: '2001:db8:1300::', subscriberId: 'sub-Q', expiresAt: '2026-10-26T00:00:00Z', identifiers: { prefix: '2001:db8:1300::/64' } },
+  { kind: 'lease', event: 'start', at: '2026-10-24T20:00:00Z', ip: '2001:db8:1400::7', subscriberId: 'sub-R', expiresAt: '2026-10-26T00:00:00Z' },
 ];
 
 let app: TestApp;
@@ -150,6 +154,20 @@ describe('queries', () => {
     expect(a.subscriberId).toBe('sub-D');
     expect(a.candidates[0].evidence[0].allocation).toBeNull();
     expect(a.reasons).toEqual(expect.arrayContaining(['direct_public_address', 'open_interval']));
+  });
+
+  it('finds the delegated IPv6 prefix that holds an address, and names the prefix in the evidence', async () => {
+    const at = 'at=2026-10-25T00:30:00Z&port=443';
+    const inside = await ask(`ip=2001:db8:1200:ff::1&${at}`);
+    expect(inside).toMatchObject({ status: 'unique', subscriberId: 'sub-P' });
+    expect(inside.candidates[0].evidence[0].lease).toMatchObject({ ip: '2001:db8:1200::/56', subscriberId: 'sub-P' });
+    expect((await ask(`ip=2001:db8:1200::&${at}`)).who).toEqual(['sub-P']);
+    expect((await ask(`ip=2001:db8:1300::9&${at}`)).who).toEqual(['sub-Q']);
+    // 2001:db8:1300:1::/64 shares its /56 network with sub-Q's /64 but is not in it
+    expect(await ask(`ip=2001:db8:1300:1::9&${at}`)).toMatchObject({ status: 'not_found', who: [] });
+    // a single address is held as itself, not as a prefix
+    expect((await ask(`ip=2001:db8:1400::7&${at}`)).who).toEqual(['sub-R']);
+    expect(await ask(`ip=2001:db8:1400::8&${at}`)).toMatchObject({ status: 'not_found', who: [] });
   });
 
   it('reads IPv4-mapped IPv6 as the IPv4 address', async () => {
