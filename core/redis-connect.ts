@@ -2,7 +2,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { Cluster, Redis } from 'ioredis';
-import { defineIndexCommands } from '../timeindex/scripts.js';
+import { defineIndexCommands, READ_COMMANDS } from '../timeindex/scripts.js';
 import { instrumentRedis } from './metrics.js';
 import { startRedisServer, type RunningRedis } from './redis-server.js';
 
@@ -76,11 +76,15 @@ function envInt(name: string, fallback: number): number {
 }
 
 /**
- * A client with the time index's scripts defined, timed into the Redis metrics. A
- * `redis-cluster://` URL gives an ioredis Cluster: auto-pipelined (one pipeline per node per
- * tick; every script has a fixed key count so the first argument routing uses is a key), reads
- * and writes on the primaries (a replica may not yet have what was just ingested).
+ * Look-up hops are written the moment they are made, not auto-pipelined. Auto-pipelining holds
+ * a command until setImmediate, that is until Node has handled every reply already on the
+ * socket, so with many look-ups in flight Node and Redis took turns, each idle while the other
+ * worked (bulk: Node 67% busy, Redis 39%). Written at once, a lease hop reaches Redis while Node
+ * is still handling the rest of the replies: about 1.7x the look-ups per second. (NAT hops are
+ * held to the end of the turn by IndexReader, but to share a call, not merely to batch writes.)
  */
+const UNPIPELINED = { autoPipeliningIgnoredCommands: [...READ_COMMANDS] };
+
 /**
  * Reconnect quickly and steadily: while Redis is away every request waits for a reconnect
  * attempt before it can fail with 503, so ioredis's default backoff (up to 2 s, twice per
@@ -88,6 +92,13 @@ function envInt(name: string, fallback: number): number {
  */
 const RECONNECT = (times: number) => Math.min(50 * times, 500);
 
+/**
+ * A client with the time index's scripts defined, timed into the Redis metrics, auto-pipelined
+ * but for the look-up hops (UNPIPELINED). A `redis-cluster://` URL gives an ioredis Cluster:
+ * one pipeline per node per tick (every script has a fixed key count so the first argument
+ * routing uses is a key), reads and writes on the primaries (a replica may not yet have what
+ * was just ingested).
+ */
 export function redisClient(url: string, opts: ClientOptions = {}): RedisClient {
   const spec = parseClusterUrl(url);
   const waitReplicas = opts.waitReplicas ?? envInt('WHOHAD_WAIT_REPLICAS', 0);
@@ -96,6 +107,7 @@ export function redisClient(url: string, opts: ClientOptions = {}): RedisClient 
   if (spec) {
     const cluster = new Cluster(spec.nodes, {
       enableAutoPipelining: true,
+      ...UNPIPELINED,
       scaleReads: 'master',
       // a failover takes the cluster's node timeout; keep retrying the slot's new owner meanwhile
       retryDelayOnFailover: 200,
@@ -105,7 +117,7 @@ export function redisClient(url: string, opts: ClientOptions = {}): RedisClient 
     });
     client = cluster;
   } else {
-    client = new Redis(url, { enableAutoPipelining: true, maxRetriesPerRequest: 2, retryStrategy: RECONNECT });
+    client = new Redis(url, { enableAutoPipelining: true, ...UNPIPELINED, maxRetriesPerRequest: 2, retryStrategy: RECONNECT });
   }
   instrumentRedis(client);
   defineIndexCommands(client);

@@ -1,5 +1,5 @@
 import { IANAZone } from 'luxon';
-import type { EpochMs } from './time.js';
+import { isoMs, type EpochMs } from './time.js';
 
 export interface WallTime {
   year: number;
@@ -59,11 +59,11 @@ export function wallTimeToInstants(t: WallTime, zoneName: string): ZonedResult {
 
 /** The instant shown in a zone, as ISO 8601 with its offset. */
 export function isoInZone(ms: EpochMs, zoneName: string): string {
-  // most answers are asked in UTC: no zone database needed
-  if (zoneName === 'UTC') return `${new Date(ms).toISOString().slice(0, 23)}Z`;
+  // most answers are asked in UTC: no zone database needed, and the text is the canonical one
+  if (zoneName === 'UTC') return isoMs(ms);
   const zone = zoneByName(zoneName);
   const offsetMin = zone ? zone.offset(ms) : 0;
-  const shifted = new Date(ms + offsetMin * 60_000).toISOString().slice(0, 23);
+  const shifted = isoMs(ms + offsetMin * 60_000).slice(0, 23);
   if (offsetMin === 0) return `${shifted}Z`;
   const sign = offsetMin < 0 ? '-' : '+';
   const abs = Math.abs(offsetMin);

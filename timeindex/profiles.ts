@@ -32,8 +32,11 @@ export class ProfileDictionary {
 
   /** Resolves ids to profiles, asking Redis only for ids this process has not seen. */
   async describe(ids: Iterable<number>): Promise<Map<number, Profile>> {
-    const missing = [...new Set(ids)].filter((id) => !this.profiles.has(id));
-    if (missing.length > 0) {
+    // twice per look-up, and nearly always for ids already known: nothing is built for those
+    let unknown: Set<number> | null = null;
+    for (const id of ids) if (!this.profiles.has(id)) (unknown ??= new Set()).add(id);
+    if (unknown) {
+      const missing = [...unknown];
       const texts = await this.redis.hmget(DICTIONARY_KEY, ...missing.map((id) => `i:${id}`));
       missing.forEach((id, i) => {
         const text = texts[i];

@@ -10,6 +10,9 @@ const SCRIPTS = ['natEvents-2', 'leaseEvents-1', 'natStab-2', 'leaseStab-1', 'pr
 
 const luaDir = new URL('./lua/', import.meta.url);
 
+/** The scripts that only read: one hop of a look-up each. */
+export const READ_COMMANDS: readonly string[] = SCRIPTS.map((file) => file.split('-')[0]).filter((command) => command.endsWith('Stab'));
+
 /**
  * A Lua script with its `--- @include "path"` lines replaced by the files they name (relative to
  * the including file, `.lua` added), so that shared pieces such as the member layout exist once.
@@ -26,7 +29,7 @@ let sources: Array<{ command: string; numberOfKeys: number; lua: string; readOnl
 function scriptSources() {
   sources ??= SCRIPTS.map((file) => {
     const [command, keys] = file.split('-');
-    return { command, numberOfKeys: Number(keys), lua: loadLua(new URL(`${file}.lua`, luaDir)), readOnly: command.endsWith('Stab') };
+    return { command, numberOfKeys: Number(keys), lua: loadLua(new URL(`${file}.lua`, luaDir)), readOnly: READ_COMMANDS.includes(command) };
   });
   return sources;
 }

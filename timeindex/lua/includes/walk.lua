@@ -5,6 +5,9 @@ local rcall = redis.call
 --- @include "member"
 local BW = 2147483648
 local ORPHANED = 6
+-- entries read per ZRANGE: the entry at or before `to`, the rest of its group and the one before
+-- it usually end the walk; every entry read costs a listpack step and a Lua string
+local PAGE = 4
 
 local function isOrphan(member) return math.floor(string.byte(member, 1) / 16) % 2 == 1 end
 
@@ -23,7 +26,7 @@ local function collect(prefix, lo, hi, from, to, out)
     local key = prefix .. b
     local offset = 0
     while true do
-      local r = rcall('ZRANGE', key, max, '-inf', 'BYSCORE', 'REV', 'LIMIT', offset, 8, 'WITHSCORES')
+      local r = rcall('ZRANGE', key, max, '-inf', 'BYSCORE', 'REV', 'LIMIT', offset, PAGE, 'WITHSCORES')
       for i = 1, #r, 2 do
         local start = b * BW + tonumber(r[i + 1])
         if stopAt and start < stopAt then
@@ -35,8 +38,8 @@ local function collect(prefix, lo, hi, from, to, out)
         if latest == nil then latest, latestStart = r[i], start end
         if stopAt == nil and start <= from and not isOrphan(r[i]) then stopAt = start end
       end
-      if done or #r < 16 then break end
-      offset = offset + 8
+      if done or #r < 2 * PAGE then break end
+      offset = offset + PAGE
     end
     if stopAt then done = true end
     b = b - 1
