@@ -1,12 +1,12 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startCollector, type Collector, type CollectorState } from '../../ingest/collect/collector.js';
 import { parseSourceConfig } from '../../ingest/config.js';
 import { redisClient } from '../../core/redis-connect.js';
 import { ProfileDictionary } from '../../timeindex/profiles.js';
 import { IndexWriter } from '../../timeindex/writer.js';
 import { port, rejectsPath, tcpSender, until as collectorUntil } from '../collect/helpers.js';
-import { FaultyRedis, differences, keyspace, probeClient, until } from './helpers.js';
+import { cleanAndFaulty, differences, keyspace, probeClient, until } from './helpers.js';
 import { inputBytes, scenarioLines } from './scenario.js';
 
 /**
@@ -25,16 +25,7 @@ sources:
 const lines = scenarioLines(1024, 4);
 const EVENTS = lines.length - 2;
 
-let clean: FaultyRedis;
-let faulty: FaultyRedis;
-beforeAll(async () => {
-  clean = await FaultyRedis.start({ appendonly: false });
-  faulty = await FaultyRedis.start();
-});
-afterAll(async () => {
-  await clean?.stop();
-  await faulty?.stop();
-});
+const servers = cleanAndFaulty();
 
 async function collect(url: string, during?: (c: Collector) => Promise<void>): Promise<{ state: CollectorState; log: string[] }> {
   const redis = redisClient(url);
@@ -69,22 +60,22 @@ async function collect(url: string, during?: (c: Collector) => Promise<void>): P
 
 describe('whohad collect while Redis is killed and restarted', () => {
   it('retries until Redis takes every event, and leaves exactly the state of an undisturbed run', async () => {
-    const undisturbed = await collect(clean.url);
+    const undisturbed = await collect(servers.clean.url);
     expect(undisturbed.state.sources.feed).toMatchObject({ received: lines.length, stored: EVENTS, rejected: 2, dropped: 0, pending: 0 });
 
-    const cleanProbe = probeClient(clean.url);
+    const cleanProbe = probeClient(servers.clean.url);
     const total = await inputBytes(cleanProbe);
     cleanProbe.disconnect();
-    const probe = probeClient(faulty.url);
+    const probe = probeClient(servers.faulty.url);
     let kills = 0;
-    const disturbed = await collect(faulty.url, async (c) => {
+    const disturbed = await collect(servers.faulty.url, async (c) => {
       for (const share of [0.2, 0.3]) {
         await until(`${share} of the input`, async () => (await inputBytes(probe)) >= share * total, 20_000, 5);
-        await faulty.kill();
+        await servers.faulty.kill();
         kills++;
         // Redis stays away until a write has failed, so the retry path runs every time
         await collectorUntil(c, 'a failed write', (s) => s.storeFailures > 0);
-        await faulty.restart();
+        await servers.faulty.restart();
       }
     });
     probe.disconnect();
@@ -92,8 +83,8 @@ describe('whohad collect while Redis is killed and restarted', () => {
     expect(disturbed.log.some((l) => /^store: .*; retrying \d+ pending events/.test(l))).toBe(true);
     expect(disturbed.state.sources.feed).toEqual(undisturbed.state.sources.feed);
 
-    const a = new Redis(clean.url);
-    const b = new Redis(faulty.url);
+    const a = new Redis(servers.clean.url);
+    const b = new Redis(servers.faulty.url);
     const [want, got] = [await keyspace(a), await keyspace(b)];
     await Promise.all([a.quit(), b.quit()]);
     expect(want.size).toBeGreaterThan(2_000);
@@ -108,20 +99,20 @@ describe('whohad collect while Redis is killed and restarted', () => {
   // Known bug (timeindex/writer.ts, AddressRegistry.note): the address is marked registered
   // before Redis has taken the SADD. Once fixed this test passes and `.fails` must go.
   it('registers an address again after a write that Redis did not take', async () => {
-    const redis = redisClient(faulty.url);
+    const redis = redisClient(servers.faulty.url);
     redis.on('error', () => {});
     try {
       await redis.flushdb();
       const writer = new IndexWriter(redis, new ProfileDictionary(redis), { days: 365, now: Date.now });
       const event = { kind: 'lease', event: 'start', at: Date.now() - 60_000, ip: '100.77.0.1', vrf: 'default', subscriberId: 's', expiresAt: null, identifiers: {}, source: 'canonical' } as const;
       expect((await writer.write([event])).failed).toEqual([]);
-      await faulty.kill();
+      await servers.faulty.kill();
       const event2 = { ...event, ip: '100.77.0.2' };
       const down = await writer.write([event2]).catch((err: Error) => ({ failed: [{ index: 0, reason: err.message }], stored: 0 }));
       expect(down.stored).toBe(0);
-      await faulty.restart();
+      await servers.faulty.restart();
       expect((await writer.write([event2])).failed).toEqual([]);
-      const plain = new Redis(faulty.url);
+      const plain = new Redis(servers.faulty.url);
       const registered = await keyspace(plain);
       await plain.quit();
       const members = [...registered].filter(([k]) => k.startsWith('{whohad:addr:')).flatMap(([, v]) => v as string[]);

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 import { startRedisServer, type RedisServerOptions, type RunningRedis } from '../../core/redis-server.js';
 
 /**
@@ -130,4 +131,21 @@ export function differences(a: Map<string, unknown>, b: Map<string, unknown>, ma
     if (out.length >= max) break;
   }
   return out;
+}
+
+/**
+ * An undisturbed server (no append-only file) and one to kill, for tests that compare a run
+ * disturbed by crashes with a clean one; started before the file's tests, stopped after.
+ */
+export function cleanAndFaulty(): { clean: FaultyRedis; faulty: FaultyRedis } {
+  const servers = {} as { clean: FaultyRedis; faulty: FaultyRedis };
+  beforeAll(async () => {
+    servers.clean = await FaultyRedis.start({ appendonly: false });
+    servers.faulty = await FaultyRedis.start();
+  });
+  afterAll(async () => {
+    await servers.clean?.stop();
+    await servers.faulty?.stop();
+  });
+  return servers;
 }

@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ingestCommand } from '../../cli/ingest.js';
-import { FaultyRedis, differences, keyspace, probeClient, tempDir, until } from './helpers.js';
+import { cleanAndFaulty, differences, keyspace, probeClient, tempDir, until } from './helpers.js';
 import { inputBytes, scenarioLines } from './scenario.js';
 
 /**
@@ -17,16 +17,7 @@ const lines = scenarioLines();
 const file = join(tempDir('whohad-ingest-fault-'), 'events.ndjson');
 writeFileSync(file, `${lines.join('\n')}\n`);
 
-let clean: FaultyRedis;
-let faulty: FaultyRedis;
-beforeAll(async () => {
-  clean = await FaultyRedis.start({ appendonly: false });
-  faulty = await FaultyRedis.start();
-});
-afterAll(async () => {
-  await clean?.stop();
-  await faulty?.stop();
-});
+const servers = cleanAndFaulty();
 
 /** What the ingest command printed so far (a test waits on it). */
 const printed = { out: '', err: '' };
@@ -50,12 +41,12 @@ async function ingest(url: string, during?: () => Promise<void>) {
 
 describe('whohad ingest while Redis is killed and restarted', () => {
   it('resumes and leaves exactly the state of an undisturbed run: nothing lost, nothing doubled', async () => {
-    const undisturbed = await ingest(clean.url);
+    const undisturbed = await ingest(servers.clean.url);
     expect(undisturbed.code).toBe(0);
     expect(undisturbed.out).toMatch(/^stored 196608 events from 196610 lines; rejected 2 \(1 unreadable, 1 refused by the store\)/);
 
-    const probe = probeClient(faulty.url);
-    const cleanProbe = probeClient(clean.url);
+    const probe = probeClient(servers.faulty.url);
+    const cleanProbe = probeClient(servers.clean.url);
     const total = await inputBytes(cleanProbe);
     cleanProbe.disconnect();
     let kills = 0;
@@ -64,14 +55,14 @@ describe('whohad ingest while Redis is killed and restarted', () => {
       for (const share of [0.25, 0.33]) {
         await until(`${share} of the input`, async () => (await inputBytes(probe)) >= share * total, 20_000, 5);
         const failures = printed.err.split('Redis did not take').length;
-        await faulty.kill();
+        await servers.faulty.kill();
         kills++;
         // Redis stays away until ingest has seen a batch fail, so the retry path runs every time
         await until('ingest to report a batch Redis did not take', () => printed.err.split('Redis did not take').length > failures, 2000, 5);
-        await faulty.restart();
+        await servers.faulty.restart();
       }
     };
-    const disturbed = await ingest(faulty.url, disturb);
+    const disturbed = await ingest(servers.faulty.url, disturb);
     probe.disconnect();
     expect(kills).toBe(2);
     expect(disturbed.code).toBe(0);
@@ -79,8 +70,8 @@ describe('whohad ingest while Redis is killed and restarted', () => {
     expect(disturbed.err).toMatch(/Redis did not take \d+ events \(.*\); retrying \(attempt 1/);
     expect(disturbed.out).toBe(undisturbed.out);
 
-    const a = new Redis(clean.url);
-    const b = new Redis(faulty.url);
+    const a = new Redis(servers.clean.url);
+    const b = new Redis(servers.faulty.url);
     const [want, got] = [await keyspace(a), await keyspace(b)];
     await Promise.all([a.quit(), b.quit()]);
     expect(want.size).toBeGreaterThan(10_000);
