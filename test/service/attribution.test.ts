@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PURPOSE, testApp, type TestApp } from '../helpers/app.js';
+import { SMALL_ISP } from '../helpers/events.js';
 
 /**
  * One small ISP, 2026-10-25 (the night Copenhagen leaves summer time):
@@ -10,18 +11,11 @@ import { PURPOSE, testApp, type TestApp } from '../helpers/app.js';
  * 100.64.1.1 sub-E; 100.64.1.2 sub-F; 198.51.100.8 (no NAT: a public address) sub-D.
  */
 const events = [
-  { kind: 'nat', event: 'alloc', at: '2026-10-25T00:00:00Z', natInstance: 'cgn1', publicIp: '198.51.100.7', portStart: 1024, portEnd: 1535, privateIp: '100.64.0.1' },
-  { kind: 'nat', event: 'release', at: '2026-10-25T01:00:00Z', natInstance: 'cgn1', publicIp: '198.51.100.7', portStart: 1024, portEnd: 1535, privateIp: '100.64.0.1' },
-  { kind: 'nat', event: 'alloc', at: '2026-10-25T01:00:00Z', natInstance: 'cgn1', publicIp: '198.51.100.7', portStart: 1024, portEnd: 1535, privateIp: '100.64.0.2' },
-  { kind: 'nat', event: 'alloc', at: '2026-10-25T00:00:00Z', natInstance: 'cgn1', publicIp: '198.51.100.7', portStart: 1536, portEnd: 2047, privateIp: '100.64.0.3' },
+  ...SMALL_ISP,
   { kind: 'nat', event: 'alloc', at: '2026-10-25T00:00:00Z', natInstance: 'cgn1', publicIp: '198.51.100.9', portStart: 1024, portEnd: 1535, privateIp: '100.64.1.1' },
   { kind: 'nat', event: 'alloc', at: '2026-10-25T02:00:00Z', natInstance: 'cgn1', publicIp: '198.51.100.9', portStart: 1024, portEnd: 1535, privateIp: '100.64.1.2' },
-  { kind: 'lease', event: 'start', at: '2026-10-24T20:00:00Z', ip: '100.64.0.1', subscriberId: 'sub-A', expiresAt: '2026-10-26T00:00:00Z' },
-  { kind: 'lease', event: 'start', at: '2026-10-24T20:00:00Z', ip: '100.64.0.2', subscriberId: 'sub-B', expiresAt: '2026-10-25T01:30:00Z' },
-  { kind: 'lease', event: 'start', at: '2026-10-25T01:30:00Z', ip: '100.64.0.2', subscriberId: 'sub-C', expiresAt: '2026-10-26T00:00:00Z' },
   { kind: 'lease', event: 'start', at: '2026-10-24T20:00:00Z', ip: '100.64.1.1', subscriberId: 'sub-E', expiresAt: '2026-10-26T00:00:00Z' },
   { kind: 'lease', event: 'start', at: '2026-10-24T20:00:00Z', ip: '100.64.1.2', subscriberId: 'sub-F', expiresAt: '2026-10-26T00:00:00Z' },
-  { kind: 'lease', event: 'start', at: '2026-10-24T20:00:00Z', ip: '198.51.100.8', subscriberId: 'sub-D', source: 'radius-detail' },
   // IPv6 without NAT: two delegated prefixes and one single address
   { kind: 'lease', event: 'start', at: '2026-10-24T20:00:00Z', ip: '2001:db8:1200::', subscriberId: 'sub-P', expiresAt: '2026-10-26T00:00:00Z', identifiers: { prefix: '2001:db8:1200::/56' } },
   { kind: 'lease', event: 'start', at: '2026-10-24T20:00:00Z', ip: '2001:db8:1300::', subscriberId: 'sub-Q', expiresAt: '2026-10-26T00:00:00Z', identifiers: { prefix: '2001:db8:1300::/64' } },
