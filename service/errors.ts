@@ -46,6 +46,9 @@ export function errorHandler(this: unknown, err: FastifyError | HttpError, req: 
     message = `request body is larger than the limit of ${req.routeOptions.bodyLimit ?? 'the server'} bytes: split it into smaller batches`;
   } else if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
     message = `content-type ${JSON.stringify(req.headers['content-type'] ?? '')} is not accepted here: ${message}`;
+  } else if (err instanceof HttpError) {
+    // written for the caller already; a 503 of ours is as retryable as an outage
+    if (status === 503) reply.header('retry-after', '5');
   } else if (status >= 500 && isTransient(message)) {
     status = 503;
     message = 'the attribution store (Redis) is not reachable; nothing was disclosed or stored. Try again shortly.';

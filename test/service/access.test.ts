@@ -162,6 +162,8 @@ describe('the access log', () => {
     await redis.set(auditKeys.log, 'not a stream');
     const r = await broken.inject({ url: `/v1/attribution?${Q_A}&${PURPOSE}`, headers: h });
     expect(r.statusCode).toBe(503);
+    expect(r.headers['retry-after']).toBe('5');
+    expect(r.json().message).toBe('the access log could not be written, so nothing is disclosed; try again shortly');
     expect(r.body).not.toContain('sub-A');
     await broken.close();
     await redis.quit();
