@@ -150,8 +150,17 @@ const url = await app.listen({ port: 0, host: '127.0.0.1' });
 const { token } = await app.tokens.create(`bulk-bench-${Date.now()}`, ['investigator']);
 const purpose = new URLSearchParams({ case: 'BENCH', legalBasis: 'court-order', purpose: 'bulk benchmark' });
 
+/** Seconds of CPU redis-server has used (INFO cpu): with the process's own, a figure a noisy VM does not swing. */
+async function redisCpuS(): Promise<number> {
+  const info = await redis.info('cpu');
+  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+  return field('used_cpu_user') + field('used_cpu_sys');
+}
+
 const rssSamples: number[] = [];
 const sampler = setInterval(() => rssSamples.push(process.memoryUsage.rss()), 1000);
+const cpu0 = process.cpuUsage();
+const redisCpu0 = await redisCpuS();
 const t0 = performance.now();
 let firstByteMs = 0;
 let outBytes = 0;
@@ -174,6 +183,8 @@ for await (const chunk of res as AsyncIterable<Buffer>) {
   }
 }
 const secs = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
+const redisCpuUs = (await redisCpuS() - redisCpu0) * 1e6;
 clearInterval(sampler);
 const summary = JSON.parse(String(res.trailers['x-whohad-summary']));
 const answered = outLines - 1;
@@ -189,6 +200,8 @@ const mid = rssSamples.slice(Math.floor(rssSamples.length / 4));
 console.log(JSON.stringify({
   rows, answered, seconds: Number(secs.toFixed(1)), rowsPerSecond: Math.round(answered / secs), firstRowAfterMs: Math.round(firstByteMs),
   peakRssMb: Math.round(peakKb / 1024),
+  // CPU per row: this process (service and the benchmark's own client) and redis-server
+  cpuUsPerRow: { node: Math.round((cpu.user + cpu.system) / answered), redis: Math.round(redisCpuUs / answered) },
   rssMbFrom25to100Percent: mid.length ? { min: Math.round(Math.min(...mid) / 2 ** 20), max: Math.round(Math.max(...mid) / 2 ** 20) } : null,
   outputMb: Math.round(outBytes / 2 ** 20), index: { intervalEntries: intervals, publicIps: natShape.publicIps, insideIps: natShape.privateIps },
   byStatus: summary.byStatus, subscribers: summary.subscribers,
