@@ -6,8 +6,11 @@ interface Waiting<Req, Res> {
 
 /**
  * Requests made during one turn of the event loop, grouped by key and handed to `send` together
- * when the turn is over (setImmediate), at most `max` to a call. `send` answers a group's
- * requests in their order, or fails them all.
+ * when the turn is over, at most `max` to a call. `send` answers a group's requests in their
+ * order, or fails them all. `schedule` says when a turn is over: setImmediate (after the I/O
+ * the loop has ready, so more requests gather) or process.nextTick (once the promise callbacks
+ * one burst of replies set off have run, before the loop waits for I/O: nothing is held back
+ * while the store could be working).
  */
 export class TurnBatcher<Req, Res> {
   private pending = new Map<string, Array<Waiting<Req, Res>>>();
@@ -16,6 +19,7 @@ export class TurnBatcher<Req, Res> {
   constructor(
     private readonly send: (key: string, requests: Req[]) => Promise<Res[]>,
     private readonly max: number,
+    private readonly schedule: (flush: () => void) => void = setImmediate,
   ) {}
 
   ask(key: string, request: Req): Promise<Res> {
@@ -25,7 +29,7 @@ export class TurnBatcher<Req, Res> {
       group.push({ request, ok, fail });
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(this.flush);
+        this.schedule(this.flush);
       }
     });
   }

@@ -22,19 +22,35 @@ interface NatWindow {
   to: number;
 }
 
+interface LeaseWindow {
+  vrf: string;
+  ip: string;
+  from: number;
+  to: number;
+}
+
+/** Lease windows one call reads at most. */
+const MAX_LEASE_WINDOWS = 64;
+
 /** Windows one NAT script call reads at most, so that no call holds Redis for long (about 10 µs a window). */
 const MAX_NAT_WINDOWS = 64;
 
 /**
- * Reads the time index for a window: one round trip per hop, except that the NAT hops asked
- * for one public address in the same turn of the event loop share a round trip. Look-ups in
- * flight together (a bulk file, a busy service) ask the same few CGNAT addresses over and
- * over, and a script call costs Node and Redis more than the reading it does.
+ * Reads the time index for a window: one round trip per hop, except that hops made together
+ * share one. The NAT hops asked for one public address in the same turn of the event loop
+ * share a call: look-ups in flight together (a bulk file, a busy service) ask the same few
+ * CGNAT addresses over and over, and a script call costs Node and Redis more than the reading
+ * it does. On a single Redis the lease hops that one burst of replies sets off share a call
+ * too, sent at once (process.nextTick) so that Redis never waits for Node to gather them; on a
+ * cluster each address's chain is in its own slot, so each lease hop is its own call.
  */
 export class IndexReader {
   private readonly natHops = new TurnBatcher<NatWindow, NatStab>((ip, windows) => this.natStab(ip, windows), MAX_NAT_WINDOWS);
+  private readonly leaseHops: TurnBatcher<LeaseWindow, Entry[]> | null;
 
-  constructor(private readonly redis: Redis | Cluster) {}
+  constructor(private readonly redis: Redis | Cluster) {
+    this.leaseHops = (redis as Cluster).isCluster ? null : new TurnBatcher((_, windows) => this.leaseStab(windows), MAX_LEASE_WINDOWS, process.nextTick);
+  }
 
   nat(publicIp: string, port: number | null, from: number, to: number): Promise<NatStab> {
     return this.natHops.ask(publicIp, { port, from, to });
@@ -69,7 +85,21 @@ export class IndexReader {
   }
 
   async lease(vrf: string, ip: string, from: number, to: number): Promise<Entry[]> {
-    const reply = await this.redis.leaseStabBuffer(leaseKeys.meta(vrf, ip), leaseKeys.chainPrefix(vrf, ip), from, to);
-    return decodePairs(reply, 0, reply.length / 2);
+    const window = { vrf, ip, from, to };
+    if (this.leaseHops) return this.leaseHops.ask('', window);
+    return (await this.leaseStab([window]))[0];
+  }
+
+  private async leaseStab(windows: LeaseWindow[]): Promise<Entry[][]> {
+    const argv: Array<string | number> = windows.map((w) => leaseKeys.meta(w.vrf, w.ip));
+    for (const w of windows) argv.push(leaseKeys.chainPrefix(w.vrf, w.ip), w.from, w.to);
+    const reply = await this.redis.leaseStabBuffer(windows.length, ...argv);
+    let i = 0;
+    return windows.map(() => {
+      const n = Number(reply[i]);
+      const entries = decodePairs(reply, i + 1, n);
+      i += 1 + 2 * n;
+      return entries;
+    });
   }
 }

@@ -4,9 +4,10 @@ import type { Cluster, Redis, Result } from 'ioredis';
 /**
  * The time index's Lua scripts, one per atomic operation, registered with `defineCommand`.
  * A script's name ends in its key count (BullMQ's convention); the count is fixed, because
- * ioredis routes auto-pipelined cluster commands by their first argument.
+ * ioredis routes auto-pipelined cluster commands by their first argument. A name ending in `-n`
+ * takes its key count as its first argument (leaseStab, whose calls are not auto-pipelined).
  */
-const SCRIPTS = ['natEvents-2', 'leaseEvents-1', 'natStab-2', 'leaseStab-1', 'profileId-1'] as const;
+const SCRIPTS = ['natEvents-2', 'leaseEvents-1', 'natStab-2', 'leaseStab-n', 'profileId-1'] as const;
 
 const luaDir = new URL('./lua/', import.meta.url);
 
@@ -24,12 +25,12 @@ export function loadLua(file: URL, seen = new Set<string>()): string {
   return text.replace(/^--- @include "([^"]+)"$/gm, (_, inc: string) => loadLua(new URL(`${inc}.lua`, file), new Set(seen)));
 }
 
-let sources: Array<{ command: string; numberOfKeys: number; lua: string; readOnly: boolean }> | undefined;
+let sources: Array<{ command: string; numberOfKeys: number | undefined; lua: string; readOnly: boolean }> | undefined;
 
 function scriptSources() {
   sources ??= SCRIPTS.map((file) => {
     const [command, keys] = file.split('-');
-    return { command, numberOfKeys: Number(keys), lua: loadLua(new URL(`${file}.lua`, luaDir)), readOnly: READ_COMMANDS.includes(command) };
+    return { command, numberOfKeys: keys === 'n' ? undefined : Number(keys), lua: loadLua(new URL(`${file}.lua`, luaDir)), readOnly: READ_COMMANDS.includes(command) };
   });
   return sources;
 }
@@ -47,7 +48,7 @@ declare module 'ioredis' {
     natEvents(registry: string, meta: string, ...argv: Arg[]): Result<Array<number | string>, Context>;
     leaseEvents(meta: string, ...argv: Arg[]): Result<Array<number | string>, Context>;
     natStabBuffer(registry: string, meta: string, ...argv: Arg[]): Result<Array<Buffer | number>, Context>;
-    leaseStabBuffer(meta: string, ...argv: Arg[]): Result<Array<Buffer | number>, Context>;
+    leaseStabBuffer(numberOfKeys: number, ...keysAndArgv: Arg[]): Result<Array<Buffer | number>, Context>;
     profileId(dict: string, profile: string): Result<number, Context>;
   }
 }

@@ -28,4 +28,23 @@ describe('TurnBatcher', () => {
     expect(await Promise.all(bad)).toEqual(['store away', 'store away']);
     expect(await good).toBe(3);
   });
+
+  it('with process.nextTick, sends what one burst of promise callbacks asked before the loop turns', async () => {
+    const calls: number[][] = [];
+    const batcher = new TurnBatcher<number, number>(async (_key, requests) => {
+      calls.push(requests);
+      return requests;
+    }, 64, process.nextTick);
+    let immediateSaw: number[][] | null = null;
+    setImmediate(() => (immediateSaw = calls.map((c) => [...c])));
+    // look-ups a step or two apart in promise callbacks, as replies from one socket read set off
+    const asked = [1, 2, 3].map(async (n) => {
+      for (let step = 0; step < n; step++) await Promise.resolve();
+      return batcher.ask('', n);
+    });
+    expect(await Promise.all(asked)).toEqual([1, 2, 3]);
+    expect(calls).toEqual([[1, 2, 3]]);
+    await new Promise((r) => setImmediate(r));
+    expect(immediateSaw).toEqual([[1, 2, 3]]);
+  });
 });

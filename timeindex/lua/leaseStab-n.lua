@@ -1,16 +1,28 @@
 --[[
-  Reads the lease chain of an address in a VRF over a window.
+  Reads the lease chains of one or more addresses, each over its own window. On a single Redis
+  the lease hops of the look-ups in flight together share a call; on a cluster each address is
+  read alone (its keys share one slot, other addresses' do not).
   Input:
-    KEYS[1] meta hash of the address             lm:{vrf|ip}
-    ARGV[1] chain prefix                         l:{vrf|ip}:
-    ARGV[2] window start, epoch ms (inclusive)
-    ARGV[3] window end, epoch ms (inclusive)
-  Output: { start1, member1, ... } (empty when the address has no leases)
+    KEYS[k] meta hash of the k-th address         lm:{vrf|ip}
+    then per key, three arguments:
+      chain prefix                                l:{vrf|ip}:
+      window start, epoch ms (inclusive)
+      window end, epoch ms (inclusive)
+  Output: per key: n, then n pairs start1, member1, ... (n = 0 when the address has no leases)
 ]]
 --- @include "includes/walk"
 
-local meta = rcall('HMGET', KEYS[1], 'lo', 'hi')
-if not meta[1] then return {} end
 local out = {}
-collect(ARGV[1], tonumber(meta[1]), tonumber(meta[2]), tonumber(ARGV[2]), tonumber(ARGV[3]), out)
+for k = 1, #KEYS do
+  local a = 3 * k - 2
+  local meta = rcall('HMGET', KEYS[k], 'lo', 'hi')
+  local at = #out + 1
+  out[at] = 0
+  if meta[1] then
+    local found = {}
+    collect(ARGV[a], tonumber(meta[1]), tonumber(meta[2]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), found)
+    out[at] = #found / 2
+    for j = 1, #found do out[#out + 1] = found[j] end
+  end
+end
 return out
