@@ -51,9 +51,14 @@ describe('whohad ingest while Redis is killed and restarted', () => {
     cleanProbe.disconnect();
     let kills = 0;
     const disturb = async () => {
-      // kill once a quarter of the data went in, and again after another third (the counter restarts with the server)
+      // kill once a quarter of the data went in, and again after a third of what was left (the
+      // counter restarts with the server), so that however late a kill lands, data is still to come
+      let left = total;
       for (const share of [0.25, 0.33]) {
-        await until(`${share} of the input`, async () => (await inputBytes(probe)) >= share * total, 20_000, 5);
+        left -= await until(`${share} of the input`, async () => {
+          const bytes = await inputBytes(probe);
+          return bytes >= share * left && bytes;
+        }, 20_000, 5);
         const failures = printed.err.split('Redis did not take').length;
         await servers.faulty.kill();
         kills++;
