@@ -4,10 +4,13 @@
  * loaded through the real IndexWriter. Starts its own throw-away redis-server and the service
  * in this process (port 0); the CSV is generated on the fly and never held in memory.
  *
- * Usage: node dist/loadtest/bulk.js [rows=1000000] [intervals=1000000] [--keep DIR] [--baseline]
+ * Usage: node dist/loadtest/bulk.js [rows=1000000] [intervals=1000000] [--keep DIR] [--baseline] [--floor]
  *   --keep DIR   keep the loaded index in DIR/dump.rdb and reuse it when the size matches
  *                (loading 1M intervals through the Lua merge scripts takes minutes)
  *   --baseline   first measure Resolver.resolve alone (same window, no HTTP, no CSV)
+ *   --floor      answer every row with one ready-made answer instead of resolving it: what the
+ *                route costs without the look-ups (HTTP, CSV in and out, order, summary, access
+ *                log, this client), the ceiling no resolver can lift the route above
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -145,6 +148,14 @@ if (flag('--baseline')) {
 }
 
 const app = await buildApp({ config: loadConfig({ WHOHAD_RETENTION_DAYS: '36500' }), redis, logger: false });
+if (flag('--floor')) {
+  // a real unique answer with its evidence, asked once and handed to every row as it is
+  const q = { ip: publicIpOf(0), port: 1024, at: new Date(natShape.start + 86_400_000).toISOString() };
+  let ready = await app.resolver.resolve(q);
+  for (let port = 1025; ready.status !== 'unique' && port < 1024 + natShape.blocksPerIp * 1024; port += 1024) ready = await app.resolver.resolve({ ...q, port });
+  app.resolver.resolve = async () => ready;
+  log(`floor: every row answered with one ready-made ${ready.status} answer, nothing looked up`);
+}
 const url = await app.listen({ port: 0, host: '127.0.0.1' });
 // an investigator's token and the purpose every bulk job states, as a real client sends them
 const { token } = await app.tokens.create(`bulk-bench-${Date.now()}`, ['investigator']);
