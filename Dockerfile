@@ -38,5 +38,5 @@ EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "bin/whohad.js"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--max-semi-space-size=32", "bin/whohad.js"]
 CMD ["serve"]

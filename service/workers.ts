@@ -35,10 +35,15 @@ export interface WorkerPool {
   stop(): Promise<void>;
 }
 
-/** The file a worker runs: this module, compiled or (in tests) TypeScript through tsx. */
+/**
+ * The file a worker runs: this module, compiled or (in tests) TypeScript through tsx; with the
+ * primary's heap sizes (`npm start` and the image give a larger young generation), and none of
+ * its other flags (a test runner's loaders are not the worker's).
+ */
 function workerEntry(): { exec: string; execArgv: string[] } {
   const exec = fileURLToPath(import.meta.url);
-  return { exec, execArgv: exec.endsWith('.ts') ? ['--import', 'tsx'] : [] };
+  const heap = process.execArgv.filter((a) => /^--max-(semi|old)-space-size=/.test(a));
+  return { exec, execArgv: exec.endsWith('.ts') ? [...heap, '--import', 'tsx'] : heap };
 }
 
 export async function startWorkers(count: number, env: NodeJS.ProcessEnv = process.env): Promise<WorkerPool> {
