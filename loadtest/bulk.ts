@@ -23,9 +23,9 @@ import { IndexReader } from '../timeindex/reader.js';
 import { ProfileDictionary } from '../timeindex/profiles.js';
 import { IndexWriter } from '../timeindex/writer.js';
 import { Resolver } from '../resolver/resolve.js';
-import type { CanonicalEvent } from '../schemas/events.js';
 import { buildApp } from '../service/app.js';
 import { loadConfig } from '../service/config.js';
+import { load } from './load.js';
 import { DEFAULT_SHAPE, leaseEvents, natEvents, publicIpOf, rng, type IspShape } from './synthetic-isp.js';
 
 const args = process.argv.slice(2);
@@ -47,31 +47,6 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 // inside addresses the allocations name.
 const natShape: IspShape = { ...DEFAULT_SHAPE, publicIps: Math.max(1, Math.ceil(targetIntervals / (63 * 30 * 3.1))), privateIps: Math.max(1000, Math.ceil(targetIntervals / 30)) };
 
-async function load(writer: IndexWriter, events: Iterable<CanonicalEvent>): Promise<number> {
-  let batch: CanonicalEvent[] = [];
-  let n = 0;
-  const inFlight = new Set<Promise<void>>();
-  const send = (b: CanonicalEvent[]) => {
-    const p = writer.write(b).then((out) => {
-      if (out.failed.length) throw new Error(out.failed[0].reason);
-      inFlight.delete(p);
-    });
-    inFlight.add(p);
-  };
-  for (const e of events) {
-    batch.push(e);
-    if (batch.length === 5000) {
-      n += batch.length;
-      send(batch);
-      batch = [];
-      if (inFlight.size >= 4) await Promise.race(inFlight);
-    }
-  }
-  if (batch.length) send(batch);
-  await Promise.all(inFlight);
-  return n + batch.length;
-}
-
 const dir = keep ?? `/tmp/whohad-bulk-bench-${process.pid}`;
 const server = await startRedisServer({ dir, appendonly: false });
 const redis = redisClient(server.url);
@@ -92,10 +67,10 @@ if ((await redis.get('bench:shape')) === shapeTag) {
 } else {
   await redis.flushdb();
   let t = performance.now();
-  const natCount = await load(writer, natEvents(natShape));
+  const { events: natCount } = await load(writer, natEvents(natShape), 5000, 4);
   log(`index: ${natCount} NAT events in ${((performance.now() - t) / 1000).toFixed(0)} s`);
   t = performance.now();
-  const leaseCount = await load(writer, leaseEvents(natShape));
+  const { events: leaseCount } = await load(writer, leaseEvents(natShape), 5000, 4);
   log(`index: ${leaseCount} lease events in ${((performance.now() - t) / 1000).toFixed(0)} s`);
   await redis.set('bench:shape', shapeTag);
   if (keep) await redis.save();
