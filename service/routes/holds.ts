@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { HoldError, HoldStore, type Actor } from '../../retention/holds.js';
+import { HoldError, type Actor } from '../../retention/holds.js';
 import {
   HoldCreateSchema, HoldLiftQuerySchema, HoldListQuerySchema, HoldListSchema, HoldParamsSchema, HoldSchema,
   type HoldCreate, type HoldLiftQuery, type HoldListQuery, type HoldParams,
@@ -22,7 +22,7 @@ async function answer<T>(work: () => Promise<T>): Promise<T> {
 
 /** Legal holds: records of a case kept past retention until lifted (docs/retention.md). */
 const holds: FastifyPluginAsync = async (fastify) => {
-  const store = new HoldStore(fastify.redis);
+  const store = fastify.holdStore;
 
   fastify.post<{ Body: HoldCreate }>(
     '/v1/holds',
