@@ -15,6 +15,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The role a route needs; routes without one are open (health, docs). */
     role?: Role;
+    /**
+     * The machine itself (a scraper or sidecar on loopback) is let in without a token; anyone
+     * else needs the route's role as usual.
+     */
+    openToLoopback?: boolean;
   }
   interface FastifyRequest {
     principal: Principal | null;
@@ -23,6 +28,12 @@ declare module 'fastify' {
     tokens: TokenStore;
     accessLog: AccessLog;
   }
+}
+
+/** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6. */
+export function isLoopback(ip: string): boolean {
+  const v4 = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+  return v4.startsWith('127.') || ip === '::1';
 }
 
 const DENIED_COUNT = '{whohad}:denied-count';
@@ -61,8 +72,9 @@ export default fp<AccessOptions>(
     }
 
     fastify.addHook('onRequest', async (req, reply) => {
-      const role = req.routeOptions.config?.role;
+      const { role, openToLoopback } = req.routeOptions.config ?? {};
       if (!role) return;
+      if (openToLoopback && isLoopback(req.ip)) return;
       const header = req.headers.authorization;
       const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
       // both in one round trip: this runs on every request
@@ -70,7 +82,10 @@ export default fp<AccessOptions>(
       if (Number(failCount ?? 0) >= opts.failLimitPerMinute) {
         return reply.code(429).header('retry-after', '60').send({ statusCode: 429, error: 'Too Many Requests', message: `too many refused requests from this address in the last minute; try again in a minute` });
       }
-      if ('refused' in who) return refuse(req, reply, 401, who.refused, who.prefix, null);
+      if ('refused' in who) {
+        const reason = openToLoopback ? `${who.refused}; ${req.routeOptions.url} answers loopback or a token with the ${role} role` : who.refused;
+        return refuse(req, reply, 401, reason, who.prefix, null);
+      }
       if (!who.roles.includes(role)) {
         return refuse(req, reply, 403, `token "${who.name}" lacks the ${role} role`, who.tokenId, who);
       }

@@ -81,3 +81,33 @@ describe('one hold store', () => {
     create.mockRestore();
   });
 });
+
+describe('/metrics goes through the role hook', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await testApp({ WHOHAD_AUTH_FAIL_LIMIT: '2' });
+  });
+  const from = { remoteAddress: '203.0.113.9' };
+
+  it('answers loopback without a token, and records nothing', async () => {
+    const denied = Number(await app.redis.get('{whohad}:denied-count'));
+    expect((await app.inject({ url: '/metrics', remoteAddress: '127.0.0.2' })).statusCode).toBe(200);
+    expect(Number(await app.redis.get('{whohad}:denied-count'))).toBe(denied);
+  });
+
+  it('records a refused scrape in the access log and says how to get in', async () => {
+    const r = await app.inject({ url: '/metrics', ...from });
+    expect(r.statusCode).toBe(401);
+    expect(r.json().message).toBe('no token (send Authorization: Bearer <token>); /metrics answers loopback or a token with the admin role');
+    const auditor = (await app.tokens.create('metrics-auditor', ['auditor'])).token;
+    const records = (await app.inject({ url: '/v1/audit?limit=5', headers: { authorization: `Bearer ${auditor}` } })).json().records;
+    expect(records[0]).toMatchObject({ kind: 'denied', route: 'GET /metrics', client: '203.0.113.9', tokenId: null });
+  });
+
+  it('answers an address that keeps failing 429, as every route does', async () => {
+    expect((await app.inject({ url: '/metrics', ...from })).statusCode).toBe(401);
+    const r = await app.inject({ url: '/metrics', ...from });
+    expect(r.statusCode).toBe(429);
+    expect(r.headers['retry-after']).toBe('60');
+  });
+});
