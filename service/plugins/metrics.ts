@@ -1,5 +1,14 @@
 import fp from 'fastify-plugin';
-import { collectProcessMetrics, metrics, metricsText, registry } from '../../core/metrics.js';
+import { collectProcessMetrics, countIngest, metrics, metricsText, registry } from '../../core/metrics.js';
+
+/** The counters routes add to, reached through the instance so a route declares it needs them. */
+export type ServiceMetrics = typeof metrics & { countIngest: typeof countIngest };
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: ServiceMetrics;
+  }
+}
 
 /**
  * Prometheus metrics: a latency histogram of every request by method, route pattern and
@@ -13,6 +22,7 @@ import { collectProcessMetrics, metrics, metricsText, registry } from '../../cor
 export default fp(
   async (fastify) => {
     collectProcessMetrics();
+    fastify.decorate('metrics', { ...metrics, countIngest });
 
     fastify.addHook('onResponse', async (req, reply) => {
       const route = req.routeOptions.url ?? 'unmatched';

@@ -7,6 +7,7 @@ import indexServices from '../../service/plugins/index-services.js';
 import openapi from '../../service/plugins/openapi.js';
 import redisPlugin from '../../service/plugins/redis.js';
 import schemas from '../../service/plugins/schemas.js';
+import holdsRoutes from '../../service/routes/holds.js';
 import { PURPOSE, testApp, type TestApp } from '../helpers/app.js';
 
 // a client that never connects: these apps are only assembled, never asked anything
@@ -34,6 +35,8 @@ describe('plugins declare what they need', () => {
     expect(await assembleError((app) => app.register(access, { instance: 'x', failLimitPerMinute: 5 }))).toMatch(/dependency 'redis' of plugin 'access' is not registered/);
     expect(await assembleError((app) => app.register(redisPlugin, { redis: idle }).register(indexServices, { resolver: resolverConfig }))).toMatch(/dependency 'hold-store' of plugin 'index-services' is not registered/);
     expect(await assembleError((app) => app.register(openapi))).toMatch(/dependency 'schemas' of plugin 'openapi' is not registered/);
+    // a route refers to `Error#`: without the schemas plugin the reference would dangle
+    expect(await assembleError((app) => app.register(redisPlugin, { redis: idle }).register(holdsRoutes))).toMatch(/dependency 'schemas' of plugin 'routes\/holds' is not registered/);
   });
 
   it('registers the shared schemas without the API document', async () => {
