@@ -4,9 +4,12 @@ import type { Cluster, Redis } from 'ioredis';
 import type { Config } from './config.js';
 import { badRequest, errorHandler } from './errors.js';
 import access from './plugins/access.js';
+import holdStore from './plugins/hold-store.js';
 import indexServices from './plugins/index-services.js';
 import metrics from './plugins/metrics.js';
 import openapi from './plugins/openapi.js';
+import redis from './plugins/redis.js';
+import schemas from './plugins/schemas.js';
 import attribution from './routes/attribution.js';
 import audit from './routes/audit.js';
 import bulk from './routes/bulk.js';
@@ -73,9 +76,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       reply.code(503).header('retry-after', String(config.retryAfterS)).send({ statusCode: 503, error: 'Service Unavailable', message, status: 'overloaded' });
     },
   });
+  await app.register(redis, { redis: opts.redis });
+  await app.register(schemas);
   await app.register(openapi);
+  await app.register(holdStore);
   await app.register(indexServices, {
-    redis: opts.redis,
     resolver: {
       toleranceS: config.toleranceS,
       retentionDays: config.retentionDays,
@@ -84,7 +89,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       now: opts.now ?? Date.now,
     },
   });
-  await app.register(access, { redis: opts.redis, instance: config.instance, failLimitPerMinute: config.authFailLimit });
+  await app.register(access, { instance: config.instance, failLimitPerMinute: config.authFailLimit });
   await app.register(metrics);
   await app.register(health);
   await app.register(holds);

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { purgeAccessLog } from '../audit/purge.js';
 import { openRedis, type RedisHandle } from '../core/redis-connect.js';
-import { HoldStore } from '../retention/holds.js';
 import { purgeAttribution } from '../retention/purge.js';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
@@ -31,7 +30,7 @@ export async function serve(config: Config): Promise<RunningService> {
   // instances overlapping is harmless, but one instance never runs two purges at once
   let retaining: Promise<void> | null = null;
   const retain = setInterval(() => {
-    retaining ??= purgeAttribution({ redis: redis.redis, cutoffMs: Date.now() - config.retentionDays * 86_400_000, holds: new HoldStore(redis.redis), log: app.accessLog, directVrf: config.directVrf })
+    retaining ??= purgeAttribution({ redis: redis.redis, cutoffMs: Date.now() - config.retentionDays * 86_400_000, holds: app.holdStore, log: app.accessLog, directVrf: config.directVrf })
       .then((r) => app.log.info({ records: r.records, buckets: r.buckets, keysDeleted: r.keysDeleted, keptByHold: r.keptByHold }, 'attribution purge done'))
       .catch((err) => app.log.error({ err }, 'attribution purge failed'))
       .finally(() => {

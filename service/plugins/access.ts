@@ -1,12 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Cluster, Redis } from 'ioredis';
 import { AccessLog, defineAuditCommands } from '../../audit/log.js';
 import { defineAuditPurge } from '../../audit/purge.js';
 import { TokenStore, type Principal, type Role } from '../../audit/tokens.js';
 
 export interface AccessOptions {
-  redis: Redis | Cluster;
   /** The access-log chain this instance writes. */
   instance: string;
   /** Refused attempts from one address within a minute before it is answered 429. */
@@ -17,6 +15,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The role a route needs; routes without one are open (health, docs). */
     role?: Role;
+    /**
+     * The machine itself (a scraper or sidecar on loopback) is let in without a token; anyone
+     * else needs the route's role as usual.
+     */
+    openToLoopback?: boolean;
   }
   interface FastifyRequest {
     principal: Principal | null;
@@ -25,6 +28,12 @@ declare module 'fastify' {
     tokens: TokenStore;
     accessLog: AccessLog;
   }
+}
+
+/** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6. */
+export function isLoopback(ip: string): boolean {
+  const v4 = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+  return v4.startsWith('127.') || ip === '::1';
 }
 
 const DENIED_COUNT = '{whohad}:denied-count';
@@ -38,10 +47,11 @@ const failKey = (client: string) => `{whohad}:fail:${client}`;
  */
 export default fp<AccessOptions>(
   async (fastify, opts) => {
-    defineAuditCommands(opts.redis);
-    defineAuditPurge(opts.redis);
-    const tokens = new TokenStore(opts.redis);
-    const accessLog = new AccessLog(opts.redis, opts.instance);
+    const redis = fastify.redis;
+    defineAuditCommands(redis);
+    defineAuditPurge(redis);
+    const tokens = new TokenStore(redis);
+    const accessLog = new AccessLog(redis, opts.instance);
     fastify.decorate('tokens', tokens);
     fastify.decorate('accessLog', accessLog);
     fastify.decorateRequest('principal', null);
@@ -49,9 +59,9 @@ export default fp<AccessOptions>(
     async function refuse(req: FastifyRequest, reply: FastifyReply, status: 401 | 403, reason: string, prefix: string | null, principal: Principal | null) {
       const route = req.routeOptions.url ?? req.url.split('?')[0];
       const [fails] = await Promise.all([
-        opts.redis.incr(failKey(req.ip)),
-        opts.redis.expire(failKey(req.ip), 60, 'NX'),
-        opts.redis.incr(DENIED_COUNT),
+        redis.incr(failKey(req.ip)),
+        redis.expire(failKey(req.ip), 60, 'NX'),
+        redis.incr(DENIED_COUNT),
         accessLog.append({
           kind: 'denied', time: new Date().toISOString(), user: principal?.name ?? null, tokenId: principal?.tokenId ?? prefix,
           client: req.ip, route: `${req.method} ${route}`, reason, disclosed: [],
@@ -62,21 +72,25 @@ export default fp<AccessOptions>(
     }
 
     fastify.addHook('onRequest', async (req, reply) => {
-      const role = req.routeOptions.config?.role;
+      const { role, openToLoopback } = req.routeOptions.config ?? {};
       if (!role) return;
+      if (openToLoopback && isLoopback(req.ip)) return;
       const header = req.headers.authorization;
       const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
       // both in one round trip: this runs on every request
-      const [failCount, who] = await Promise.all([opts.redis.get(failKey(req.ip)), tokens.authenticate(token)]);
+      const [failCount, who] = await Promise.all([redis.get(failKey(req.ip)), tokens.authenticate(token)]);
       if (Number(failCount ?? 0) >= opts.failLimitPerMinute) {
         return reply.code(429).header('retry-after', '60').send({ statusCode: 429, error: 'Too Many Requests', message: `too many refused requests from this address in the last minute; try again in a minute` });
       }
-      if ('refused' in who) return refuse(req, reply, 401, who.refused, who.prefix, null);
+      if ('refused' in who) {
+        const reason = openToLoopback ? `${who.refused}; ${req.routeOptions.url} answers loopback or a token with the ${role} role` : who.refused;
+        return refuse(req, reply, 401, reason, who.prefix, null);
+      }
       if (!who.roles.includes(role)) {
         return refuse(req, reply, 403, `token "${who.name}" lacks the ${role} role`, who.tokenId, who);
       }
       req.principal = who;
     });
   },
-  { name: 'access' },
+  { name: 'access', dependencies: ['redis'] },
 );

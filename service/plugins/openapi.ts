@@ -1,9 +1,6 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import fp from 'fastify-plugin';
-import { AllocationEvidenceSchema, AttributionAnswerSchema, LeaseEvidenceSchema } from '../../schemas/attribution.js';
-import { LeaseEventSchema, NatEventSchema } from '../../schemas/events.js';
-import { ErrorSchema } from '../../schemas/http.js';
 
 export const OPENAPI_INFO = {
   title: 'whohad',
@@ -11,12 +8,13 @@ export const OPENAPI_INFO = {
   version: '1',
 };
 
-/** The OpenAPI document comes from the same schemas the routes validate with. */
+/**
+ * Documents the API; validates nothing. The document comes from the same schemas the routes
+ * validate with, the shared ones among its components. Registered before the routes, since
+ * it learns them as they are added.
+ */
 export default fp(
   async (fastify) => {
-    for (const s of [NatEventSchema, LeaseEventSchema, AllocationEvidenceSchema, LeaseEvidenceSchema, AttributionAnswerSchema, ErrorSchema]) {
-      fastify.addSchema(s);
-    }
     await fastify.register(swagger, {
       openapi: {
         openapi: '3.1.0',
@@ -28,5 +26,5 @@ export default fp(
     await fastify.register(swaggerUi, { routePrefix: '/docs' });
     fastify.get('/openapi.json', { schema: { hide: true } }, async () => fastify.swagger());
   },
-  { name: 'openapi' },
+  { name: 'openapi', dependencies: ['schemas'] },
 );

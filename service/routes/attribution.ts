@@ -1,16 +1,16 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import fp from 'fastify-plugin';
 import { canonicalIp } from '../../core/ip.js';
-import { metrics } from '../../core/metrics.js';
 import { QueryError } from '../../resolver/resolve.js';
-import { AttributionRequestSchema, type AttributionRequest } from '../../schemas/attribution.js';
+import { AttributionRequestSchema } from '../../schemas/attribution.js';
 import { badRequest, HttpError } from '../errors.js';
 
 export interface AttributionRouteOptions {
   legalBases: string[];
 }
 
-const attribution: FastifyPluginAsync<AttributionRouteOptions> = async (fastify, opts) => {
-  fastify.get<{ Querystring: AttributionRequest }>(
+const attribution: FastifyPluginAsyncTypebox<AttributionRouteOptions> = async (fastify, opts) => {
+  fastify.get(
     '/v1/attribution',
     {
       config: { role: 'investigator' },
@@ -38,7 +38,7 @@ const attribution: FastifyPluginAsync<AttributionRouteOptions> = async (fastify,
         if (err instanceof QueryError) throw badRequest(err.message);
         throw err;
       }
-      metrics.lookups.inc({ status: answer.status });
+      fastify.metrics.lookups.inc({ status: answer.status });
       const who = req.principal!;
       try {
         await fastify.accessLog.append({
@@ -55,4 +55,4 @@ const attribution: FastifyPluginAsync<AttributionRouteOptions> = async (fastify,
   );
 };
 
-export default attribution;
+export default fp(attribution, { name: 'routes/attribution', dependencies: ['schemas', 'access', 'index-services', 'metrics'], encapsulate: true });

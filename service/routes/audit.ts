@@ -1,4 +1,5 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import fp from 'fastify-plugin';
 import Type from 'typebox';
 import { stringify } from 'csv-stringify/sync';
 import { auditPage, verifyChain } from '../../audit/read.js';
@@ -19,7 +20,6 @@ const AuditQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-type AuditQueryT = Type.Static<typeof AuditQuery>;
 
 const COLUMNS = ['seq', 'time', 'kind', 'user', 'tokenId', 'client', 'case', 'legalBasis', 'purpose', 'route', 'query', 'status', 'reason', 'disclosed', 'hash'] as const;
 
@@ -30,8 +30,8 @@ function instant(text: string | undefined, name: string): number | undefined {
   return ms;
 }
 
-const audit: FastifyPluginAsync = async (fastify) => {
-  fastify.get<{ Querystring: AuditQueryT }>(
+const audit: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.get(
     '/v1/audit',
     {
       config: { role: 'auditor' },
@@ -72,4 +72,4 @@ const audit: FastifyPluginAsync = async (fastify) => {
   );
 };
 
-export default audit;
+export default fp(audit, { name: 'routes/audit', dependencies: ['redis', 'access'], encapsulate: true });

@@ -1,4 +1,6 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import { Readable } from 'node:stream';
 import Type from 'typebox';
 import { AsyncJobs } from '../../bulk/async-job.js';
@@ -9,7 +11,7 @@ import type { RowDefaults } from '../../bulk/row.js';
 import { counted, encodeRows, resolveRows, type BulkFormat } from '../../bulk/run.js';
 import { SummaryAccumulator } from '../../bulk/summary.js';
 import { zoneByName } from '../../core/zoned.js';
-import { BulkJobParamsSchema, BulkJobSchema, BulkQuerySchema, BulkSummarySchema, type BulkJobParams, type BulkQuery } from '../../schemas/bulk.js';
+import { BulkJobParamsSchema, BulkJobSchema, BulkQuerySchema, BulkSummarySchema, type BulkQuery } from '../../schemas/bulk.js';
 import type { Config } from '../config.js';
 import { badRequest, HttpError } from '../errors.js';
 
@@ -60,7 +62,7 @@ const errors = {
   415: json('the body is not CSV'),
 };
 
-const bulk: FastifyPluginAsync<BulkOptions> = async (fastify, opts) => {
+const bulk: FastifyPluginAsyncTypebox<BulkOptions> = async (fastify, opts) => {
   const { bulkLimitBytes: limit, bulkResultTtlS: ttlS } = opts.config;
   const store = new BulkJobStore(fastify.redis, ttlS);
   const resolve = (q: Parameters<typeof fastify.resolver.resolve>[0]) => fastify.resolver.resolve(q);
@@ -89,7 +91,7 @@ const bulk: FastifyPluginAsync<BulkOptions> = async (fastify, opts) => {
     }
   };
 
-  fastify.post<{ Querystring: BulkQuery }>(
+  fastify.post(
     BASE,
     {
       bodyLimit: limit,
@@ -136,7 +138,7 @@ const bulk: FastifyPluginAsync<BulkOptions> = async (fastify, opts) => {
     return reply.send(body);
   }
 
-  fastify.post<{ Querystring: BulkQuery }>(
+  fastify.post(
     `${BASE}/jobs`,
     {
       bodyLimit: limit,
@@ -175,7 +177,7 @@ const bulk: FastifyPluginAsync<BulkOptions> = async (fastify, opts) => {
     new HttpError(409, s.state === 'failed' ? `job ${s.job} failed: ${s.error}` : `job ${s.job} is still running (${s.rows} of ${s.total ?? '?'} rows): the ${what} is ready when it is done`);
   const jobErrors = { 404: json('no such job (never existed, or expired)'), 409: json('the job is still running, or failed') };
 
-  fastify.get<{ Params: BulkJobParams }>(
+  fastify.get(
     `${BASE}/:job`,
     {
       config: { role: 'investigator' },
@@ -192,7 +194,7 @@ const bulk: FastifyPluginAsync<BulkOptions> = async (fastify, opts) => {
     },
   );
 
-  fastify.get<{ Params: BulkJobParams }>(
+  fastify.get(
     `${BASE}/:job/result`,
     {
       config: { role: 'investigator' },
@@ -211,7 +213,7 @@ const bulk: FastifyPluginAsync<BulkOptions> = async (fastify, opts) => {
     },
   );
 
-  fastify.get<{ Params: BulkJobParams }>(
+  fastify.get(
     `${BASE}/:job/summary`,
     {
       config: { role: 'investigator' },
@@ -230,4 +232,4 @@ const bulk: FastifyPluginAsync<BulkOptions> = async (fastify, opts) => {
   );
 };
 
-export default bulk;
+export default fp(bulk, { name: 'routes/bulk', dependencies: ['schemas', 'access', 'index-services'], encapsulate: true });

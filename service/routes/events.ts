@@ -1,7 +1,7 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import fp from 'fastify-plugin';
 import Type from 'typebox';
 import { eventFromWire } from '../../core/events.js';
-import { countIngest } from '../../core/metrics.js';
 import type { CanonicalEvent } from '../../schemas/events.js';
 import { IngestResultSchema } from '../../schemas/http.js';
 import { storeForRequest } from '../store-batch.js';
@@ -32,10 +32,10 @@ function rowsOf(body: unknown): Row[] {
   return rows;
 }
 
-const events: FastifyPluginAsync = async (fastify) => {
+const events: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.addContentTypeParser(['application/x-ndjson', 'application/jsonl'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
-  fastify.post<{ Body: unknown }>(
+  fastify.post(
     '/v1/events',
     {
       config: { role: 'ingest' },
@@ -67,10 +67,10 @@ const events: FastifyPluginAsync = async (fastify) => {
       }
       const accepted = await storeForRequest(fastify.indexWriter, good, lines, rejected);
       rejected.sort((a, b) => a.line - b.line);
-      countIngest('canonical', accepted, rejected.length);
+      fastify.metrics.countIngest('canonical', accepted, rejected.length);
       return { accepted, rejected };
     },
   );
 };
 
-export default events;
+export default fp(events, { name: 'routes/events', dependencies: ['schemas', 'access', 'index-services', 'metrics'], encapsulate: true });

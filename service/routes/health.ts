@@ -1,10 +1,11 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import fp from 'fastify-plugin';
 import Type from 'typebox';
 import { clusterState } from '../../core/redis-connect.js';
 
 const Health = Type.Object({ status: Type.String(), redis: Type.Optional(Type.String()) });
 
-const health: FastifyPluginAsync = async (fastify) => {
+const health: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/healthz', { schema: { tags: ['operations'], summary: 'The process is up', response: { 200: Health } } }, async () => ({ status: 'ok' }));
 
   fastify.get(
@@ -26,4 +27,4 @@ const health: FastifyPluginAsync = async (fastify) => {
   );
 };
 
-export default health;
+export default fp(health, { name: 'routes/health', dependencies: ['redis'], encapsulate: true });

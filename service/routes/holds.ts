@@ -1,9 +1,8 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { HoldError, HoldStore, type Actor } from '../../retention/holds.js';
-import {
-  HoldCreateSchema, HoldLiftQuerySchema, HoldListQuerySchema, HoldListSchema, HoldParamsSchema, HoldSchema,
-  type HoldCreate, type HoldLiftQuery, type HoldListQuery, type HoldParams,
-} from '../../schemas/holds.js';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { HoldError, type Actor } from '../../retention/holds.js';
+import { HoldCreateSchema, HoldLiftQuerySchema, HoldListQuerySchema, HoldListSchema, HoldParamsSchema, HoldSchema } from '../../schemas/holds.js';
 import { HttpError } from '../errors.js';
 
 const err = { $ref: 'Error#' };
@@ -21,10 +20,10 @@ async function answer<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /** Legal holds: records of a case kept past retention until lifted (docs/retention.md). */
-const holds: FastifyPluginAsync = async (fastify) => {
-  const store = new HoldStore(fastify.redis);
+const holds: FastifyPluginAsyncTypebox = async (fastify) => {
+  const store = fastify.holdStore;
 
-  fastify.post<{ Body: HoldCreate }>(
+  fastify.post(
     '/v1/holds',
     {
       config: { role: 'admin' },
@@ -44,7 +43,7 @@ const holds: FastifyPluginAsync = async (fastify) => {
     },
   );
 
-  fastify.get<{ Querystring: HoldListQuery }>(
+  fastify.get(
     '/v1/holds',
     {
       config: { role: 'admin' },
@@ -62,7 +61,7 @@ const holds: FastifyPluginAsync = async (fastify) => {
     },
   );
 
-  fastify.delete<{ Params: HoldParams; Querystring: HoldLiftQuery }>(
+  fastify.delete(
     '/v1/holds/:id',
     {
       config: { role: 'admin' },
@@ -80,4 +79,4 @@ const holds: FastifyPluginAsync = async (fastify) => {
   );
 };
 
-export default holds;
+export default fp(holds, { name: 'routes/holds', dependencies: ['schemas', 'access', 'hold-store'], encapsulate: true });

@@ -1,6 +1,6 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import fp from 'fastify-plugin';
 import Type from 'typebox';
-import { countIngest } from '../../core/metrics.js';
 import { loadSourceConfigSync, optionsFor, sourceFor } from '../../ingest/config.js';
 import { LineFeeder, LineSplitter } from '../../ingest/pipeline.js';
 import { formatByName, formatNames, IPFIX } from '../../ingest/registry.js';
@@ -17,11 +17,11 @@ export interface IngestRawOptions {
 const Params = Type.Object({ format: Type.String({ description: `one of: ${formatNames.join(', ')}` }) });
 const Query = Type.Object({ source: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'configured source the lines come from (its options apply)' })) }, { additionalProperties: false });
 
-const ingestRaw: FastifyPluginAsync<IngestRawOptions> = async (fastify, opts) => {
+const ingestRaw: FastifyPluginAsyncTypebox<IngestRawOptions> = async (fastify, opts) => {
   const config: SourceConfig | null = opts.sourcesFile ? loadSourceConfigSync(opts.sourcesFile) : null;
   fastify.addContentTypeParser(['text/csv', 'application/octet-stream', 'application/x-ndjson'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
-  fastify.post<{ Params: { format: string }; Querystring: { source?: string }; Body: string }>(
+  fastify.post(
     '/v1/ingest/:format',
     {
       config: { role: 'ingest' },
@@ -67,10 +67,10 @@ const ingestRaw: FastifyPluginAsync<IngestRawOptions> = async (fastify, opts) =>
       if (last !== null) await feeder.push(last);
       await feeder.end();
       rejected.sort((a, b) => a.line - b.line);
-      countIngest(format.name, accepted, rejected.length);
+      fastify.metrics.countIngest(format.name, accepted, rejected.length);
       return { accepted, rejected };
     },
   );
 };
 
-export default ingestRaw;
+export default fp(ingestRaw, { name: 'routes/ingest-raw', dependencies: ['schemas', 'access', 'index-services', 'metrics'], encapsulate: true });
