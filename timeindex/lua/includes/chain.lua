@@ -50,12 +50,14 @@ local function put(C, e)
   local b = bucketOf(e.start)
   local key = C.prefix .. b
   if e.member == member and e.key == key then return end
-  if e.member then rcall('ZREM', e.key, e.member) end
-  -- NX: a member already there would be another entry of the same holder; overwriting it
-  -- would silently lose a holding
-  if rcall('ZADD', key, 'NX', e.start - b * BW, member) == 0 then
+  -- checked before anything is written, so that a refused rewrite leaves the old entry in
+  -- place: a member already there would be another entry of the same holder, and
+  -- overwriting it would silently lose a holding
+  if rcall('ZSCORE', key, member) then
     error('whohad: two holdings of one holder collided in ' .. key)
   end
+  if e.member then rcall('ZREM', e.key, e.member) end
+  rcall('ZADD', key, e.start - b * BW, member)
   e.member = member
   e.key = key
   if C.M.lo == nil or b < C.M.lo then C.M.lo = b; rcall('HSET', C.M.key, 'lo', b) end
