@@ -7,7 +7,7 @@ import type { Cluster, Redis, Result } from 'ioredis';
  * ioredis routes auto-pipelined cluster commands by their first argument. A name ending in `-n`
  * takes its key count as its first argument (leaseStab, whose calls are not auto-pipelined).
  */
-const SCRIPTS = ['natEvents-2', 'leaseEvents-1', 'natStab-2', 'leaseStab-n', 'profileId-1'] as const;
+const SCRIPTS = ['natEvents-2', 'leaseEvents-1', 'natStab-2', 'leaseStab-n', 'profileId-1', 'purgeChain-1', 'purgeAdvance-2'] as const;
 
 const luaDir = new URL('./lua/', import.meta.url);
 
@@ -56,5 +56,7 @@ declare module 'ioredis' {
     leaseStabBuffer(numberOfKeys: number, ...keysAndArgv: Arg[]): Result<Array<Buffer | number>, Context>;
     /** The id, or [code, detail] when the dictionary is full. */
     profileId(dict: string, profile: string): Result<number | [string, string], Context>;
+    purgeChain(meta: string, ...argv: Arg[]): Result<number[], Context>;
+    purgeAdvance(registry: string, meta: string, ipPrefix: string, upTo: number): Result<number, Context>;
   }
 }
