@@ -72,14 +72,14 @@ export async function ingestCommand(files: string[], o: IngestOptions): Promise<
       let retry: number[] = [];
       try {
         const out = await writer.write(left.map((i) => events[i]));
-        const failed = new Map(out.failed.map((f) => [f.index, f.reason]));
+        const failed = new Map(out.failed.map((f) => [f.index, f]));
         left.forEach((i, k) => {
-          const reason = failed.get(k);
-          if (reason === undefined) totals.stored++;
-          else if (isTransient(reason)) {
+          const f = failed.get(k);
+          if (f === undefined) totals.stored++;
+          else if (f.transient) {
             retry.push(i);
-            error ??= reason;
-          } else rejects.add({ file, line: lines[i], reason, text: '' });
+            error ??= f.reason;
+          } else rejects.add({ file, line: lines[i], reason: f.reason, text: '' });
         });
       } catch (err) {
         if (!isTransient((err as Error).message)) throw err;

@@ -3,7 +3,8 @@
  * refused connection, a server still loading its append-only file, a replica that cannot take
  * writes, a cluster re-sharding or failing over, memory full. The writer reports a lost
  * connection per command ("not stored: Reached the max retries per request limit"), not as a
- * thrown error, so callers test the reason text (or a thrown error's message). Writes that
+ * thrown error; the writer classifies that message here (timeindex/codes.ts, clientFailure) and
+ * callers read its `transient` flag (or test a thrown error's message). Writes that
  * failed this way are retried (the index's merge makes a repeated write harmless); anything
  * else the store refused for itself (older than retention, a script error) is given up and
  * reported.

@@ -6,7 +6,7 @@ import type { Entry } from '../timeindex/entry.js';
 import type { NatChain } from '../timeindex/reader.js';
 import type { IndexReader } from '../timeindex/reader.js';
 import type { ProfileDictionary } from '../timeindex/profiles.js';
-import { coverages, intersects, type Coverage } from './intervals.js';
+import { coverages, intersects, type Coverage } from '../timeindex/coverage.js';
 import { queryInstants } from './instant.js';
 
 export interface ResolverConfig {

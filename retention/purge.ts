@@ -2,14 +2,13 @@ import type { Cluster, Redis } from 'ioredis';
 import type { AccessLog } from '../audit/log.js';
 import { bytesToIp } from '../core/ip.js';
 import { isoMs } from '../core/time.js';
-import { coverages, intersects } from '../resolver/intervals.js';
 import { ADDRESS_SHARDS, addressSetKey, type AddressKind } from '../timeindex/addresses.js';
-import { BUCKET_MS, bucketOf, leaseKeys, natKeys } from '../timeindex/keys.js';
+import { coverages, intersects } from '../timeindex/coverage.js';
 import { ProfileDictionary } from '../timeindex/profiles.js';
+import { haveExpiredBuckets, noCounts, purgeAddress, purgeHorizon, type ChainKeep, type PurgeRun, type Range } from '../timeindex/purge.js';
 import { IndexReader } from '../timeindex/reader.js';
 import { defineIndexCommands } from '../timeindex/scripts.js';
 import type { Hold } from './holds.js';
-import { defineRetentionCommands } from './scripts.js';
 
 /**
  * How far the records a query reads reach before the instant asked: a tolerance of at most
@@ -60,8 +59,6 @@ export interface PurgeResult {
   holds: string[];
 }
 
-type Range = [number, number];
-
 /** What the active holds keep, in the terms of the chains. */
 interface Keep {
   /** Ranges every NAT chain keeps (holds on subscribers: their NAT side cannot be told apart). */
@@ -104,14 +101,6 @@ async function keepOf(redis: Redis | Cluster, holds: Hold[], directVrf: string):
   return keep;
 }
 
-/** A lease address is registered as `<vrf>|<ip>`; an address never holds `|`, a VRF name may. */
-function splitLeaseId(id: string): [string, string] {
-  const cut = id.lastIndexOf('|');
-  return [id.slice(0, cut), id.slice(cut + 1)];
-}
-
-const rangeArgs = (ranges: Range[]) => [ranges.length, ...ranges.flatMap(([f, t]) => [Math.trunc(f), Math.trunc(t)])];
-
 /**
  * Removes attribution records that ended before the retention cutoff, except what legal holds
  * keep (docs/retention.md). Visits every registered address but reads only its meta unless it
@@ -120,44 +109,22 @@ const rangeArgs = (ranges: Range[]) => [ranges.length, ...ranges.flatMap(([f, t]
  */
 export async function purgeAttribution(opts: PurgeOptions): Promise<PurgeResult> {
   const { redis } = opts;
-  defineRetentionCommands(redis);
   if (typeof (redis as Partial<Redis>).natStabBuffer !== 'function') defineIndexCommands(redis);
   const dryRun = opts.dryRun ?? false;
   const endedBefore = opts.cutoffMs - QUERY_MARGIN_MS;
-  const lastExpired = bucketOf(endedBefore) - 1;
   const active = opts.holds ? await opts.holds.active() : [];
   // a hold whose range lies wholly within retention cannot keep anything yet
   const applied = active.filter((h) => Date.parse(h.scope.from) - QUERY_MARGIN_MS < endedBefore);
   const keep = await keepOf(redis, applied, opts.directVrf ?? 'default');
-  const out: PurgeResult = {
-    dryRun, cutoff: isoMs(opts.cutoffMs), endedBefore: isoMs(endedBefore), bucketsBefore: isoMs((lastExpired + 1) * BUCKET_MS),
-    addresses: 0, chains: 0, buckets: 0, records: 0, keysDeleted: 0, keptByHold: 0, keptLive: 0, holds: applied.map((h) => h.id),
-  };
-  const subscriberArgs = [keep.subscribers.length, ...keep.subscribers.flat().map((v) => (typeof v === 'number' ? Math.trunc(v) : v))];
+  const run: PurgeRun = { endedBefore, margin: QUERY_MARGIN_MS, dryRun };
+  const counts = noCounts();
+  let addresses = 0;
 
-  const chain = async (meta: string, prefix: string, ownsMeta: boolean, ranges: Range[], subscribers: Array<string | number>) => {
-    const r = await redis.purgeChain(meta, prefix, endedBefore, lastExpired, dryRun ? 0 : 1, ownsMeta ? 1 : 0, QUERY_MARGIN_MS, ...rangeArgs(ranges), ...subscribers);
-    out.chains++;
-    out.buckets += r[0];
-    out.records += r[1];
-    out.keysDeleted += r[2];
-    out.keptByHold += r[3];
-    out.keptLive += r[4];
-    return r[5];
-  };
-
-  const nat = async (ip: string) => {
-    const cids = await redis.zrange(natKeys.registry(ip), '0', '-1');
-    const ranges = [...keep.natAll, ...(keep.natByIp.get(ip) ?? [])];
-    const firsts = await Promise.all(cids.map((cid) => chain(natKeys.meta(ip), natKeys.chainPrefix(ip, cid), false, ranges, [0])));
-    // an address may have tens of thousands of chains: no spread into Math.min
-    const upTo = firsts.reduce((m, f) => (f >= 0 && f < m ? f : m), Infinity);
-    if (!dryRun && Number.isFinite(upTo)) await redis.purgeAdvance(natKeys.registry(ip), natKeys.meta(ip), natKeys.ipPrefix(ip), upTo);
-  };
-  const lease = (id: string) => {
-    const [vrf, ip] = splitLeaseId(id);
-    return chain(leaseKeys.meta(vrf, ip), leaseKeys.chainPrefix(vrf, ip), true, keep.leaseByAddress.get(id) ?? [], subscriberArgs);
-  };
+  // holds on subscribers keep their lease chains' entries; their NAT side cannot be told apart, so it keeps by range
+  const keepOfAddress = (kind: AddressKind, id: string): ChainKeep =>
+    kind === 'nat'
+      ? { ranges: [...keep.natAll, ...(keep.natByIp.get(id) ?? [])], holders: [] }
+      : { ranges: keep.leaseByAddress.get(id) ?? [], holders: keep.subscribers };
 
   for (const kind of ['nat', 'lease'] as AddressKind[]) {
     for (let shard = 0; shard < ADDRESS_SHARDS; shard++) {
@@ -171,16 +138,20 @@ export async function purgeAttribution(opts: PurgeOptions): Promise<PurgeResult>
         const ids = page.filter((id) => !seen.has(id));
         for (const id of ids) seen.add(id);
         if (ids.length === 0) continue;
-        out.addresses += ids.length;
-        const los = await Promise.all(ids.map((id) => redis.hget(kind === 'nat' ? natKeys.meta(id) : leaseKeys.meta(...splitLeaseId(id)), 'lo')));
-        const expired = ids.filter((_, i) => los[i] !== null && Number(los[i]) <= lastExpired);
+        addresses += ids.length;
+        const due = await haveExpiredBuckets(redis, kind, ids, endedBefore);
+        const expired = ids.filter((_, i) => due[i]);
         for (let i = 0; i < expired.length; i += 16) {
-          await Promise.all(expired.slice(i, i + 16).map((id) => (kind === 'nat' ? nat(id) : lease(id))));
+          await Promise.all(expired.slice(i, i + 16).map((id) => purgeAddress(redis, kind, id, run, keepOfAddress(kind, id), counts)));
         }
       } while (cursor !== '0');
     }
   }
 
+  const out: PurgeResult = {
+    dryRun, cutoff: isoMs(opts.cutoffMs), endedBefore: isoMs(endedBefore), bucketsBefore: isoMs(purgeHorizon(endedBefore).bucketsBefore),
+    addresses, ...counts, holds: applied.map((h) => h.id),
+  };
   if (!dryRun && opts.log && (out.records > 0 || out.keysDeleted > 0)) {
     await opts.log.append({
       kind: 'purge', time: new Date().toISOString(), user: opts.user ?? null, tokenId: null, client: null, disclosed: [],

@@ -2,21 +2,18 @@ import type { Cluster, Redis, Result } from 'ioredis';
 import { loadLua } from '../timeindex/scripts.js';
 
 /**
- * The retention scripts, registered with `defineCommand`. As in timeindex/scripts.ts a name
- * ends in its fixed key count, which cluster routing of auto-pipelined commands relies on.
+ * The retention scripts, registered with `defineCommand` (purging the index's chains is the
+ * index's own: timeindex/purge.ts). As in timeindex/scripts.ts a name ends in its fixed key
+ * count, which cluster routing of auto-pipelined commands relies on.
  */
-const SCRIPTS = ['purgeChain-1', 'purgeAdvance-2', 'holdSwap-1'] as const;
+const SCRIPTS = ['holdSwap-1'] as const;
 
 const luaDir = new URL('./lua/', import.meta.url);
 let sources: Array<{ command: string; numberOfKeys: number; lua: string }> | undefined;
 const defined = new WeakSet<object>();
 
-type Arg = string | number;
-
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    purgeChain(meta: string, ...argv: Arg[]): Result<number[], Context>;
-    purgeAdvance(registry: string, meta: string, ipPrefix: string, upTo: number): Result<number, Context>;
     holdSwap(holds: string, id: string, expected: string, next: string): Result<number, Context>;
   }
 }

@@ -1,4 +1,3 @@
-import { isTransient } from '../core/redis-errors.js';
 import type { CanonicalEvent } from '../schemas/events.js';
 import type { IndexWriter } from '../timeindex/writer.js';
 import { storeUnavailable } from './errors.js';
@@ -11,7 +10,7 @@ import { storeUnavailable } from './errors.js';
 export async function storeForRequest(writer: IndexWriter, events: CanonicalEvent[], lines: number[], rejected: Array<{ line: number; reason: string }>): Promise<number> {
   if (events.length === 0) return 0;
   const out = await writer.write(events);
-  if (out.failed.some((f) => isTransient(f.reason))) throw storeUnavailable();
+  if (out.failed.some((f) => f.transient)) throw storeUnavailable();
   for (const f of out.failed) rejected.push({ line: lines[f.index], reason: f.reason });
   return out.stored;
 }

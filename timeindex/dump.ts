@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { decodeEntry, type Entry } from './entry.js';
+import { BUCKET_MS } from './format.js';
 import { leaseKeys, natKeys } from './keys.js';
 
 /** Every entry of a chain, oldest first: for checks, exports and tests, not for look-ups. */
@@ -9,7 +10,7 @@ async function chainEntries(redis: Redis | Cluster, prefix: string, metaKey: str
   const out: Entry[] = [];
   for (let b = Number(lo); b <= Number(hi); b++) {
     const r = await redis.zrangeBuffer(`${prefix}${b}`, '0', '-1', 'WITHSCORES');
-    for (let i = 0; i < r.length; i += 2) out.push(decodeEntry(b * 2 ** 31 + Number(r[i + 1].toString()), r[i]));
+    for (let i = 0; i < r.length; i += 2) out.push(decodeEntry(b * BUCKET_MS + Number(r[i + 1].toString()), r[i]));
   }
   return out.sort((a, b) => a.start - b.start || Buffer.compare(a.who, b.who));
 }

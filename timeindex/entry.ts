@@ -1,4 +1,4 @@
-import { BUCKET_MS, bucketOf, END_BASIS_NAMES, EndBasisCode, type EndBasis } from './keys.js';
+import { BASIS_MASK, BUCKET_MS, bucketOf, END_BASIS_NAMES, EndBasisCode, FLAG, type EndBasis } from './format.js';
 
 /** One stored holding, decoded (the member layout is in docs/time-index.md). */
 export interface Entry {
@@ -22,18 +22,18 @@ export function decodeEntry(start: number, member: Buffer): Entry {
   const profile = wide ? ((member[1] - 128) << 8) | member[2] : member[1];
   const at = wide ? 3 : 2;
   const delta = member.readUInt32BE(at);
-  const basis = (flags & 7) as EndBasisCode;
+  const basis = (flags & BASIS_MASK) as EndBasisCode;
   const open = basis === EndBasisCode.Open;
   // member times count from the start of the entry's bucket, or are epoch seconds (docs/time-index.md)
-  const t = flags & 64 ? delta * 1000 : bucketOf(start) * BUCKET_MS + delta;
+  const t = flags & FLAG.LONG ? delta * 1000 : bucketOf(start) * BUCKET_MS + delta;
   return {
     start,
     end: open ? null : t,
     basis,
     endBasis: END_BASIS_NAMES[basis],
     lastSeen: open ? Math.max(t, start) : null,
-    startInferred: (flags & 8) !== 0,
-    orphan: (flags & 16) !== 0,
+    startInferred: (flags & FLAG.INFERRED) !== 0,
+    orphan: (flags & FLAG.ORPHAN) !== 0,
     profile,
     who: member.subarray(at + 4),
   };

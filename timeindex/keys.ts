@@ -2,30 +2,9 @@ import { ipv6Prefix } from '../core/ip.js';
 import type { LeaseEvent } from '../schemas/events.js';
 
 /**
- * Key names and encodings of the time index (docs/time-index.md). Everything that builds a
+ * Key names of the time index (docs/time-index.md; the stored numbers are in format.ts). Everything that builds a
  * key lives here, so the layout has one definition.
  */
-
-/** A bucket is 2^31 ms, so a start relative to its bucket fits a 32-bit listpack integer. */
-export const BUCKET_MS = 2 ** 31;
-
-export function bucketOf(ms: number): number {
-  return Math.floor(ms / BUCKET_MS);
-}
-
-export const enum EndBasisCode {
-  Open = 0,
-  Released = 1,
-  Superseded = 2,
-  Scheduled = 3,
-  Expired = 4,
-  Stop = 5,
-  Orphaned = 6,
-}
-
-export type EndBasis = 'open' | 'released' | 'superseded' | 'scheduled' | 'expired' | 'stop';
-
-export const END_BASIS_NAMES: readonly EndBasis[] = ['open', 'released', 'superseded', 'scheduled', 'expired', 'stop', 'superseded'];
 
 /** The chain id of a block: NAT instance, ports (`*` first port for address-only NAT) and protocol. */
 export function chainId(natInstance: string, portStart: number | null, portEnd: number | null, protocol: number | null): string {

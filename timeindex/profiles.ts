@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
+import { indexError } from './codes.js';
 import { DICTIONARY_KEY } from './keys.js';
 
 export interface Profile {
@@ -25,6 +26,7 @@ export class ProfileDictionary {
 
   private async create(text: string, vrf: string, source: string): Promise<number> {
     const id = await this.redis.profileId(DICTIONARY_KEY, text);
+    if (typeof id !== 'number') throw indexError(id);
     this.ids.set(text, id);
     this.profiles.set(id, { vrf, source });
     return id;

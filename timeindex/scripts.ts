@@ -7,7 +7,7 @@ import type { Cluster, Redis, Result } from 'ioredis';
  * ioredis routes auto-pipelined cluster commands by their first argument. A name ending in `-n`
  * takes its key count as its first argument (leaseStab, whose calls are not auto-pipelined).
  */
-const SCRIPTS = ['natEvents-2', 'leaseEvents-1', 'natStab-2', 'leaseStab-n', 'profileId-1'] as const;
+const SCRIPTS = ['natEvents-2', 'leaseEvents-1', 'natStab-2', 'leaseStab-n', 'profileId-1', 'purgeChain-1', 'purgeAdvance-2'] as const;
 
 const luaDir = new URL('./lua/', import.meta.url);
 
@@ -17,12 +17,16 @@ export const READ_COMMANDS: readonly string[] = SCRIPTS.map((file) => file.split
 /**
  * A Lua script with its `--- @include "path"` lines replaced by the files they name (relative to
  * the including file, `.lua` added), so that shared pieces such as the member layout exist once.
+ * Each file is expanded once per script, at its first include: includes name what they use, so
+ * the same small include is often reached along several paths, and a second copy would redefine
+ * its locals (Lua allows at most 200 in a chunk).
  */
-export function loadLua(file: URL, seen = new Set<string>()): string {
-  if (seen.has(file.href)) throw new Error(`Lua include cycle at ${file.pathname}`);
-  seen.add(file.href);
+export function loadLua(file: URL, included = new Set<string>(), stack: string[] = []): string {
+  if (stack.includes(file.href)) throw new Error(`Lua include cycle at ${file.pathname}`);
+  if (included.has(file.href)) return '';
+  included.add(file.href);
   const text = readFileSync(file, 'utf8');
-  return text.replace(/^--- @include "([^"]+)"$/gm, (_, inc: string) => loadLua(new URL(`${inc}.lua`, file), new Set(seen)));
+  return text.replace(/^--- @include "([^"]+)"$/gm, (_, inc: string) => loadLua(new URL(`${inc}.lua`, file), included, [...stack, file.href]));
 }
 
 let sources: Array<{ command: string; numberOfKeys: number | undefined; lua: string; readOnly: boolean }> | undefined;
@@ -45,10 +49,14 @@ type Arg = string | number | Buffer;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    natEvents(registry: string, meta: string, ...argv: Arg[]): Result<Array<number | string>, Context>;
-    leaseEvents(meta: string, ...argv: Arg[]): Result<Array<number | string>, Context>;
+    /** Per event: 1, or [code, detail] (lua/includes/codes.lua). */
+    natEvents(registry: string, meta: string, ...argv: Arg[]): Result<Array<1 | [string, string]>, Context>;
+    leaseEvents(meta: string, ...argv: Arg[]): Result<Array<1 | [string, string]>, Context>;
     natStabBuffer(registry: string, meta: string, ...argv: Arg[]): Result<Array<Buffer | number>, Context>;
     leaseStabBuffer(numberOfKeys: number, ...keysAndArgv: Arg[]): Result<Array<Buffer | number>, Context>;
-    profileId(dict: string, profile: string): Result<number, Context>;
+    /** The id, or [code, detail] when the dictionary is full. */
+    profileId(dict: string, profile: string): Result<number | [string, string], Context>;
+    purgeChain(meta: string, ...argv: Arg[]): Result<number[], Context>;
+    purgeAdvance(registry: string, meta: string, ipPrefix: string, upTo: number): Result<number, Context>;
   }
 }

@@ -2,7 +2,9 @@ import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { ipToBytes } from '../core/ip.js';
 import type { CanonicalEvent, LeaseEvent } from '../schemas/events.js';
 import { AddressRegistry } from './addresses.js';
-import { chainId, EndBasisCode, leaseAddress, leaseKeys, natKeys, PREFIX_LENGTHS_KEY } from './keys.js';
+import { clientFailure, scriptFailure, type WriteFailure } from './codes.js';
+import { EndBasisCode } from './format.js';
+import { chainId, leaseAddress, leaseKeys, natKeys, PREFIX_LENGTHS_KEY } from './keys.js';
 import type { ProfileDictionary } from './profiles.js';
 
 /** Where a lease end came from decides what it proves: a RADIUS Stop ends a session. */
@@ -12,8 +14,8 @@ function leaseEndBasis(e: LeaseEvent): EndBasisCode {
 }
 
 export interface WriteOutcome {
-  /** Index of the event in the batch and why it was not stored. */
-  failed: Array<{ index: number; reason: string }>;
+  /** The events not stored, by their index in the batch, with why. */
+  failed: WriteFailure[];
   stored: number;
 }
 
@@ -63,7 +65,10 @@ export class IndexWriter {
     for (let i = 0; i < events.length; i++) {
       const e = events[i];
       if (latestInstant(e) < cutoff) {
-        failed.push({ index: i, reason: `older than the retention period of ${this.retention.days} days (WHOHAD_RETENTION_DAYS): not stored` });
+        failed.push({
+          index: i, transient: false, code: 'older_than_retention',
+          reason: `older than the retention period of ${this.retention.days} days (WHOHAD_RETENTION_DAYS): not stored`,
+        });
         continue;
       }
       const vrf = e.kind === 'nat' ? e.privateVrf : e.vrf;
@@ -111,8 +116,8 @@ export class IndexWriter {
         // a prefix chain stored but not findable is reported unstored, so it is sent again (merges are idempotent)
         const err = scriptErr ?? (g.prefixLength !== null ? replies[slots[c] - 1]?.[0] : null);
         g.indices.forEach((index, j) => {
-          const result = err ? err.message : (out as Array<number | string>)[j];
-          if (result !== 1) failed.push({ index, reason: `not stored: ${result}` });
+          if (err) failed.push(clientFailure(index, err.message));
+          else if ((out as unknown[])[j] !== 1) failed.push(scriptFailure(index, (out as unknown[])[j]));
         });
       });
       failed.sort((a, b) => a.index - b.index);

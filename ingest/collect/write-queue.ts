@@ -1,4 +1,3 @@
-import { isTransient } from '../../core/redis-errors.js';
 import type { CanonicalEvent } from '../../schemas/events.js';
 import type { WriteOutcome } from '../../timeindex/writer.js';
 
@@ -116,15 +115,15 @@ export class WriteQueue {
       const retry: typeof left = [];
       try {
         const outcome = await this.o.write(events);
-        const failed = new Map(outcome.failed.map((f) => [f.index, f.reason]));
+        const failed = new Map(outcome.failed.map((f) => [f.index, f]));
         const stored = new Map<string, number>();
         left.forEach((x, k) => {
-          const reason = failed.get(k);
-          if (reason === undefined) stored.set(x.b.source, (stored.get(x.b.source) ?? 0) + 1);
-          else if (isTransient(reason)) {
+          const f = failed.get(k);
+          if (f === undefined) stored.set(x.b.source, (stored.get(x.b.source) ?? 0) + 1);
+          else if (f.transient) {
             retry.push(x);
-            error ??= new Error(reason);
-          } else this.o.onRefused(x.b.source, x.b.seqs[x.i], x.b.events[x.i], reason);
+            error ??= new Error(f.reason);
+          } else this.o.onRefused(x.b.source, x.b.seqs[x.i], x.b.events[x.i], f.reason);
         });
         this.pending -= left.length - retry.length;
         for (const [source, n] of stored) this.o.onStored(source, n);

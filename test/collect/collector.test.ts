@@ -281,7 +281,7 @@ describe('collect: overload and Redis outages', () => {
     // what IndexWriter reports while the connection is down: every command failed, nothing thrown
     const writer = {
       async write(events: readonly CanonicalEvent[]): Promise<WriteOutcome> {
-        if (++calls <= 2) return { stored: 0, failed: events.map((_, index) => ({ index, reason: away })) };
+        if (++calls <= 2) return { stored: 0, failed: events.map((_, index) => ({ index, transient: true, code: 'redis_unavailable' as const, reason: away })) };
         return real.write(events);
       },
     };

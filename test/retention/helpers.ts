@@ -5,7 +5,7 @@ import { Resolver } from '../../resolver/resolve.js';
 import { HoldStore } from '../../retention/holds.js';
 import type { LeaseEvent, NatEvent } from '../../schemas/events.js';
 import { dumpLeases, dumpNat } from '../../timeindex/dump.js';
-import { BUCKET_MS, bucketOf } from '../../timeindex/keys.js';
+import { BUCKET_MS, bucketOf } from '../../timeindex/format.js';
 import { ProfileDictionary } from '../../timeindex/profiles.js';
 import { IndexReader } from '../../timeindex/reader.js';
 import { defineIndexCommands } from '../../timeindex/scripts.js';

@@ -2,7 +2,8 @@ import { Redis } from 'ioredis';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { auditPage } from '../../audit/read.js';
 import { purgeAttribution, QUERY_MARGIN_MS, type PurgeResult } from '../../retention/purge.js';
-import { bucketOf, natKeys } from '../../timeindex/keys.js';
+import { bucketOf } from '../../timeindex/format.js';
+import { natKeys } from '../../timeindex/keys.js';
 import { alloc, at, B, CUTOFF, DAY, leaseHolders, leaseStart, natStarts, release, store } from './helpers.js';
 
 type Store = Awaited<ReturnType<typeof store>>;

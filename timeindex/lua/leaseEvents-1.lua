@@ -7,7 +7,8 @@
     then per event, 6 values:
       start | end, event time (epoch ms), scheduled expiry of a start (epoch ms) or '' (open),
       subscriber id, profile id, end basis of an end event (1 released, 4 expired, 5 stop)
-  Output: per event, 1 or the reason it was not stored
+  Output: per event, 1, or { code, detail } when it was not stored (includes/codes.lua); a
+    failed event leaves the chain as it was
 ]]
 --- @include "includes/chain"
 

@@ -9,7 +9,8 @@
       cid, first port (registry score), block span, alloc | release | interim,
       event time (epoch ms), allocation time it restates (epoch ms) or '',
       inside address (4 or 16 bytes), profile id
-  Output: per event, 1 or the reason it was not stored
+  Output: per event, 1, or { code, detail } when it was not stored (includes/codes.lua); a
+    failed event leaves the chain as it was
 ]]
 --- @include "includes/chain"
 

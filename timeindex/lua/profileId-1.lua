@@ -4,12 +4,15 @@
   Input:
     KEYS[1] dictionary hash                      {whohad}:dict
     ARGV[1] profile text                         <vrf>|<source>
-  Output: the id (1..32767, stored in entries as a varint), or an error when the dictionary is full
+  Output: the id (1..32767, stored in entries as a varint), or { profiles_full, the profile }
+    when the dictionary is full (includes/codes.lua)
 ]]
 local rcall = redis.call
+--- @include "includes/codes"
+
 local id = rcall('HGET', KEYS[1], 'p:' .. ARGV[1])
 if id then return tonumber(id) end
 id = rcall('HINCRBY', KEYS[1], 'n', 1)
-if id > 32767 then return redis.error_reply('whohad: more than 32767 distinct VRF/source pairs') end
+if id > 32767 then return { CODE.PROFILES_FULL, ARGV[1] } end
 rcall('HSET', KEYS[1], 'p:' .. ARGV[1], id, 'i:' .. id, ARGV[1])
 return id

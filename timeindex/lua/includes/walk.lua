@@ -3,13 +3,9 @@
 ]]
 local rcall = redis.call
 --- @include "member"
-local BW = 2147483648
-local ORPHANED = 6
 -- entries read per ZRANGE: the entry at or before `to`, the rest of its group and the one before
 -- it usually end the walk; every entry read costs a listpack step and a Lua string
 local PAGE = 4
-
-local function isOrphan(member) return math.floor(string.byte(member, 1) / 16) % 2 == 1 end
 
 -- Appends (start, member) pairs to out: the entries starting in the window, back to and
 -- including the last real start at or before `from` (an orphan end covers back to the entry
@@ -17,7 +13,7 @@ local function isOrphan(member) return math.floor(string.byte(member, 1) / 16) %
 -- orphan end (it covers part of the window) or when nothing starts at or before `to`.
 local function collect(prefix, lo, hi, from, to, out)
   local latest, latestStart
-  local b = math.floor(to / BW)
+  local b = bucketOf(to)
   local max = '+inf'
   if b > hi then b = hi else max = tostring(to - b * BW) end
   -- the walk stops after the group (entries of one start) holding the last real start <= from
@@ -36,7 +32,7 @@ local function collect(prefix, lo, hi, from, to, out)
         out[#out + 1] = start
         out[#out + 1] = r[i]
         if latest == nil then latest, latestStart = r[i], start end
-        if stopAt == nil and start <= from and not isOrphan(r[i]) then stopAt = start end
+        if stopAt == nil and start <= from and not isOrphanMember(r[i]) then stopAt = start end
       end
       if done or #r < 2 * PAGE then break end
       offset = offset + PAGE
@@ -46,20 +42,18 @@ local function collect(prefix, lo, hi, from, to, out)
     max = '+inf'
   end
   local peek = latest == nil
-  if latest and not isOrphan(latest) then
+  if latest and not isOrphanMember(latest) then
     local flags, _, d = readMember(latest)
-    local endt = math.floor(latestStart / BW) * BW + d
-    if math.floor(flags / 64) % 2 == 1 then endt = d * 1000 end
-    peek = flags % 8 == ORPHANED and endt > to
+    peek = basisOf(flags) == ORPHANED and memberTime(flags, d, latestStart) > to
   end
   if not peek then return end
-  b = math.floor(to / BW)
+  b = bucketOf(to)
   local min = '-inf'
   if b < lo then b = lo else min = '(' .. (to - b * BW) end
   while b <= hi do
     local r = rcall('ZRANGE', prefix .. b, min, '+inf', 'BYSCORE', 'LIMIT', 0, 1, 'WITHSCORES')
     if r[1] then
-      if isOrphan(r[1]) then
+      if isOrphanMember(r[1]) then
         out[#out + 1] = b * BW + tonumber(r[2])
         out[#out + 1] = r[1]
       end

@@ -1,5 +1,5 @@
-import type { Entry } from '../timeindex/entry.js';
-import { EndBasisCode } from '../timeindex/keys.js';
+import type { Entry } from './entry.js';
+import { EndBasisCode } from './format.js';
 
 /**
  * What an entry of a chain covers, as a closed range of instants [from, to]: a holding

@@ -1,6 +1,7 @@
 --[[
-  Retention for one chain: removes the entries that ended before a cutoff from the buckets
-  that lie wholly before it (docs/retention.md).
+  Purges one chain: removes the entries that ended before a cutoff from the buckets that lie
+  wholly before it, except what still counts and what the caller keeps (docs/retention.md;
+  timeindex/purge.ts is its API).
   Input:
     KEYS[1] meta hash of the chain's address     m:{ip} or lm:{vrf|ip}
     ARGV[1] chain prefix                         a:{ip}:<cid>: or l:{vrf|ip}:
@@ -17,9 +18,8 @@
     from lo on that still holds an entry (the last expired one + 1 when none) }
 ]]
 local rcall = redis.call
-local BW = 2147483648
 local INF = math.huge
---- @include "../../timeindex/lua/includes/member"
+--- @include "includes/member"
 
 local meta = rcall('HMGET', KEYS[1], 'lo', 'hi')
 if not meta[1] then return { 0, 0, 0, 0, 0, -1 } end
@@ -47,14 +47,12 @@ local function add(r, b, key, expired)
   for j = 1, #r, 2 do
     local m = r[j]
     local flags, _, d, whoAt = readMember(m)
-    local e = { start = b * BW + tonumber(r[j + 1]), member = m, key = key, b = b, expired = expired,
-      orphan = math.floor(flags / 16) % 2 == 1, who = string.sub(m, whoAt) }
-    if flags % 8 == 0 then
+    local e = { start = bucketStart(b) + tonumber(r[j + 1]), member = m, key = key, b = b, expired = expired,
+      orphan = hasFlag(flags, ORPHAN), who = string.sub(m, whoAt) }
+    if basisOf(flags) == OPEN then
       e.endt = INF
-    elseif math.floor(flags / 64) % 2 == 1 then
-      e.endt = d * 1000
     else
-      e.endt = b * BW + d
+      e.endt = memberTime(flags, d, e.start)
     end
     L[#L + 1] = e
   end
@@ -78,10 +76,10 @@ if #L > 0 then
   if #subs > 0 then reach = cutoff + margin end
   local found = false
   local b = last + 1
-  while b <= hi and (not found or reach >= b * BW) do
+  while b <= hi and (not found or reach >= bucketStart(b)) do
     local key = prefix .. b
     local r = {}
-    if reach >= b * BW then r = rcall('ZRANGE', key, '-inf', reach - b * BW, 'BYSCORE', 'WITHSCORES') end
+    if reach >= bucketStart(b) then r = rcall('ZRANGE', key, '-inf', reach - bucketStart(b), 'BYSCORE', 'WITHSCORES') end
     if #r == 0 and not found then
       local f = rcall('ZRANGE', key, 0, 0, 'WITHSCORES')
       if f[1] then r = rcall('ZRANGE', key, f[2], f[2], 'BYSCORE', 'WITHSCORES') end
@@ -94,7 +92,7 @@ if #L > 0 then
   end
 end
 
--- what each entry covers: an orphan end reaches back to the group before it (resolver/intervals.ts)
+-- what each entry covers: an orphan end reaches back to the group before it (timeindex/coverage.ts)
 local groupStart, before = nil, -INF
 for j = 1, #L do
   local e = L[j]
