@@ -87,3 +87,41 @@ describe('the header check on a hostile header', () => {
     expect(JSON.parse(r.body).message).toMatch(/has no address column .* and no time column/);
   });
 });
+
+describe('an oversized field', () => {
+  const file = (before: number, big: string) =>
+    ['id,ip,port,timestamp,note', ...Array.from({ length: before + 11 }, (_, i) => `${i + 1},198.51.100.7,1100,2026-10-25T00:30:00Z,${i === before ? big : 'n'}`)].join('\n');
+  const bigs = ['x'.repeat(3_000_000), `"${'x'.repeat(3_000_000)}"`];
+
+  it('early in the file: the rows before it are answered, then one row says why, and the summary says incomplete', async () => {
+    for (const big of bigs) {
+      const r = await postBulk(app, file(1, big));
+      expect(r.statusCode).toBe(200);
+      const out = byName(r.records);
+      expect(out.map((x) => [x.id, x.status])).toEqual([['1', 'unique'], ['', 'error']]);
+      expect(out[1].reasons).toMatch(/^upload_incomplete: the record ending near line \d+ is longer than 1048576 characters .*: fix or remove it and send the file again, rows after this one were not read$/);
+      expect(r.summary).toMatchObject({ rows: 2, complete: false });
+      expect(r.summary.byReason).not.toHaveProperty('csv_syntax');
+    }
+  });
+
+  it('after the answer has begun ends it with one row saying why, and the summary says incomplete', async () => {
+    for (const big of bigs) {
+      const r = await postBulk(app, file(20_000, big));
+      expect(r.statusCode).toBe(200);
+      const out = byName(r.records);
+      expect(out).toHaveLength(20_001);
+      expect(out[19_999].id).toBe('20000');
+      expect(out[20_000]).toMatchObject({ id: '', status: 'error' });
+      expect(out[20_000].reasons).toMatch(/^upload_incomplete: the record .*is longer than 1048576 characters .*rows after this one were not read$/);
+      expect(r.summary).toMatchObject({ rows: 20_001, complete: false });
+      expect(r.summary.byReason).not.toHaveProperty('csv_syntax');
+    }
+  });
+
+  it('in the header line is a 4xx naming the problem', async () => {
+    const r = await postBulk(app, `ip,port,timestamp,${'n'.repeat(2_000_000)}\n198.51.100.7,1100,2026-10-25T00:30:00Z\n`);
+    expect([400, 413]).toContain(r.statusCode);
+    expect(JSON.parse(r.body).message).toMatch(/longer than 1048576 characters/);
+  });
+});
