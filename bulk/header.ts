@@ -43,7 +43,36 @@ export interface ColumnMap {
 
 export type HeaderResult = { ok: true; columns: ColumnMap } | { ok: false; reason: string };
 
-const looksLikeData = (cells: string[]) => cells.some((c) => /^\d{1,3}(\.\d{1,3}){3}$|^[0-9a-f:]+:[0-9a-f:]*$|^\d{4}-\d{2}-\d{2}/i.test(c.trim()));
+/**
+ * Whether a header cell is an address or a date rather than a name. Plain character checks, not
+ * a regular expression with repetition: the cell is the uploader's and may be a megabyte long,
+ * and a backtracking pattern on it blocks the service (`::::…g` took seconds at 80 KB).
+ */
+function looksLikeValue(cell: string): boolean {
+  const c = cell.trim();
+  return isDottedQuad(c) || isHexWithColons(c) || /^\d{4}-\d{2}-\d{2}/.test(c.slice(0, 10));
+}
+
+const isDigit = (code: number) => code >= 48 && code <= 57;
+
+/** Four groups of 1-3 digits separated by dots. */
+function isDottedQuad(c: string): boolean {
+  if (c.length > 15) return false;
+  const parts = c.split('.');
+  return parts.length === 4 && parts.every((p) => p.length >= 1 && p.length <= 3 && [...p].every((ch) => isDigit(ch.charCodeAt(0))));
+}
+
+/** Only hex digits and colons, with a colon after the first character (an IPv6 address or a MAC). */
+function isHexWithColons(c: string): boolean {
+  if (c.length < 2 || c.indexOf(':', 1) < 0) return false;
+  for (let i = 0; i < c.length; i++) {
+    const code = c.charCodeAt(i) | 0x20;
+    if (!(isDigit(code) || (code >= 97 && code <= 102) || code === 58)) return false;
+  }
+  return true;
+}
+
+const looksLikeData = (cells: string[]) => cells.some(looksLikeValue);
 
 /**
  * Maps a header line. Two columns that both look like the same field are refused rather than

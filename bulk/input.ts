@@ -31,6 +31,13 @@ export interface BulkInput {
 /** The largest record accepted; a longer one is almost surely a file without line ends or a runaway quote. */
 export const MAX_RECORD_CHARS = 1 << 20;
 
+/** A record over MAX_RECORD_CHARS: the rest of the file cannot be read reliably. */
+export const recordTooLong = (line?: number) =>
+  new BulkInputError(
+    413,
+    `the record ${line ? `ending near line ${line} ` : ''}is longer than ${MAX_RECORD_CHARS} characters (a field that large is a file without line ends or a quote that never closes): fix or remove it and send the file again`,
+  );
+
 export const tooLarge = (limit: number, size?: number) =>
   new BulkInputError(413, `the upload${size === undefined ? '' : ` of ${size} bytes`} is larger than the bulk limit of ${limit} bytes (WHOHAD_BULK_LIMIT_BYTES): split the file`);
 
@@ -77,6 +84,18 @@ function notUtf8(b: Buffer): string | null {
  */
 export async function openBulkInput(source: Readable, limitBytes: number): Promise<BulkInput> {
   const guard = new UploadGuard(limitBytes);
+  // set at an over-long record: csv-parse then drops the rest of each chunk and reads no later
+  // row correctly, so the file stops there, said plainly in one last row, rather than lose rows
+  let stopped = false;
+  const stop = (err: { lines?: number }) => {
+    if (stopped) return;
+    stopped = true;
+    parser.push(new SkippedRecord({ code: 'upload_incomplete', message: `${recordTooLong(err.lines).message}; rows after this one were not read` }));
+    source.unpipe(guard);
+    guard.unpipe(parser);
+    source.resume();
+    parser.end();
+  };
   const parser: Parser = parse({
     bom: true,
     relax_column_count: true,
@@ -84,8 +103,14 @@ export async function openBulkInput(source: Readable, limitBytes: number): Promi
     skip_empty_lines: true,
     skip_records_with_error: true,
     max_record_size: MAX_RECORD_CHARS,
+    on_record: (record) => (stopped ? null : record),
     // a record csv-parse cannot read is not dropped: it becomes a row of its own, in its place
-    on_skip: (err) => void parser.push(new SkippedRecord({ code: 'csv_syntax', message: err?.message ?? 'unreadable CSV record' })),
+    on_skip: (err) => {
+      if (stopped) return;
+      if (err?.code === 'CSV_MAX_RECORD_SIZE') stop(err as { lines?: number });
+      else parser.push(new SkippedRecord({ code: 'csv_syntax', message: err?.message ?? 'unreadable CSV record' }));
+      return undefined;
+    },
   });
   let broken: Error | null = null;
   const fail = (err: Error) => {
@@ -111,7 +136,10 @@ export async function openBulkInput(source: Readable, limitBytes: number): Promi
     throw new BulkInputError(400, `the file cannot be read as CSV: ${(err as Error).message}`);
   }
   if (first.done) throw new BulkInputError(400, 'the file is empty: send a header line naming the columns (e.g. "id,ip,port,timestamp") and one row per look-up');
-  if (first.value instanceof SkippedRecord) throw new BulkInputError(400, `the header line cannot be read as CSV: ${first.value.error.message}`);
+  if (first.value instanceof SkippedRecord) {
+    if (stopped) throw new BulkInputError(413, `the header line: ${recordTooLong().message}`);
+    throw new BulkInputError(400, `the header line cannot be read as CSV: ${first.value.error.message}`);
+  }
   const header = mapHeader(first.value);
   if (!header.ok) {
     fail(new BulkInputError(400, header.reason));

@@ -1,5 +1,6 @@
 import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
 import { stringify } from 'csv-stringify';
+import { CSV_QUOTED_MATCH } from '../core/spreadsheet.js';
 import { QueryError, type Query } from '../resolver/resolve.js';
 import type { AttributionAnswer } from '../schemas/attribution.js';
 import type { ColumnMap } from './header.js';
@@ -83,7 +84,7 @@ export function encodeRows(rows: AsyncIterable<ResultRow>, columns: ColumnMap, f
       for await (const r of rows) yield csvRecord(r, width);
     })(),
   );
-  return pipeline(records, stringify({ record_delimiter: '\r\n' }), new Rechunk(chunkChars), done);
+  return pipeline(records, stringify({ record_delimiter: '\r\n', quoted_match: CSV_QUOTED_MATCH }), new Rechunk(chunkChars), done);
 }
 
 /** Joins small pieces of text into chunks of about `size` bytes (fewer, larger writes to Redis or a socket). */
