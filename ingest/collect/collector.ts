@@ -1,9 +1,8 @@
 import type { AddressInfo } from 'node:net';
-import { sourceFor } from '../config.js';
-import { IPFIX } from '../registry.js';
+import { exporterSources } from '../ipfix/exporter-sources.js';
 import { startIpfixCollector, type IpfixCollector } from '../ipfix/udp-collector.js';
 import type { CanonicalEvent } from '../../schemas/events.js';
-import type { SourceConfig, SourceOptions } from '../../schemas/source-config.js';
+import type { SourceConfig } from '../../schemas/source-config.js';
 import type { WriteOutcome } from '../../timeindex/writer.js';
 import { CounterBoard, type CounterSnapshot } from './counters.js';
 import { RejectFile, type CollectReject } from './reject-file.js';
@@ -224,17 +223,9 @@ async function startIpfixInput(
   overloaded: () => boolean,
   log: (line: string) => void,
 ): Promise<IpfixCollector> {
-  const config = o.config ? { ...o.config, sources: o.config.sources.filter((s) => s.format === IPFIX) } : null;
-  const names = new Map<string, string>();
+  const sources = exporterSources(o.config);
+  const nameOf = sources.sourceName;
   const seqs = new Map<string, number>();
-  const nameOf = (exporter: string) => {
-    let n = names.get(exporter);
-    if (n === undefined) {
-      n = (config && sourceFor(config, { host: exporter })?.name) || `ipfix:${exporter}`;
-      names.set(exporter, n);
-    }
-    return n;
-  };
   // Records have no line: each gets the next number of its source, as messages do.
   const nextSeq = (source: string, n: number) => {
     const first = (seqs.get(source) ?? 0) + 1;
@@ -245,13 +236,7 @@ async function startIpfixInput(
     host: e.host,
     port: e.port,
     recvBufferSize: o.recvBufferSize,
-    decoder: {
-      ...o.config?.defaults,
-      optionsFor: (exporter): SourceOptions | undefined => {
-        const s = config ? sourceFor(config, { host: exporter }) : undefined;
-        return s ? { ...o.config?.defaults, ...s.options } : undefined;
-      },
-    },
+    decoder: sources.decoder,
     onEvents: (batch, exporter) => {
       const source = nameOf(exporter);
       const t = board.of(source);

@@ -1,10 +1,11 @@
 import type { SourceOptions } from '../../schemas/source-config.js';
+import { isCiscoIosxrTemplate } from './cisco-templates.js';
 import {
   ENTERPRISE_FLAG, NatRecordMapper, planFor, V9_SCOPE_FLAG,
   type NatMapperOptions, type PacketSink, type RecordContext, type RecordPlan, type RecordView,
 } from './nat-records.js';
 
-export type { PacketSink } from './nat-records.js';
+export type { IpfixSkipCode, PacketSink } from './nat-records.js';
 
 /**
  * NetFlow v9 (RFC 3954) and IPFIX (RFC 7011) message decoding: headers, (options) template
@@ -31,6 +32,7 @@ interface Template {
   variable: boolean;
   plan: RecordPlan;
   view: RecordView;
+  ciscoTemplate: boolean;
 }
 
 interface Exporter {
@@ -43,7 +45,7 @@ const key = (version: number, domain: number, id: number) => (version === 9 ? 0 
 
 export class IpfixDecoder {
   private readonly exporters = new Map<string, Exporter>();
-  private readonly ctx: RecordContext = { version: 10, domain: 0, templateId: 0, exportMs: 0, position: '' };
+  private readonly ctx: RecordContext = { version: 10, domain: 0, templateId: 0, exportMs: 0, position: '', ciscoTemplate: false };
 
   constructor(private readonly options: IpfixDecoderOptions = {}) {}
 
@@ -135,7 +137,7 @@ export class IpfixDecoder {
         if (v9) this.v9OptionTemplates(buf, body, setEnd, ex, sink, where);
         else this.templates(buf, body, setEnd, ex, true, sink, where);
       } else if (id >= 256) this.data(buf, body, setEnd, id, ex, name, sink, where);
-      else sink.skip(`${where} offset ${pos}`, `set id ${id} is reserved`);
+      else sink.skip(`${where} offset ${pos}`, `set id ${id} is reserved`, 'reserved-set');
       pos = setEnd;
     }
     return false;
@@ -230,7 +232,7 @@ export class IpfixDecoder {
       } else minLength += lengths[i];
     }
     const view: RecordView = { buf: Buffer.alloc(0), off: new Int32Array(ids.length), len: new Int32Array(ids.length) };
-    ex.templates.set(key(version, domain, id), { id, options, ids, lengths, minLength, variable, plan: planFor(ids), view });
+    ex.templates.set(key(version, domain, id), { id, options, ids, lengths, minLength, variable, plan: planFor(ids), view, ciscoTemplate: isCiscoIosxrTemplate(version, id, ids, lengths) });
   }
 
   /** RFC 7011 §8.1: id 2 (templates) / 3 (options templates) with no fields withdraws all of that kind. */
@@ -255,6 +257,7 @@ export class IpfixDecoder {
       );
     }
     ctx.templateId = id;
+    ctx.ciscoTemplate = t.ciscoTemplate;
     const { view, lengths } = t;
     view.buf = buf;
     const n = lengths.length;

@@ -18,11 +18,17 @@ import type { SourceOptions } from '../../schemas/source-config.js';
  * - ingressVRFID 0 is the global table and maps to the configured default VRF, not "0".
  */
 
-/** Where the mapper puts what it read; the same contract as the text parsers' sink. */
+/**
+ * Why a record or set was skipped (read, and not about attribution), so skips can be counted
+ * per cause: `looks-like-cisco-iosxr` is a configuration mistake an operator can fix.
+ */
+export type IpfixSkipCode = 'reserved-set' | 'not-nat-record' | 'not-attribution-event' | 'not-cisco-nat-template' | 'looks-like-cisco-iosxr';
+
+/** Where the mapper puts what it read; the text parsers' sink contract, with a code on skips. */
 export interface PacketSink {
   event(e: NatEvent, position: string): void;
   reject(position: string, reason: string): void;
-  skip(position: string, reason: string): void;
+  skip(position: string, reason: string, code: IpfixSkipCode): void;
 }
 
 export interface NatMapperOptions extends SourceOptions {
@@ -88,6 +94,8 @@ export interface RecordContext {
   /** Packet export time (v9 unix_secs / IPFIX exportTime) in epoch ms: the fallback event time. */
   exportMs: number;
   position: string;
+  /** The record's template is exactly a Cisco IOS-XR CGN one (see cisco-templates.ts). */
+  ciscoTemplate: boolean;
 }
 
 type Shape = 'block' | 'port' | 'address' | 'any';
@@ -234,7 +242,16 @@ export class NatRecordMapper {
   record(p: RecordPlan, r: RecordView, ctx: RecordContext, sink: PacketSink): void {
     if (this.numbering === 'cisco-iosxr') return this.cisco(p, r, ctx, sink);
     if (p.natEvent < 0) {
-      sink.skip(ctx.position, `template ${ctx.templateId} has no natEvent (230): not a NAT event record`);
+      if (ctx.ciscoTemplate) {
+        sink.skip(
+          ctx.position,
+          `looks like Cisco IOS-XR CGN template ${ctx.templateId}: set ipfixNatEventNumbering: cisco-iosxr for exporter ${this.exporter} ` +
+            '(in the options of a source with format: ipfix matching its address)',
+          'looks-like-cisco-iosxr',
+        );
+        return;
+      }
+      sink.skip(ctx.position, `template ${ctx.templateId} has no natEvent (230): not a NAT event record`, 'not-nat-record');
       return;
     }
     const code = readUint(r.buf, r.off[p.natEvent], r.len[p.natEvent]);
@@ -246,7 +263,7 @@ export class NatRecordMapper {
       return;
     }
     if ('skip' in m) {
-      sink.skip(ctx.position, `natEvent ${code} (${m.skip}) is not an attribution record`);
+      sink.skip(ctx.position, `natEvent ${code} (${m.skip}) is not an attribution record`, 'not-attribution-event');
       return;
     }
     const at = this.time(p, r, ctx);
@@ -313,7 +330,7 @@ export class NatRecordMapper {
   private cisco(p: RecordPlan, r: RecordView, ctx: RecordContext, sink: PacketSink): void {
     const t = CISCO[ctx.templateId];
     if (t === undefined) {
-      sink.skip(ctx.position, `template ${ctx.templateId} is not a Cisco IOS-XR CGN NAT template`);
+      sink.skip(ctx.position, `template ${ctx.templateId} is not a Cisco IOS-XR CGN NAT template`, 'not-cisco-nat-template');
       return;
     }
     const priv = this.privateIp(p, r);

@@ -1,6 +1,6 @@
 import { ipToBytes } from '../../../core/ip.js';
 import type { NatEvent } from '../../../schemas/events.js';
-import type { PacketSink } from '../../../ingest/ipfix/decoder.js';
+import type { IpfixSkipCode, PacketSink } from '../../../ingest/ipfix/decoder.js';
 
 /** A tiny NetFlow v9 / IPFIX encoder for building test packets byte by byte. */
 
@@ -88,11 +88,11 @@ export function v9Packet(h: { unixSecs: number; sourceId?: number; uptimeMs?: nu
 export function collect() {
   const events: { e: NatEvent; position: string }[] = [];
   const rejects: { position: string; reason: string }[] = [];
-  const skips: { position: string; reason: string }[] = [];
+  const skips: { position: string; reason: string; code: IpfixSkipCode }[] = [];
   const sink: PacketSink = {
     event: (e, position) => events.push({ e, position }),
     reject: (position, reason) => rejects.push({ position, reason }),
-    skip: (position, reason) => skips.push({ position, reason }),
+    skip: (position, reason, code) => skips.push({ position, reason, code }),
   };
   return { sink, events, rejects, skips, list: () => events.map((x) => x.e) };
 }

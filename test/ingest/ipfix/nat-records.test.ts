@@ -307,4 +307,34 @@ describe('Cisco IOS-XR CGN NetFlow v9 (template ids are the events)', () => {
     d.packet(v9Packet({ unixSecs: EXPORT }, [templateSet(9, [{ id: 300, fields: [[8, 4]] }]), dataSet(300, [ip('10.0.0.1')])]), 'xr', c.sink);
     expect(c.skips.map((s) => s.reason)).toEqual(['template 300 is not a Cisco IOS-XR CGN NAT template']);
   });
+
+  it('says how to configure an unconfigured exporter whose v9 templates are exactly Cisco IOS-XR CGN ones', () => {
+    const d = new IpfixDecoder();
+    const c = collect();
+    const t272: TemplateDef = { id: 272, fields: [[234, 4], [8, 4], [12, 4], [7, 2], [11, 2], [4, 1]] };
+    // 265 exactly; 266 with one field more (not Cisco's); 272 exactly
+    const not266: TemplateDef = { id: 266, fields: [...CISCO_266.fields, [4, 1]] };
+    d.packet(v9Packet({ unixSecs: EXPORT }, [
+      templateSet(9, [CISCO_265, not266, t272]),
+      dataSet(265, [add(0, '10.0.0.1', '100.1.1.1', 2048, 3071)]),
+      dataSet(266, [rec(u32(0), ip('10.0.0.1'), u16(2048), u8(0))], 1),
+      dataSet(272, [rec(u32(0), ip('10.0.0.1'), ip('203.0.113.9'), u16(5555), u16(443), u8(6))], 1),
+    ]), '192.0.2.7', c.sink);
+    const hint = (id: number) =>
+      `looks like Cisco IOS-XR CGN template ${id}: set ipfixNatEventNumbering: cisco-iosxr for exporter 192.0.2.7 (in the options of a source with format: ipfix matching its address)`;
+    expect(c.skips.map((s) => [s.code, s.reason])).toEqual([
+      ['looks-like-cisco-iosxr', hint(265)],
+      ['not-nat-record', 'template 266 has no natEvent (230): not a NAT event record'],
+      ['looks-like-cisco-iosxr', hint(272)],
+    ]);
+    expect(c.events).toEqual([]);
+    expect(c.rejects).toEqual([]);
+  });
+
+  it('does not take an IPFIX template with Cisco ids and fields for Cisco NetFlow v9', () => {
+    const c = collect();
+    const d = new IpfixDecoder();
+    d.packet(ipfixMessage({ exportTime: EXPORT }, [templateSet(10, [CISCO_265]), dataSet(265, [add(0, '10.0.0.1', '100.1.1.1', 2048, 3071)])]), '192.0.2.7', c.sink);
+    expect(c.skips.map((s) => s.code)).toEqual(['not-nat-record']);
+  });
 });

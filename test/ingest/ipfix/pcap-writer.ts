@@ -79,3 +79,51 @@ export function pcapFile(frames: { at: number; data: Buffer; snap?: number }[], 
   }
   return Buffer.concat(parts);
 }
+
+/** An interface of a pcapng section: its link type, snap length and if_tsresol byte (default µs). */
+export interface NgInterface {
+  linkType: number;
+  snapLen?: number;
+  tsresol?: number;
+}
+
+/** A packet (enhanced, or simple with `simple`), or any other block by type and body. */
+export type NgItem = { iface?: number; at: number; data: Buffer; snap?: number; simple?: boolean } | { block: number; body: Buffer };
+
+/** Builds a pcapng capture: one section with the given interfaces, then the items in order. */
+export function pcapngFile(o: { interfaces: NgInterface[]; items: NgItem[]; little?: boolean }): Buffer {
+  const w32 = (v: number) => {
+    const b = Buffer.alloc(4);
+    if (o.little) b.writeUInt32LE(v);
+    else b.writeUInt32BE(v);
+    return b;
+  };
+  const w16 = (v: number) => {
+    const b = Buffer.alloc(2);
+    if (o.little) b.writeUInt16LE(v);
+    else b.writeUInt16BE(v);
+    return b;
+  };
+  const pad = (b: Buffer) => Buffer.concat([b, Buffer.alloc((4 - (b.length % 4)) % 4)]);
+  const block = (type: number, body: Buffer) => {
+    const padded = pad(body);
+    return Buffer.concat([w32(type), w32(12 + padded.length), padded, w32(12 + padded.length)]);
+  };
+  const shb = block(0x0a0d0d0a, Buffer.concat([w32(0x1a2b3c4d), w16(1), w16(0), Buffer.alloc(8, 0xff)]));
+  const idbs = o.interfaces.map((i) => {
+    const opts = i.tsresol === undefined ? Buffer.alloc(0) : Buffer.concat([w16(9), w16(1), pad(Buffer.from([i.tsresol]))]);
+    return block(1, Buffer.concat([w16(i.linkType), w16(0), w32(i.snapLen ?? 262144), opts, w16(0), w16(0)]));
+  });
+  const units = (iface: number, at: number) => {
+    const r = o.interfaces[iface]?.tsresol ?? 6;
+    return (BigInt(at) * 10n ** BigInt(r & 0x7f)) / 1000n;
+  };
+  const items = o.items.map((it) => {
+    if ('block' in it) return block(it.block, it.body);
+    const data = it.snap !== undefined ? it.data.subarray(0, it.snap) : it.data;
+    if (it.simple) return block(3, Buffer.concat([w32(it.data.length), data]));
+    const ts = units(it.iface ?? 0, it.at);
+    return block(6, Buffer.concat([w32(it.iface ?? 0), w32(Number(ts >> 32n)), w32(Number(ts & 0xffffffffn)), w32(data.length), w32(it.data.length), data]));
+  });
+  return Buffer.concat([shb, ...idbs, ...items]);
+}

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IpfixDecoder } from '../../../ingest/ipfix/decoder.js';
-import { PcapFormatError, pcapFileUdp, pcapUdp, type PcapItem } from '../../../ingest/ipfix/pcap.js';
+import { PcapFormatError } from '../../../ingest/ipfix/capture-error.js';
+import type { PcapItem } from '../../../ingest/ipfix/frames.js';
+import { pcapFileUdp, pcapUdp } from '../../../ingest/ipfix/pcap.js';
 import { PBA_TEMPLATE, collect, dataSet, ipfixMessage, pbaRecord, templateSet } from './encoder.js';
 import { ethernet, ipv4, ipv6, pcapFile, sll, udp, udp4 } from './pcap-writer.js';
 
