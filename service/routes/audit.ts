@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import Type from 'typebox';
 import { stringify } from 'csv-stringify/sync';
 import { auditPage, verifyChain } from '../../audit/read.js';
-import { neutralise } from '../../core/spreadsheet.js';
+import { CSV_QUOTED_MATCH, neutralise } from '../../core/spreadsheet.js';
 import { parseIsoInstant } from '../../core/time.js';
 import { badRequest } from '../errors.js';
 
@@ -56,7 +56,7 @@ const audit: FastifyPluginAsyncTypebox = async (fastify) => {
           }),
         );
         if (page.next) reply.header('x-next-page', page.next);
-        return reply.type('text/csv; charset=utf-8').send(stringify([COLUMNS as unknown as string[], ...rows]));
+        return reply.type('text/csv; charset=utf-8').send(stringify([COLUMNS as unknown as string[], ...rows], { quoted_match: CSV_QUOTED_MATCH }));
       }
       return page;
     },
