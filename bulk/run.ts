@@ -1,16 +1,16 @@
 import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import { CSV_QUOTED_MATCH } from '../core/spreadsheet.js';
-import { QueryError, type Query } from '../resolver/resolve.js';
+import type { NormalisedQuery } from '../resolver/query.js';
 import type { AttributionAnswer } from '../schemas/attribution.js';
 import type { ColumnMap } from './header.js';
 import { SkippedRecord, type InputRecord } from './input.js';
 import { mapOrdered } from './ordered.js';
 import { csvHeader, csvRecord, ndjsonRecord, type ResultRow } from './output.js';
-import { queryErrorCode, rowToQuery, type RowDefaults } from './row.js';
+import { rowToQuery, type RowDefaults } from './row.js';
 import type { SummaryAccumulator } from './summary.js';
 
-export type Resolve = (q: Query) => Promise<AttributionAnswer>;
+export type Resolve = (q: NormalisedQuery) => Promise<AttributionAnswer>;
 export type BulkFormat = 'csv' | 'ndjson';
 
 /** Rows in flight at once: enough for the auto-pipelined client to fill big pipelines, few enough to keep memory flat. */
@@ -24,7 +24,7 @@ export const DEFAULT_WINDOW = 512;
 export function resolveRows(rows: AsyncIterable<InputRecord>, columns: ColumnMap, resolve: Resolve, defaults: RowDefaults, window = DEFAULT_WINDOW): AsyncGenerator<ResultRow> {
   // identical look-ups in flight at the same time (one connection's many requests in one second) share one answer
   const inFlight = new Map<string, Promise<AttributionAnswer>>();
-  const ask = (q: Query): Promise<AttributionAnswer> => {
+  const ask = (q: NormalisedQuery): Promise<AttributionAnswer> => {
     const key = `${q.ip}|${q.port}|${q.at}|${q.tz ?? ''}|${q.tolerance ?? ''}`;
     let p = inFlight.get(key);
     if (!p) {
@@ -44,8 +44,8 @@ export function resolveRows(rows: AsyncIterable<InputRecord>, columns: ColumnMap
     try {
       return { row, cells: rec, answer: await ask(q.query), error: null };
     } catch (err) {
+      // the query was read already, so what fails here is the store
       const message = (err as Error).message;
-      if (err instanceof QueryError) return { row, cells: rec, answer: null, error: { code: queryErrorCode(message), message } };
       return { row, cells: rec, answer: null, error: { code: 'store_unavailable', message: `the look-up failed (${message}): ask this row again` } };
     }
   };

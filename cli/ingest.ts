@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
+import { DomainError } from '../core/domain-error.js';
 import { openRedis } from '../core/redis-connect.js';
-import { isTransient } from '../core/redis-errors.js';
-import { defaultRetryDelay } from '../ingest/collect/write-queue.js';
 import { followFile } from '../ingest/follow.js';
 import { LineFeeder, linesOf, parseStream, type ParseCounts } from '../ingest/pipeline.js';
 import type { CanonicalEvent } from '../schemas/events.js';
 import { loadConfig } from '../service/config.js';
+import { defaultRetryDelay, storeEvents } from '../store/queue.js';
 import { ProfileDictionary } from '../timeindex/profiles.js';
 import { IndexWriter } from '../timeindex/writer.js';
 import { inputsFor, RejectLog, type Input, type InputOptions } from './inputs.js';
@@ -45,7 +45,7 @@ function progress(label: string) {
 /**
  * Parses the inputs and stores their events straight in Redis. Every batch is acknowledged by
  * Redis before more is read. Events Redis could not take because it was away or busy
- * (connection lost, restarting, loading its append-only file: `isTransient`) are written again
+ * (connection lost, restarting, loading its append-only file: the writer says which) are written again
  * with backoff until it takes them, so a Redis restart mid-file loses nothing; the index's merge
  * makes the repeat harmless. Only events the store refused for themselves (older than
  * retention, a script error) count as rejects. Redis away for longer than `retryForMs` is fatal.
@@ -64,43 +64,23 @@ export async function ingestCommand(files: string[], o: IngestOptions): Promise<
   const retryFor = o.retryForMs ?? RETRY_FOR_MS;
   const delayOf = o.retryDelayMs ?? defaultRetryDelay;
   const store = (file: string) => async (events: CanonicalEvent[], lines: number[]) => {
-    // positions in `events` still to be stored
-    let left = events.map((_, i) => i);
-    const since = Date.now();
-    for (let attempt = 1; ; attempt++) {
-      let error: string | null = null;
-      let retry: number[] = [];
-      try {
-        const out = await writer.write(left.map((i) => events[i]));
-        const failed = new Map(out.failed.map((f) => [f.index, f]));
-        left.forEach((i, k) => {
-          const f = failed.get(k);
-          if (f === undefined) totals.stored++;
-          else if (f.transient) {
-            retry.push(i);
-            error ??= f.reason;
-          } else rejects.add({ file, line: lines[i], reason: f.reason, text: '' });
-        });
-      } catch (err) {
-        if (!isTransient((err as Error).message)) throw err;
-        error = (err as Error).message;
-        retry = left;
-      }
-      left = retry;
-      if (left.length === 0) return;
-      if (Date.now() - since >= retryFor) {
-        throw new Error(
-          `Redis has not taken the events of ${file} from line ${lines[left[0]]} on for ${Math.round(retryFor / 1000)} s (${error}); ` +
-            'stopped there. Running the same ingest again is safe: the index keeps each event once.',
-        );
-      }
-      // A failed pipeline may have lost address registrations the writer counts as done.
-      writer = newWriter();
-      const delay = delayOf(attempt);
-      if (attempt === 1 || attempt % 10 === 0) {
-        process.stderr.write(`${file}: Redis did not take ${left.length} events (${error}); retrying (attempt ${attempt}, next in ${delay} ms)\n`);
-      }
-      await new Promise((done) => setTimeout(done, delay));
+    const out = await storeEvents((e) => writer.write(e), events, { delayMs: delayOf, giveUpAfterMs: retryFor }, {
+      onStored: (positions) => (totals.stored += positions.length),
+      onRefused: (position, f) => rejects.add({ file, line: lines[position], reason: f.reason, text: '' }),
+      onRetry: (error, attempt, delay, left) => {
+        // A failed pipeline may have lost address registrations the writer counts as done.
+        writer = newWriter();
+        if (attempt === 1 || attempt % 10 === 0) {
+          process.stderr.write(`${file}: Redis did not take ${left} events (${error}); retrying (attempt ${attempt}, next in ${delay} ms)\n`);
+        }
+      },
+    });
+    if (out.left.length > 0) {
+      throw new DomainError(
+        'store_unavailable',
+        `Redis has not taken the events of ${file} from line ${lines[out.left[0]]} on for ${Math.round(retryFor / 1000)} s (${out.error}); ` +
+          'stopped there. Running the same ingest again is safe: the index keeps each event once.',
+      );
     }
   };
   try {

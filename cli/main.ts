@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { DOMAIN_CODES, DomainError, type DomainCode } from '../core/domain-error.js';
 import { ConfigError, loadConfig } from '../service/config.js';
 import { serve } from '../service/server.js';
 import { formatHelp } from '../ingest/registry.js';
@@ -9,8 +10,34 @@ import { resolveCommand } from './resolve.js';
 import { registerRetentionCommands } from './retention.js';
 import { resolveCsvCommand } from './resolve-csv.js';
 
+/**
+ * The one place a domain error becomes an exit code: 2 the command line asked for something
+ * unreadable (fix it), 1 the request was understood and refused, 75 (EX_TEMPFAIL) the store or
+ * the access log was away (run it again later; every write is idempotent).
+ */
+export const EXIT_CODES: Record<DomainCode, number> = {
+  bad_ip: 2,
+  bad_port: 2,
+  bad_time: 2,
+  bad_tz: 2,
+  bad_tolerance: 2,
+  bad_parameter: 2,
+  not_found: 1,
+  conflict: 1,
+  store_unavailable: 75,
+  access_log_unavailable: 75,
+};
+
+const exitHelp = () => {
+  const byExit = new Map<number, DomainCode[]>();
+  for (const code of Object.keys(DOMAIN_CODES) as DomainCode[]) byExit.set(EXIT_CODES[code], [...(byExit.get(EXIT_CODES[code]) ?? []), code]);
+  const lines = [...byExit].sort(([a], [b]) => a - b).map(([exit, codes]) => `  ${String(exit).padEnd(3)} ${codes.join(', ')}`);
+  return `\nexit codes:\n  0   done\n${lines.join('\n')}\n  (2 also for a bad setting, option or unreadable file)`;
+};
+
 const program = new Command();
 program.name('whohad').description('Carrier-grade NAT attribution: who had a public IP and port at an instant.').showHelpAfterError();
+program.addHelpText('after', exitHelp());
 
 const defaultUrl = () => process.env.WHOHAD_URL ?? `http://127.0.0.1:${process.env.PORT ?? 8080}`;
 
@@ -147,6 +174,10 @@ export async function main(argv: string[]) {
     await program.parseAsync(argv);
   } catch (err) {
     // a fatal error (bad setting, unreadable file, Redis unreachable) is one line the user can act on
+    if (err instanceof DomainError) {
+      process.stderr.write(`whohad: ${err.text}\n`);
+      process.exit(EXIT_CODES[err.code]);
+    }
     const e = err as NodeJS.ErrnoException;
     if (err instanceof ConfigError || e.code === 'ENOENT' || e.code === 'EACCES' || e.name === 'SourceConfigError' || /unknown format|--source|--follow|ECONNREFUSED|redis-server/.test(e.message)) {
       process.stderr.write(`whohad: ${e.message}\n`);

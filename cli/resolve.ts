@@ -1,3 +1,5 @@
+import { normaliseQuery } from '../resolver/query.js';
+
 export interface ResolveOptions {
   ip: string;
   port?: string;
@@ -11,8 +13,15 @@ export interface ResolveOptions {
   purpose: string;
 }
 
-/** Asks the running service, so every look-up takes the one path (and, later, the one audit). */
+/**
+ * Asks the running service, so every look-up takes the one path and the one audit. The query is
+ * read first by the normaliser the service uses, so a value it would refuse (a hex port, an
+ * unknown zone) is refused here, as a DomainError, before a token or network is involved; what
+ * is sent is what was asked.
+ */
 export async function resolveCommand(o: ResolveOptions): Promise<number> {
+  const checked = normaliseQuery({ ip: o.ip, port: o.port, at: o.at, tz: o.tz, tolerance: o.tolerance });
+  if (!checked.ok) throw checked.errors[0];
   if (!o.token) {
     process.stderr.write('whohad resolve: no token: pass --token or set WHOHAD_TOKEN (create one with `whohad token create --name NAME --role investigator`)\n');
     return 2;

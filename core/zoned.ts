@@ -22,11 +22,16 @@ export type ZonedResult =
 
 const zoneCache = new Map<string, IANAZone | null>();
 
+/** The longest IANA zone name is 32 characters; anything past this is not a zone. */
+export const MAX_ZONE_NAME = 64;
+
 /** An IANA zone by name, or null when the name is not a zone. */
 export function zoneByName(name: string): IANAZone | null {
+  // refused before the cache: a caller must not be able to park long strings in it
+  if (typeof name !== 'string' || name.length === 0 || name.length > MAX_ZONE_NAME) return null;
   let z = zoneCache.get(name);
   if (z === undefined) {
-    z = name.length <= 64 && IANAZone.isValidZone(name) ? IANAZone.create(name) : null;
+    z = IANAZone.isValidZone(name) ? IANAZone.create(name) : null;
     if (zoneCache.size < 1000) zoneCache.set(name, z);
   }
   return z;

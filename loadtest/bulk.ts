@@ -22,6 +22,7 @@ import { startRedisServer } from '../core/redis-server.js';
 import { IndexReader } from '../timeindex/reader.js';
 import { ProfileDictionary } from '../timeindex/profiles.js';
 import { IndexWriter } from '../timeindex/writer.js';
+import { normalisedOrThrow } from '../resolver/query.js';
 import { Resolver } from '../resolver/resolve.js';
 import { buildApp } from '../service/app.js';
 import { loadConfig } from '../service/config.js';
@@ -112,10 +113,10 @@ if (flag('--baseline')) {
   const t = performance.now();
   const worker = async () => {
     while (i++ < n) {
-      await resolver.resolve({
+      await resolver.resolve(normalisedOrThrow({
         ip: publicIpOf(Math.floor(r() * natShape.publicIps)), port: 1024 + Math.floor(r() * natShape.blocksPerIp * 1024),
         at: new Date(natShape.start + Math.floor(r() * natShape.days * 86_400_000)).toISOString(),
-      });
+      }));
     }
   };
   await Promise.all(Array.from({ length: DEFAULT_WINDOW }, worker));
@@ -126,8 +127,8 @@ const app = await buildApp({ config: loadConfig({ WHOHAD_RETENTION_DAYS: '36500'
 if (flag('--floor')) {
   // a real unique answer with its evidence, asked once and handed to every row as it is
   const q = { ip: publicIpOf(0), port: 1024, at: new Date(natShape.start + 86_400_000).toISOString() };
-  let ready = await app.resolver.resolve(q);
-  for (let port = 1025; ready.status !== 'unique' && port < 1024 + natShape.blocksPerIp * 1024; port += 1024) ready = await app.resolver.resolve({ ...q, port });
+  let ready = await app.resolver.resolve(normalisedOrThrow(q));
+  for (let port = 1025; ready.status !== 'unique' && port < 1024 + natShape.blocksPerIp * 1024; port += 1024) ready = await app.resolver.resolve(normalisedOrThrow({ ...q, port }));
   app.resolver.resolve = async () => ready;
   log(`floor: every row answered with one ready-made ${ready.status} answer, nothing looked up`);
 }

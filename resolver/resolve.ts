@@ -7,7 +7,7 @@ import type { NatChain } from '../timeindex/reader.js';
 import type { IndexReader } from '../timeindex/reader.js';
 import type { ProfileDictionary } from '../timeindex/profiles.js';
 import { coverages, intersects, type Coverage } from '../timeindex/coverage.js';
-import { queryInstants } from './instant.js';
+import type { NormalisedQuery } from './query.js';
 
 export interface ResolverConfig {
   /** Default tolerance in seconds when a query gives none. */
@@ -19,18 +19,6 @@ export interface ResolverConfig {
   directVrf: string;
   now: () => number;
 }
-
-export interface Query {
-  ip: string;
-  port: number | null;
-  at: string;
-  tz?: string;
-  tolerance?: number;
-  natInstance?: string;
-  protocol?: number;
-}
-
-export class QueryError extends Error {}
 
 /** Legal holds (retention/holds.ts): records they keep past retention may still be asked for. */
 export interface HoldCoverage {
@@ -68,9 +56,8 @@ export class Resolver {
     private readonly holds?: HoldCoverage,
   ) {}
 
-  async resolve(q: Query): Promise<AttributionAnswer> {
-    const parsed = queryInstants(q.at, q.tz);
-    if (!parsed.ok) throw new QueryError(parsed.reason);
+  /** Takes only a normalised query (resolver/query.ts): every door has read it the same way. */
+  async resolve(q: NormalisedQuery): Promise<AttributionAnswer> {
     const toleranceS = q.tolerance ?? this.config.toleranceS;
     const tolMs = Math.round(toleranceS * 1000);
     const zone = q.tz ?? 'UTC';
@@ -79,16 +66,16 @@ export class Resolver {
       subscriberId: null,
       reasons: [],
       query: { ip: q.ip, port: q.port, at: q.at, tz: q.tz ?? null, tolerance: toleranceS },
-      instants: parsed.instants.map((t) => ({ utc: isoMs(t), local: isoInZone(t, zone), windowFrom: isoMs(t - tolMs), windowTo: isoMs(t + tolMs) })),
+      instants: q.instants.map((t) => ({ utc: isoMs(t), local: isoInZone(t, zone), windowFrom: isoMs(t - tolMs), windowTo: isoMs(t + tolMs) })),
       candidates: [],
     };
     const reasons = new Set<Reason>();
     if (q.port === null) reasons.add('port_missing');
-    if (parsed.ambiguousLocalTime) reasons.add('ambiguous_local_time');
+    if (q.ambiguousLocalTime) reasons.add('ambiguous_local_time');
 
     const cutoff = this.config.now() - this.config.retentionDays * 86_400_000;
     const instants: number[] = [];
-    for (const t of parsed.instants) {
+    for (const t of q.instants) {
       if (t + tolMs >= cutoff || (await this.holds?.covers(q.ip, t))) instants.push(t);
     }
     if (instants.length === 0) {
@@ -145,7 +132,7 @@ export class Resolver {
     return answer;
   }
 
-  private async natHop(q: Query, from: number, to: number): Promise<Allocation[] | 'direct'> {
+  private async natHop(q: NormalisedQuery, from: number, to: number): Promise<Allocation[] | 'direct'> {
     const stab = await this.reader.nat(q.ip, q.port, from, to);
     if (!stab.hasNat) return 'direct';
     const out: Allocation[] = [];

@@ -17,7 +17,8 @@ const EndBasis = Type.Union([
 export const AttributionQuerySchema = Type.Object(
   {
     ip: Type.String({ minLength: 2, maxLength: 64, description: 'public address as seen by the server that logged it' }),
-    port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'source port; without it every subscriber sharing the address then is named' })),
+    // a string, read by resolver/query.ts: a number schema would let the validator coerce 0x9c7b or 4.0123e4 into a port
+    port: Type.Optional(Type.String({ maxLength: 16, description: 'source port in decimal digits, 0 to 65535; without it every subscriber sharing the address then is named' })),
     at: Type.String({ minLength: 1, maxLength: 64, description: 'ISO 8601 with Z or an offset, epoch seconds or milliseconds, or a local time with tz' }),
     tz: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'IANA zone for a local time, and for showing the answer' })),
     tolerance: Type.Optional(Type.Number({ minimum: 0, maximum: 3600, description: 'seconds either side of at; default from WHOHAD_TOLERANCE_S (2)' })),

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError, type DomainCode } from '../core/domain-error.js';
 import { isTransient } from '../core/redis-errors.js';
 
 export class HttpError extends Error {
@@ -12,9 +13,19 @@ export class HttpError extends Error {
 
 export const badRequest = (message: string) => new HttpError(400, message);
 
-/** Redis was away while storing: nothing is acknowledged, and a retry is safe (writes are idempotent). */
-export const storeUnavailable = () =>
-  new HttpError(503, 'the attribution store (Redis) did not take the events; retry the same request (writes are idempotent)');
+/** The one place a domain error becomes an HTTP status; 503s also get Retry-After. */
+export const HTTP_STATUS: Record<DomainCode, number> = {
+  bad_ip: 400,
+  bad_port: 400,
+  bad_time: 400,
+  bad_tz: 400,
+  bad_tolerance: 400,
+  bad_parameter: 400,
+  not_found: 404,
+  conflict: 409,
+  store_unavailable: 503,
+  access_log_unavailable: 503,
+};
 
 const NAMES: Record<number, string> = { 400: 'Bad Request', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 503: 'Service Unavailable' };
 
@@ -23,7 +34,12 @@ const NAMES: Record<number, string> = { 400: 'Bad Request', 413: 'Payload Too La
  * the parameter, a body over the limit says the limit, and a Redis outage is a 503 with
  * Retry-After rather than a stack trace.
  */
-export function errorHandler(this: unknown, err: FastifyError | HttpError, req: FastifyRequest, reply: FastifyReply) {
+export function errorHandler(this: unknown, err: FastifyError | HttpError | DomainError, req: FastifyRequest, reply: FastifyReply) {
+  if (err instanceof DomainError) {
+    const status = HTTP_STATUS[err.code];
+    if (status === 503) reply.header('retry-after', '5');
+    return reply.code(status).send({ statusCode: status, error: NAMES[status] ?? 'Error', message: err.text });
+  }
   let status = err.statusCode ?? 500;
   let message = err.message;
   const fe = err as FastifyError;

@@ -1,12 +1,13 @@
 import type { CanonicalEvent } from '../../schemas/events.js';
+import { defaultRetryDelay, storeEvents, type StoreResult } from '../../store/queue.js';
 import type { WriteOutcome } from '../../timeindex/writer.js';
 
 /**
  * The events between the parsers and Redis. One write is in flight at a time; small batches
  * queued meanwhile (timer flushes of many sources) go out together in the next one. A write
  * that throws, and the events of a write that Redis could not take (connection lost, loading,
- * out of memory: see `isTransient` in core/redis-errors.ts), are retried with backoff until
- * Redis takes them; the index's merge makes a repeated write harmless, so a retry cannot
+ * out of memory: the writer marks them transient), are retried with backoff until Redis
+ * takes them; the index's merge makes a repeated write harmless, so a retry cannot
  * double-count. Only an event the store refuses for itself (older than retention, a script
  * error) is given up.
  */
@@ -19,7 +20,7 @@ export interface QueuedBatch {
 }
 
 export interface WriteQueueOptions {
-  write(events: CanonicalEvent[]): Promise<WriteOutcome>;
+  write(events: readonly CanonicalEvent[]): Promise<WriteOutcome>;
   /** Events per write at most (batches are not split); default 2000. */
   maxWrite?: number;
   /** Delay before retry number `attempt` (1, 2, …); default 100 ms doubling to 5 s. */
@@ -32,7 +33,7 @@ export interface WriteQueueOptions {
   onSettled?(): void;
 }
 
-export const defaultRetryDelay = (attempt: number) => Math.min(100 * 2 ** (attempt - 1), 5000);
+export { defaultRetryDelay };
 
 export class WriteQueue {
   /** Events queued or in flight. */
@@ -107,50 +108,52 @@ export class WriteQueue {
   }
 
   private async writeGroup(group: QueuedBatch[]): Promise<void> {
-    let left: Array<{ b: QueuedBatch; i: number }> = [];
-    for (const b of group) for (let i = 0; i < b.events.length; i++) left.push({ b, i });
-    for (let attempt = 1; left.length > 0; attempt++) {
-      const events = left.map(({ b, i }) => b.events[i]);
-      let error: Error | null = null;
-      const retry: typeof left = [];
-      try {
-        const outcome = await this.o.write(events);
-        const failed = new Map(outcome.failed.map((f) => [f.index, f]));
-        const stored = new Map<string, number>();
-        left.forEach((x, k) => {
-          const f = failed.get(k);
-          if (f === undefined) stored.set(x.b.source, (stored.get(x.b.source) ?? 0) + 1);
-          else if (f.transient) {
-            retry.push(x);
-            error ??= new Error(f.reason);
-          } else this.o.onRefused(x.b.source, x.b.seqs[x.i], x.b.events[x.i], f.reason);
-        });
-        this.pending -= left.length - retry.length;
-        for (const [source, n] of stored) this.o.onStored(source, n);
-      } catch (err) {
-        error = err as Error;
-        retry.push(...left);
-      }
-      left = retry;
-      if (left.length === 0) break;
-      this.failures = attempt;
-      this.lastError = error;
-      if (this.abandoned !== null) {
-        this.pending -= left.length;
-        for (const { b, i } of left) this.o.onRefused(b.source, b.seqs[i], b.events[i], this.abandoned);
-        break;
-      }
-      const delay = (this.o.retryDelayMs ?? defaultRetryDelay)(attempt);
-      this.o.onRetry?.(error!, attempt, delay);
-      await new Promise<void>((done) => {
-        const t = setTimeout(done, delay);
-        this.wakeRetry = () => {
-          clearTimeout(t);
-          done();
-        };
+    const items: Array<{ b: QueuedBatch; i: number }> = [];
+    for (const b of group) for (let i = 0; i < b.events.length; i++) items.push({ b, i });
+    const settled = new Array<boolean>(items.length).fill(false);
+    const refuse = (k: number, reason: string) => {
+      settled[k] = true;
+      this.pending--;
+      const { b, i } = items[k];
+      this.o.onRefused(b.source, b.seqs[i], b.events[i], reason);
+    };
+    let result: StoreResult;
+    try {
+      result = await storeEvents(this.o.write, items.map(({ b, i }) => b.events[i]), { delayMs: this.o.retryDelayMs ?? defaultRetryDelay }, {
+        onStored: (positions) => {
+          const stored = new Map<string, number>();
+          for (const k of positions) {
+            settled[k] = true;
+            const source = items[k].b.source;
+            stored.set(source, (stored.get(source) ?? 0) + 1);
+          }
+          this.pending -= positions.length;
+          for (const [source, n] of stored) this.o.onStored(source, n);
+        },
+        onRefused: (k, f) => refuse(k, f.reason),
+        stopReason: () => this.abandoned,
+        onRetry: (error, attempt, delay) => {
+          this.failures = attempt;
+          this.lastError = new Error(error);
+          this.o.onRetry?.(this.lastError, attempt, delay);
+        },
+        sleep: (ms) =>
+          new Promise<void>((done) => {
+            const t = setTimeout(done, ms);
+            this.wakeRetry = () => {
+              clearTimeout(t);
+              done();
+            };
+          }).finally(() => (this.wakeRetry = null)),
       });
-      this.wakeRetry = null;
+    } catch (err) {
+      // Not Redis being away (that is retried above) but an error no retry mends: the events go
+      // to the rejects file with the reason, where they can be ingested again, not nowhere.
+      const reason = `not stored: ${(err as Error).message}`;
+      result = { left: [], error: reason, stoppedBy: null };
+      settled.forEach((done, k) => done || refuse(k, reason));
     }
+    for (const k of result.left) refuse(k, this.abandoned ?? result.error ?? 'not stored');
     this.failures = 0;
   }
 }

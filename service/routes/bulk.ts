@@ -10,7 +10,8 @@ import { BulkJobStore, type JobState } from '../../bulk/jobs.js';
 import type { RowDefaults } from '../../bulk/row.js';
 import { counted, encodeRows, resolveRows, type BulkFormat } from '../../bulk/run.js';
 import { SummaryAccumulator } from '../../bulk/summary.js';
-import { zoneByName } from '../../core/zoned.js';
+import { DomainError } from '../../core/domain-error.js';
+import { normaliseTz } from '../../resolver/query.js';
 import { BulkJobParamsSchema, BulkJobSchema, BulkQuerySchema, BulkSummarySchema, type BulkQuery } from '../../schemas/bulk.js';
 import type { Config } from '../config.js';
 import { badRequest, HttpError } from '../errors.js';
@@ -34,11 +35,12 @@ interface BulkRequest {
 
 function bulkRequest(req: FastifyRequest<{ Querystring: BulkQuery }>, legalBases: string[]): BulkRequest {
   const q = req.query;
-  if (q.tz !== undefined && !zoneByName(q.tz)) throw badRequest(`tz: unknown time zone ${JSON.stringify(q.tz)} (use an IANA name such as Europe/Copenhagen)`);
+  const tz = normaliseTz(q.tz);
+  if (tz instanceof DomainError) throw tz;
   if (!legalBases.includes(q.legalBasis)) throw badRequest(`legalBasis: ${JSON.stringify(q.legalBasis)} is not one of ${legalBases.join(', ')} (WHOHAD_LEGAL_BASES)`);
   const who = req.principal!;
   return {
-    defaults: { tz: q.tz, tolerance: q.tolerance },
+    defaults: { tz, tolerance: q.tolerance },
     format: q.format ?? 'csv',
     asker: { user: who.name, tokenId: who.tokenId, client: req.ip, case: q.case, legalBasis: q.legalBasis, purpose: q.purpose },
   };

@@ -2,7 +2,7 @@ import { parse } from 'csv-parse/sync';
 import type { FastifyInstance } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { jobKeys } from '../../bulk/jobs.js';
-import type { Query } from '../../resolver/resolve.js';
+import type { NormalisedQuery } from '../../resolver/query.js';
 import { PURPOSE, testApp, type TestApp } from '../helpers/app.js';
 import { byName, loadSmallIsp, postBulk } from './helpers.js';
 
@@ -33,7 +33,7 @@ function gateResolver(n: number) {
   let release!: () => void;
   const open = new Promise<void>((ok) => (release = ok));
   let calls = 0;
-  resolver.resolve = async (q: Query) => {
+  resolver.resolve = async (q: NormalisedQuery) => {
     if (++calls > n) await open;
     return real(q);
   };

@@ -7,6 +7,7 @@ import { parseSourceConfig, optionsFor, sourceFor } from '../../ingest/config.js
 import { linesOf, parseStream, type ParseResult } from '../../ingest/pipeline.js';
 import { formatByName } from '../../ingest/registry.js';
 import { Resolver } from '../../resolver/resolve.js';
+import { asking, type AskingResolver } from '../helpers/query.js';
 import type { AttributionAnswer } from '../../schemas/attribution.js';
 import { dumpLeases, dumpNat } from '../../timeindex/dump.js';
 import { ProfileDictionary } from '../../timeindex/profiles.js';
@@ -123,7 +124,7 @@ interface Store {
   redis: Redis;
   profiles: ProfileDictionary;
   writer: IndexWriter;
-  resolver: Resolver;
+  resolver: AskingResolver;
 }
 
 async function store(): Promise<Store> {
@@ -131,7 +132,7 @@ async function store(): Promise<Store> {
   defineIndexCommands(redis);
   const profiles = new ProfileDictionary(redis);
   const writer = new IndexWriter(redis, profiles, { days: 365, now: () => NOW });
-  const resolver = new Resolver(new IndexReader(redis), profiles, { toleranceS: 2, retentionDays: 365, interimIntervalS: 86_400, directVrf: 'default', now: () => NOW });
+  const resolver = asking(new Resolver(new IndexReader(redis), profiles, { toleranceS: 2, retentionDays: 365, interimIntervalS: 86_400, directVrf: 'default', now: () => NOW }));
   return { redis, profiles, writer, resolver };
 }
 

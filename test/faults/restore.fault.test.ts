@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventFromWire } from '../../core/events.js';
 import { Resolver } from '../../resolver/resolve.js';
+import { asking } from '../helpers/query.js';
 import type { CanonicalEvent } from '../../schemas/events.js';
 import { ProfileDictionary } from '../../timeindex/profiles.js';
 import { IndexReader } from '../../timeindex/reader.js';
@@ -37,7 +38,7 @@ let answers: unknown[];
 async function lookups(url: string): Promise<unknown[]> {
   const redis = new Redis(url);
   defineIndexCommands(redis);
-  const resolver = new Resolver(new IndexReader(redis), new ProfileDictionary(redis), { toleranceS: 2, retentionDays: 365, interimIntervalS: 86_400, directVrf: 'default', now: () => NOW });
+  const resolver = asking(new Resolver(new IndexReader(redis), new ProfileDictionary(redis), { toleranceS: 2, retentionDays: 365, interimIntervalS: 86_400, directVrf: 'default', now: () => NOW }));
   const base = Math.floor(NOW / 86_400_000) * 86_400_000 - 20 * 86_400_000;
   const out: unknown[] = [];
   for (let h = 0; h < 9; h += 0.75) {

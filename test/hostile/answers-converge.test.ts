@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import type { Redis } from 'ioredis';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Resolver, type Query } from '../../resolver/resolve.js';
+import type { QueryInput as Query } from '../../resolver/query.js';
+import { Resolver } from '../../resolver/resolve.js';
+import { asking } from '../helpers/query.js';
 import type { CanonicalEvent } from '../../schemas/events.js';
 import { ProfileDictionary } from '../../timeindex/profiles.js';
 import { IndexReader } from '../../timeindex/reader.js';
@@ -94,7 +96,7 @@ async function answers(batches: CanonicalEvent[][]): Promise<unknown[]> {
   const profiles = new ProfileDictionary(redis);
   const writer = new IndexWriter(redis, profiles, { days: 365, now: () => NOW });
   for (const b of batches) expect((await writer.write(b)).failed).toEqual([]);
-  const resolver = new Resolver(new IndexReader(redis), new ProfileDictionary(redis), { toleranceS: 2, retentionDays: 365, interimIntervalS: 3600, directVrf: 'default', now: () => NOW });
+  const resolver = asking(new Resolver(new IndexReader(redis), new ProfileDictionary(redis), { toleranceS: 2, retentionDays: 365, interimIntervalS: 3600, directVrf: 'default', now: () => NOW }));
   return Promise.all(GRID.map((q) => resolver.resolve(q)));
 }
 

@@ -2,6 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { expect } from 'vitest';
 import { AccessLog, defineAuditCommands } from '../../audit/log.js';
 import { Resolver } from '../../resolver/resolve.js';
+import { asking } from '../helpers/query.js';
 import { HoldStore } from '../../retention/holds.js';
 import type { LeaseEvent, NatEvent } from '../../schemas/events.js';
 import { dumpLeases, dumpNat } from '../../timeindex/dump.js';
@@ -51,9 +52,9 @@ export async function store() {
     expect(r.failed).toEqual([]);
   };
   const holds = new HoldStore(redis);
-  const resolver = new Resolver(new IndexReader(redis), new ProfileDictionary(redis), {
+  const resolver = asking(new Resolver(new IndexReader(redis), new ProfileDictionary(redis), {
     toleranceS: 2, retentionDays: 365, interimIntervalS: 86_400, directVrf: 'default', now: () => RESOLVER_NOW,
-  }, holds);
+  }, holds));
   return { url, redis, write, holds, log: new AccessLog(redis, 'retention-test'), resolver };
 }
 
