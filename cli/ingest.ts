@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
-import { openRedis } from '../core/redis-connect.js';
-import { isTransient } from '../core/redis-errors.js';
+import { openStore } from '../commands.js';
+import { isTransient } from '../redis/errors.js';
 import { defaultRetryDelay } from '../ingest/collect/write-queue.js';
 import { followFile } from '../ingest/follow.js';
 import { LineFeeder, linesOf, parseStream, type ParseCounts } from '../ingest/pipeline.js';
 import type { CanonicalEvent } from '../schemas/events.js';
-import { loadConfig } from '../service/config.js';
+import { loadConfig } from '../config.js';
 import { ProfileDictionary } from '../timeindex/profiles.js';
 import { IndexWriter } from '../timeindex/writer.js';
 import { inputsFor, RejectLog, type Input, type InputOptions } from './inputs.js';
@@ -53,7 +53,7 @@ function progress(label: string) {
 export async function ingestCommand(files: string[], o: IngestOptions): Promise<number> {
   const config = loadConfig();
   const inputs = await inputsFor(files, o);
-  const redis = await openRedis(config.redisUrl, config.dataDir);
+  const redis = await openStore(config);
   // connection errors reach the retry loop below, which reports them once per batch
   redis.redis.on('error', () => {});
   const profiles = new ProfileDictionary(redis.redis);

@@ -7,9 +7,7 @@ import { ADDRESS_SHARDS, addressSetKey, type AddressKind } from '../timeindex/ad
 import { BUCKET_MS, bucketOf, leaseKeys, natKeys } from '../timeindex/keys.js';
 import { ProfileDictionary } from '../timeindex/profiles.js';
 import { IndexReader } from '../timeindex/reader.js';
-import { defineIndexCommands } from '../timeindex/scripts.js';
 import type { Hold } from './holds.js';
-import { defineRetentionCommands } from './scripts.js';
 
 /**
  * How far the records a query reads reach before the instant asked: a tolerance of at most
@@ -120,8 +118,6 @@ const rangeArgs = (ranges: Range[]) => [ranges.length, ...ranges.flatMap(([f, t]
  */
 export async function purgeAttribution(opts: PurgeOptions): Promise<PurgeResult> {
   const { redis } = opts;
-  defineRetentionCommands(redis);
-  if (typeof (redis as Partial<Redis>).natStabBuffer !== 'function') defineIndexCommands(redis);
   const dryRun = opts.dryRun ?? false;
   const endedBefore = opts.cutoffMs - QUERY_MARGIN_MS;
   const lastExpired = bucketOf(endedBefore) - 1;

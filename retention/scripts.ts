@@ -1,15 +1,14 @@
-import type { Cluster, Redis, Result } from 'ioredis';
-import { loadLua } from '../timeindex/scripts.js';
+import type { Result } from 'ioredis';
+import { luaCommand, type CommandTable } from '../redis/script-loader.js';
 
-/**
- * The retention scripts, registered with `defineCommand`. As in timeindex/scripts.ts a name
- * ends in its fixed key count, which cluster routing of auto-pipelined commands relies on.
- */
-const SCRIPTS = ['purgeChain-1', 'purgeAdvance-2', 'holdSwap-1'] as const;
+const lua = (file: string) => new URL(`./lua/${file}`, import.meta.url);
 
-const luaDir = new URL('./lua/', import.meta.url);
-let sources: Array<{ command: string; numberOfKeys: number; lua: string }> | undefined;
-const defined = new WeakSet<object>();
+/** The retention scripts. As in timeindex/scripts.ts a name ends in its fixed key count. */
+export const retentionCommands: CommandTable = [
+  luaCommand(lua('purgeChain-1.lua')),
+  luaCommand(lua('purgeAdvance-2.lua')),
+  luaCommand(lua('holdSwap-1.lua')),
+];
 
 type Arg = string | number;
 
@@ -19,15 +18,4 @@ declare module 'ioredis' {
     purgeAdvance(registry: string, meta: string, ipPrefix: string, upTo: number): Result<number, Context>;
     holdSwap(holds: string, id: string, expected: string, next: string): Result<number, Context>;
   }
-}
-
-/** Defines the commands once per client (both callers of it may meet the same client). */
-export function defineRetentionCommands(client: Redis | Cluster): void {
-  if (defined.has(client)) return;
-  sources ??= SCRIPTS.map((file) => {
-    const [command, keys] = file.split('-');
-    return { command, numberOfKeys: Number(keys), lua: loadLua(new URL(`${file}.lua`, luaDir)) };
-  });
-  for (const s of sources) client.defineCommand(s.command, { numberOfKeys: s.numberOfKeys, lua: s.lua });
-  defined.add(client);
 }

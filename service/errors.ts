@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { isTransient } from '../core/redis-errors.js';
+import { isTransient } from '../redis/errors.js';
 
 export class HttpError extends Error {
   constructor(

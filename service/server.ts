@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { purgeAccessLog } from '../audit/purge.js';
-import { openRedis, type RedisHandle } from '../core/redis-connect.js';
+import { openStore } from '../commands.js';
+import type { RedisHandle } from '../redis/embedded.js';
 import { HoldStore } from '../retention/holds.js';
 import { purgeAttribution } from '../retention/purge.js';
 import { buildApp } from './app.js';
-import type { Config } from './config.js';
+import type { Config } from '../config.js';
 
 export interface RunningService {
   app: FastifyInstance;
@@ -19,7 +20,7 @@ export interface RunningService {
  * (and stops the embedded server, whose append-only file keeps what was acknowledged).
  */
 export async function serve(config: Config): Promise<RunningService> {
-  const redis = await openRedis(config.redisUrl, config.dataDir);
+  const redis = await openStore(config);
   const app = await buildApp({ config, redis: redis.redis });
   const address = await app.listen({ port: config.port, host: config.host });
   app.log.info({ redis: config.redisUrl ? 'REDIS_URL' : `embedded (${config.dataDir})` }, `whohad listening on ${address}`);

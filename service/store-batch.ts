@@ -1,4 +1,4 @@
-import { isTransient } from '../core/redis-errors.js';
+import { isTransient } from '../redis/errors.js';
 import type { CanonicalEvent } from '../schemas/events.js';
 import type { IndexWriter } from '../timeindex/writer.js';
 import { storeUnavailable } from './errors.js';

@@ -1,4 +1,4 @@
-import { isTransient } from '../../core/redis-errors.js';
+import { isTransient } from '../../redis/errors.js';
 import type { CanonicalEvent } from '../../schemas/events.js';
 import type { WriteOutcome } from '../../timeindex/writer.js';
 
@@ -6,7 +6,7 @@ import type { WriteOutcome } from '../../timeindex/writer.js';
  * The events between the parsers and Redis. One write is in flight at a time; small batches
  * queued meanwhile (timer flushes of many sources) go out together in the next one. A write
  * that throws, and the events of a write that Redis could not take (connection lost, loading,
- * out of memory: see `isTransient` in core/redis-errors.ts), are retried with backoff until
+ * out of memory: see `isTransient` in redis/errors.ts), are retried with backoff until
  * Redis takes them; the index's merge makes a repeated write harmless, so a retry cannot
  * double-count. Only an event the store refuses for itself (older than retention, a script
  * error) is given up.

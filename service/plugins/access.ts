@@ -1,8 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Cluster, Redis } from 'ioredis';
-import { AccessLog, defineAuditCommands } from '../../audit/log.js';
-import { defineAuditPurge } from '../../audit/purge.js';
+import { AccessLog } from '../../audit/log.js';
 import { TokenStore, type Principal, type Role } from '../../audit/tokens.js';
 
 export interface AccessOptions {
@@ -38,8 +37,6 @@ const failKey = (client: string) => `{whohad}:fail:${client}`;
  */
 export default fp<AccessOptions>(
   async (fastify, opts) => {
-    defineAuditCommands(opts.redis);
-    defineAuditPurge(opts.redis);
     const tokens = new TokenStore(opts.redis);
     const accessLog = new AccessLog(opts.redis, opts.instance);
     fastify.decorate('tokens', tokens);

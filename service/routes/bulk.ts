@@ -10,7 +10,7 @@ import { counted, encodeRows, resolveRows, type BulkFormat } from '../../bulk/ru
 import { SummaryAccumulator } from '../../bulk/summary.js';
 import { zoneByName } from '../../core/zoned.js';
 import { BulkJobParamsSchema, BulkJobSchema, BulkQuerySchema, BulkSummarySchema, type BulkJobParams, type BulkQuery } from '../../schemas/bulk.js';
-import type { Config } from '../config.js';
+import type { Config } from '../../config.js';
 import { badRequest, HttpError } from '../errors.js';
 
 export interface BulkOptions {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
-import { clusterState } from '../../core/redis-connect.js';
+import { clusterState } from '../../redis/cluster.js';
 
 const Health = Type.Object({ status: Type.String(), redis: Type.Optional(Type.String()) });
 

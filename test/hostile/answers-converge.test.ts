@@ -5,7 +5,6 @@ import { Resolver, type Query } from '../../resolver/resolve.js';
 import type { CanonicalEvent } from '../../schemas/events.js';
 import { ProfileDictionary } from '../../timeindex/profiles.js';
 import { IndexReader } from '../../timeindex/reader.js';
-import { defineIndexCommands } from '../../timeindex/scripts.js';
 import { IndexWriter } from '../../timeindex/writer.js';
 import { lease, min, nat } from '../helpers/events.js';
 import { testRedis } from '../helpers/redis.js';
@@ -85,7 +84,6 @@ let redis: Redis;
 
 beforeAll(async () => {
   ({ redis } = await testRedis());
-  defineIndexCommands(redis);
 });
 
 /** Writes the events in the given batches (fresh dictionaries, as a new process would) and answers the grid. */

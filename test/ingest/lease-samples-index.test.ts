@@ -7,7 +7,6 @@ import { formatByName } from '../../ingest/registry.js';
 import type { CanonicalEvent } from '../../schemas/events.js';
 import { dumpLeases } from '../../timeindex/dump.js';
 import { ProfileDictionary } from '../../timeindex/profiles.js';
-import { defineIndexCommands } from '../../timeindex/scripts.js';
 import { IndexWriter } from '../../timeindex/writer.js';
 import { testRedis } from '../helpers/redis.js';
 
@@ -45,7 +44,6 @@ let writer: IndexWriter;
 
 beforeAll(async () => {
   ({ redis } = await testRedis());
-  defineIndexCommands(redis);
   writer = new IndexWriter(redis, new ProfileDictionary(redis), { days: 36500, now: Date.now });
 });
 

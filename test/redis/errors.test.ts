@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isTransient } from '../../core/redis-errors.js';
+import { isTransient } from '../../redis/errors.js';
 
 describe('isTransient', () => {
   it('takes Redis being away, busy or failing over as worth a retry', () => {
