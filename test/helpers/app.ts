@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll } from 'vitest';
 import { ROLES } from '../../audit/tokens.js';
 import { connectRedis } from '../../commands.js';
+import { closeClient } from '../../redis/client.js';
 import { buildApp } from '../../service/app.js';
 import { loadConfig } from '../../config.js';
 import { wholeKeyspace } from './cluster.js';
@@ -27,7 +28,7 @@ export async function testApp(env: Record<string, string> = {}): Promise<TestApp
   const app = await buildApp({ config: loadConfig(env), redis, now: () => NOW, logger: false });
   afterAll(async () => {
     await app.close();
-    await redis.quit();
+    await closeClient(redis);
   });
   // on a cluster the apps of one file share a keyspace, so each needs its own token name
   const { token } = await app.tokens.create(process.env.WHOHAD_TEST_CLUSTER && apps++ > 0 ? `tester-${apps}` : 'tester', [...ROLES]);
