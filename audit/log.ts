@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { Cluster, Redis, Result } from 'ioredis';
 import { metrics } from '../core/metrics.js';
 import { canonicalJson, GENESIS, sha256 } from './canonical.js';
@@ -55,16 +54,10 @@ export function parsePoint(text: string | null | undefined): ChainPoint {
   return { seq: Number(seq), hash };
 }
 
-const lua = readFileSync(new URL('./lua/auditAppend-2.lua', import.meta.url), 'utf8');
-
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     auditAppend(log: string, heads: string, ...argv: Array<string | number>): Result<string[], Context>;
   }
-}
-
-export function defineAuditCommands(client: Redis | Cluster): void {
-  client.defineCommand('auditAppend', { numberOfKeys: 2, lua });
 }
 
 /** The hash of a record: SHA-256 over the canonical JSON of everything but the hash itself. */

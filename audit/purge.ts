@@ -1,18 +1,11 @@
-import { readFileSync } from 'node:fs';
 import type { Cluster, Redis, Result } from 'ioredis';
-import { scanKeys } from '../core/redis-connect.js';
+import { scanKeys } from '../redis/cluster.js';
 import { auditKeys, formatPoint, type AccessLog, type AuditRecord } from './log.js';
-
-const lua = readFileSync(new URL('./lua/auditPurge-2.lua', import.meta.url), 'utf8');
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     auditPurge(log: string, anchors: string, firstKept: string, ...chainPoints: string[]): Result<number, Context>;
   }
-}
-
-export function defineAuditPurge(client: Redis | Cluster): void {
-  client.defineCommand('auditPurge', { numberOfKeys: 2, lua });
 }
 
 /**

@@ -1,12 +1,13 @@
 import { verifyChain } from '../audit/read.js';
 import { TokenError, TokenStore } from '../audit/tokens.js';
-import { openRedis } from '../core/redis-connect.js';
-import { loadConfig } from '../service/config.js';
+import { openStore } from '../commands.js';
+import type { RedisClient } from '../redis/cluster.js';
+import { loadConfig } from '../config.js';
 
 /** Runs an administrative action straight against Redis (REDIS_URL, else the embedded one). */
-async function withRedis<T>(fn: (store: TokenStore, redis: Awaited<ReturnType<typeof openRedis>>['redis']) => Promise<T>): Promise<T> {
+async function withRedis<T>(fn: (store: TokenStore, redis: RedisClient) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const handle = await openRedis(config.redisUrl, config.dataDir);
+  const handle = await openStore(config);
   try {
     return await fn(new TokenStore(handle.redis), handle.redis);
   } finally {

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
-import { openRedis } from '../core/redis-connect.js';
+import { openStore } from '../commands.js';
 import { loadSourceConfig } from '../ingest/config.js';
 import { startCollector, type Collector, type CollectorState } from '../ingest/collect/collector.js';
 import { countersLine } from '../ingest/collect/counters.js';
 import type { Unmatched } from '../ingest/collect/router.js';
 import type { Transport } from '../ingest/collect/syslog-server.js';
-import { loadConfig } from '../service/config.js';
+import { loadConfig } from '../config.js';
 import { ProfileDictionary } from '../timeindex/profiles.js';
 import { IndexWriter } from '../timeindex/writer.js';
 
@@ -83,15 +83,16 @@ async function prepare(o: CollectOptions): Promise<() => Promise<number>> {
 
   const settings = loadConfig();
   const sources = o.config ? await loadSourceConfig(o.config) : null;
-  const redis = await openRedis(settings.redisUrl, settings.dataDir);
-  const writer = new IndexWriter(redis.redis, new ProfileDictionary(redis.redis), { days: settings.retentionDays, now: Date.now });
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  // ioredis reports every failed reconnect; one line per outage is enough, the queue says the rest
+  // one line per outage (the client reports only an outage's first error); the queue says the rest
   let down = false;
-  redis.redis.on('error', (err: Error) => {
-    if (!down) log(`redis: ${err.message}; keeping events queued until it is back`);
-    down = true;
+  const redis = await openStore(settings, {
+    onError: (err) => {
+      log(`redis: ${err.message}; keeping events queued until it is back`);
+      down = true;
+    },
   });
+  const writer = new IndexWriter(redis.redis, new ProfileDictionary(redis.redis), { days: settings.retentionDays, now: Date.now });
   redis.redis.on('ready', () => {
     if (down) log('redis: connected again');
     down = false;

@@ -3,11 +3,11 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { DomainError } from '../core/domain-error.js';
-import { openRedis } from '../core/redis-connect.js';
+import { openStore } from '../commands.js';
 import { followFile } from '../ingest/follow.js';
 import { LineFeeder, linesOf, parseStream, type ParseCounts } from '../ingest/pipeline.js';
 import type { CanonicalEvent } from '../schemas/events.js';
-import { loadConfig } from '../service/config.js';
+import { loadConfig } from '../config.js';
 import { defaultRetryDelay, storeEvents } from '../store/queue.js';
 import { ProfileDictionary } from '../timeindex/profiles.js';
 import { IndexWriter } from '../timeindex/writer.js';
@@ -53,7 +53,7 @@ function progress(label: string) {
 export async function ingestCommand(files: string[], o: IngestOptions): Promise<number> {
   const config = loadConfig();
   const inputs = await inputsFor(files, o);
-  const redis = await openRedis(config.redisUrl, config.dataDir);
+  const redis = await openStore(config);
   // connection errors reach the retry loop below, which reports them once per batch
   redis.redis.on('error', () => {});
   const profiles = new ProfileDictionary(redis.redis);

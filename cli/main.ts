@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { DOMAIN_CODES, DomainError, type DomainCode } from '../core/domain-error.js';
-import { ConfigError, loadConfig } from '../service/config.js';
+import { ConfigError, loadConfig } from '../config.js';
 import { serve } from '../service/server.js';
 import { formatHelp } from '../ingest/registry.js';
 import { auditVerify, tokenCreate, tokenList, tokenRevoke } from './admin.js';

@@ -1,17 +1,17 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { AccessLog, defineAuditCommands } from '../audit/log.js';
-import { openRedis, type RedisClient } from '../core/redis-connect.js';
+import { AccessLog } from '../audit/log.js';
+import { openStore } from '../commands.js';
+import type { RedisClient } from '../redis/cluster.js';
 import { HoldError, HoldStore, type Actor, type Hold } from '../retention/holds.js';
 import { purgeAttribution, type PurgeResult } from '../retention/purge.js';
-import { loadConfig, type Config } from '../service/config.js';
+import { loadConfig, type Config } from '../config.js';
 
 /** Straight against Redis (REDIS_URL, else the embedded one), as `whohad token` is. */
 async function withRedis<T>(fn: (redis: RedisClient, log: AccessLog, config: Config) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const handle = await openRedis(config.redisUrl, config.dataDir);
+  const handle = await openStore(config);
   try {
-    defineAuditCommands(handle.redis);
     return await fn(handle.redis, new AccessLog(handle.redis, `${config.instance}/cli`), config);
   } finally {
     await handle.close();

@@ -15,14 +15,14 @@ import { createWriteStream, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
-import { defineAuditCommands } from '../audit/log.js';
+import { defineCommands } from '../commands.js';
+import { closeClient, reportErrors } from '../redis/client.js';
 import { TokenStore } from '../audit/tokens.js';
 import { eventToWire } from '../core/events.js';
-import { startRedisServer } from '../core/redis-server.js';
+import { startRedisServer } from '../redis/embedded.js';
 import { linesOf, parseStream } from '../ingest/pipeline.js';
 import { formatByName } from '../ingest/registry.js';
 import { ProfileDictionary } from '../timeindex/profiles.js';
-import { defineIndexCommands } from '../timeindex/scripts.js';
 import { IndexWriter } from '../timeindex/writer.js';
 import { census, load, usedMemory } from './load.js';
 import { DEFAULT_SHAPE, leaseEvents, natEvents, privateIpOf, publicIpOf, rng, type IspShape } from './synthetic-isp.js';
@@ -79,8 +79,8 @@ function shapeFor(intervals: number): IspShape {
 const dir = `/tmp/whohad-bench-${process.pid}`;
 const server = await startRedisServer({ dir, appendonly: false });
 const redis = new Redis(server.url);
-defineIndexCommands(redis);
-defineAuditCommands(redis);
+reportErrors(redis);
+defineCommands(redis);
 const writer = () => new IndexWriter(redis, new ProfileDictionary(redis), { days: 36500, now: Date.now });
 
 try {
@@ -143,7 +143,7 @@ try {
   const rate = res.events / ((performance.now() - t0) / 1000);
   rows.push({ figure: `ingest, canonical file (${res.events.toLocaleString('en')} events)`, value: rate, unit: 'events/s', target: '>= 150,000', ok: rate >= 150_000 });
 } finally {
-  await redis.quit();
+  await closeClient(redis);
   await server.stop();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -17,15 +17,16 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { DEFAULT_WINDOW } from '../bulk/run.js';
-import { redisClient } from '../core/redis-connect.js';
-import { startRedisServer } from '../core/redis-server.js';
+import { connectRedis } from '../commands.js';
+import { closeClient } from '../redis/client.js';
+import { startRedisServer } from '../redis/embedded.js';
 import { IndexReader } from '../timeindex/reader.js';
 import { ProfileDictionary } from '../timeindex/profiles.js';
 import { IndexWriter } from '../timeindex/writer.js';
 import { normalisedOrThrow } from '../resolver/query.js';
 import { Resolver } from '../resolver/resolve.js';
 import { buildApp } from '../service/app.js';
-import { loadConfig } from '../service/config.js';
+import { loadConfig } from '../config.js';
 import { load } from './load.js';
 import { DEFAULT_SHAPE, leaseEvents, natEvents, publicIpOf, rng, type IspShape } from './synthetic-isp.js';
 
@@ -50,7 +51,7 @@ const natShape: IspShape = { ...DEFAULT_SHAPE, publicIps: Math.max(1, Math.ceil(
 
 const dir = keep ?? `/tmp/whohad-bulk-bench-${process.pid}`;
 const server = await startRedisServer({ dir, appendonly: false });
-const redis = redisClient(server.url);
+const redis = connectRedis(server.url);
 const profiles = new ProfileDictionary(redis);
 const writer = new IndexWriter(redis, profiles, { days: 36500, now: Date.now });
 /** The kept index is reused only for the same shape and the same index code (its Lua scripts). */
@@ -177,7 +178,7 @@ const summary = JSON.parse(String(res.trailers['x-whohad-summary']));
 const answered = outLines - 1;
 
 await app.close();
-await redis.quit();
+await closeClient(redis);
 await server.stop();
 if (!keep) rmSync(dir, { recursive: true, force: true });
 else if (!existsSync(`${dir}/dump.rdb`)) log(`(no dump.rdb in ${dir}: the index will be loaded again next time)`);

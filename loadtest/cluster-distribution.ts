@@ -8,7 +8,9 @@
  *        (or REDIS_CLUSTER_NODES=host:port,… to load into a cluster you run)
  */
 import { Cluster, type Redis } from 'ioredis';
-import { clusterUrl, primaries, redisClient } from '../core/redis-connect.js';
+import { connectRedis } from '../commands.js';
+import { closeClient } from '../redis/client.js';
+import { clusterUrl, primaries } from '../redis/cluster.js';
 import { ProfileDictionary } from '../timeindex/profiles.js';
 import { IndexWriter } from '../timeindex/writer.js';
 import { startCluster } from '../test/helpers/cluster.js';
@@ -18,7 +20,7 @@ import { DEFAULT_SHAPE, natEvents, type IspShape } from './synthetic-isp.js';
 const target = Number(process.argv[2] ?? 1_000_000);
 const own = process.env.REDIS_CLUSTER_NODES ? null : await startCluster({ dir: `/tmp/whohad-cluster-dist-${process.pid}`, primaries: 3, replicas: 0 });
 const url = own ? own.url : clusterUrl(process.env.REDIS_CLUSTER_NODES!);
-const redis = redisClient(url) as Cluster;
+const redis = connectRedis(url) as Cluster;
 const masters = await primaries(redis);
 
 async function perNode(node: Redis) {
@@ -63,5 +65,5 @@ after.forEach((n, i) => {
     `${String(n.port).padEnd(8)} ${String(slots.get(n.port!) ?? 0).padStart(6)} ${String(n.addresses).padStart(10)} ${String(n.keys).padStart(8)} ${String(n.chainKeys).padStart(11)} ${String(n.entries).padStart(10)} ${((100 * n.entries) / total).toFixed(1).padStart(5)}% ${(bytes / 2 ** 20).toFixed(1).padStart(9)} MiB ${(bytes / n.entries).toFixed(1).padStart(10)}`,
   );
 });
-await redis.quit();
+await closeClient(redis);
 await own?.stop();

@@ -7,11 +7,12 @@
 import { createWriteStream, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { Redis } from 'ioredis';
-import { startRedisServer } from '../core/redis-server.js';
+import { defineCommands } from '../commands.js';
+import { closeClient, reportErrors } from '../redis/client.js';
+import { startRedisServer } from '../redis/embedded.js';
 import { linesOf, parseStream } from '../ingest/pipeline.js';
 import { formatByName } from '../ingest/registry.js';
 import { ProfileDictionary } from '../timeindex/profiles.js';
-import { defineIndexCommands } from '../timeindex/scripts.js';
 import { IndexWriter } from '../timeindex/writer.js';
 import { DEFAULT_SHAPE, leaseEvents, natEvents } from './synthetic-isp.js';
 
@@ -83,7 +84,8 @@ async function measure(label: string, path: string, format: string, redis: Redis
 
 const server = await startRedisServer({ dir, appendonly: false });
 const redis = new Redis(server.url);
-defineIndexCommands(redis);
+reportErrors(redis);
+defineCommands(redis);
 const jun = `${dir}/juniper-pba.log`;
 const kea = `${dir}/kea-leases4.csv`;
 console.log(`writing ${await writeLines(jun, juniperLines())} juniper-pba lines and ${await writeLines(kea, keaLines())} kea-csv lines`);
@@ -91,6 +93,6 @@ await measure('juniper-pba, parse only', jun, 'juniper-pba', null);
 await measure('kea-csv, parse only', kea, 'kea-csv', null);
 await measure('juniper-pba → Redis', jun, 'juniper-pba', redis);
 await measure('kea-csv → Redis', kea, 'kea-csv', redis);
-await redis.quit();
+await closeClient(redis);
 await server.stop();
 rmSync(dir, { recursive: true, force: true });

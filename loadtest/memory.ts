@@ -5,9 +5,10 @@
  */
 import { rmSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { startRedisServer } from '../core/redis-server.js';
+import { defineCommands } from '../commands.js';
+import { closeClient, reportErrors } from '../redis/client.js';
+import { startRedisServer } from '../redis/embedded.js';
 import { ProfileDictionary } from '../timeindex/profiles.js';
-import { defineIndexCommands } from '../timeindex/scripts.js';
 import { IndexWriter } from '../timeindex/writer.js';
 import { census, load, usedMemory } from './load.js';
 import { DEFAULT_SHAPE, leaseEvents, natEvents, type IspShape } from './synthetic-isp.js';
@@ -21,7 +22,8 @@ const days = Number(process.argv[4] ?? 365);
 const dir = `/tmp/whohad-memory-${process.pid}`;
 const server = await startRedisServer({ dir, appendonly: false });
 const redis = new Redis(server.url);
-defineIndexCommands(redis);
+reportErrors(redis);
+defineCommands(redis);
 const writer = new IndexWriter(redis, new ProfileDictionary(redis), { days: 36500, now: Date.now });
 
 // 256 addresses x 63 blocks over 30 days give about 3.1 intervals per block per day; grow the
@@ -44,6 +46,6 @@ console.log(`${'what'.padEnd(22)} ${'records'.padStart(10)} ${'keys'.padStart(9)
 row('port-block intervals', chains.entries, afterNat - before, chains.keys, `${chains.listpack}/${chains.sampled} listpack`);
 row('lease holdings', holdings.entries, afterLease - afterNat, holdings.keys, `${holdings.listpack}/${holdings.sampled} listpack`);
 console.log(`ingest through IndexWriter: ${nat.events} NAT events in ${(nat.ms / 1000).toFixed(1)} s (${Math.round(nat.events / (nat.ms / 1000))}/s), ${lease.events} lease events in ${(lease.ms / 1000).toFixed(1)} s (${Math.round(lease.events / (lease.ms / 1000))}/s)`);
-await redis.quit();
+await closeClient(redis);
 await server.stop();
 rmSync(dir, { recursive: true, force: true });

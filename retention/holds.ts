@@ -3,7 +3,6 @@ import type { Cluster, Redis } from 'ioredis';
 import type { AccessLog, AuditEntry } from '../audit/log.js';
 import { canonicalIp } from '../core/ip.js';
 import { parseIsoInstant } from '../core/time.js';
-import { defineRetentionCommands } from './scripts.js';
 
 /** Every legal hold ever made, id → JSON; lifted holds stay, marked, so the record is whole. */
 export const HOLDS_KEY = '{whohad}:holds';
@@ -101,9 +100,7 @@ const isActive = (h: Hold) => h.lifted === null;
  * Holds are few and read whole (no cache), so every service instance sees a lift at once.
  */
 export class HoldStore {
-  constructor(private readonly redis: Redis | Cluster) {
-    defineRetentionCommands(redis);
-  }
+  constructor(private readonly redis: Redis | Cluster) {}
 
   async list(): Promise<Hold[]> {
     const all = await this.redis.hvals(HOLDS_KEY);

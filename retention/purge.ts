@@ -7,7 +7,6 @@ import { coverages, intersects } from '../timeindex/coverage.js';
 import { ProfileDictionary } from '../timeindex/profiles.js';
 import { haveExpiredBuckets, noCounts, purgeAddress, purgeHorizon, type ChainKeep, type PurgeRun, type Range } from '../timeindex/purge.js';
 import { IndexReader } from '../timeindex/reader.js';
-import { defineIndexCommands } from '../timeindex/scripts.js';
 import type { Hold } from './holds.js';
 
 /**
@@ -109,7 +108,6 @@ async function keepOf(redis: Redis | Cluster, holds: Hold[], directVrf: string):
  */
 export async function purgeAttribution(opts: PurgeOptions): Promise<PurgeResult> {
   const { redis } = opts;
-  if (typeof (redis as Partial<Redis>).natStabBuffer !== 'function') defineIndexCommands(redis);
   const dryRun = opts.dryRun ?? false;
   const endedBefore = opts.cutoffMs - QUERY_MARGIN_MS;
   const active = opts.holds ? await opts.holds.active() : [];

@@ -1,7 +1,7 @@
 import underPressure from '@fastify/under-pressure';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Cluster, Redis } from 'ioredis';
-import type { Config } from './config.js';
+import type { Config } from '../config.js';
 import { badRequest, errorHandler } from './errors.js';
 import access from './plugins/access.js';
 import holdStore from './plugins/hold-store.js';

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type DomainCode } from '../core/domain-error.js';
-import { isTransient } from '../core/redis-errors.js';
+import { isTransient } from '../redis/errors.js';
 
 export class HttpError extends Error {
   constructor(

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { buildApp } from './app.js';
-import { loadConfig } from './config.js';
+import { loadConfig } from '../config.js';
 
 /**
  * The OpenAPI document exactly as the service serves it at /openapi.json, in YAML. Built from

@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { purgeAccessLog } from '../audit/purge.js';
-import { openRedis, type RedisHandle } from '../core/redis-connect.js';
+import { openStore } from '../commands.js';
+import type { RedisHandle } from '../redis/embedded.js';
+import { HoldStore } from '../retention/holds.js';
 import { purgeAttribution } from '../retention/purge.js';
 import { buildApp } from './app.js';
-import type { Config } from './config.js';
+import type { Config } from '../config.js';
 
 export interface RunningService {
   app: FastifyInstance;
@@ -18,8 +20,11 @@ export interface RunningService {
  * (and stops the embedded server, whose append-only file keeps what was acknowledged).
  */
 export async function serve(config: Config): Promise<RunningService> {
-  const redis = await openRedis(config.redisUrl, config.dataDir);
+  // an outage is reported in the service log once the app (and its logger) exists
+  let reportOutage: (err: Error) => void = (err) => void process.stderr.write(`whohad: redis: ${err.message}\n`);
+  const redis = await openStore(config, { onError: (err) => reportOutage(err) });
   const app = await buildApp({ config, redis: redis.redis });
+  reportOutage = (err) => app.log.error({ redis: err.message }, 'redis unreachable; retrying until it answers');
   const address = await app.listen({ port: config.port, host: config.host });
   app.log.info({ redis: config.redisUrl ? 'REDIS_URL' : `embedded (${config.dataDir})` }, `whohad listening on ${address}`);
   // the access log's own retention, checked hourly; several instances purging is harmless

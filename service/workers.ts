@@ -2,8 +2,9 @@ import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { AggregatorRegistry } from 'prom-client';
 import { isMetricsRequest, metrics, metricsReply, registry } from '../core/metrics.js';
-import { openRedis, type RedisHandle } from '../core/redis-connect.js';
-import { loadConfig } from './config.js';
+import { openStore } from '../commands.js';
+import type { RedisHandle } from '../redis/embedded.js';
+import { loadConfig } from '../config.js';
 import { serve } from './server.js';
 
 /**
@@ -49,7 +50,7 @@ function workerEntry(): { exec: string; execArgv: string[] } {
 export async function startWorkers(count: number, env: NodeJS.ProcessEnv = process.env): Promise<WorkerPool> {
   if (!cluster.isPrimary) throw new Error('startWorkers runs in the primary process');
   const config = loadConfig(env); // a bad setting stops start-up here, once, not in N workers
-  const redis: RedisHandle = await openRedis(config.redisUrl, config.dataDir);
+  const redis: RedisHandle = await openStore(config);
   const workerEnv: NodeJS.ProcessEnv = { ...env, REDIS_URL: redis.url, WHOHAD_WORKER: '1' };
   cluster.setupPrimary({ ...workerEntry(), silent: false });
 

@@ -1,4 +1,4 @@
-import { isTransient } from '../core/redis-errors.js';
+import { isTransientError } from '../redis/errors.js';
 import type { CanonicalEvent } from '../schemas/events.js';
 import type { WriteFailure } from '../timeindex/codes.js';
 import type { WriteOutcome } from '../timeindex/writer.js';
@@ -78,7 +78,7 @@ export async function storeEvents(write: Write, events: readonly CanonicalEvent[
       if (stored.length > 0) hooks.onStored?.(stored);
     } catch (err) {
       const message = (err as Error).message;
-      if (policy === null || !isTransient(message)) throw err;
+      if (policy === null || !isTransientError(err)) throw err;
       error = message;
       retry = left;
     }

@@ -1,4 +1,4 @@
-import { isTransient } from '../core/redis-errors.js';
+import { isTransientError } from '../redis/errors.js';
 
 /**
  * Outcome codes of the time index's scripts, by their names in lua/includes/codes.lua (the
@@ -54,9 +54,9 @@ export function scriptFailure(index: number, outcome: unknown): WriteFailure {
 }
 
 /** A whole call failed in the client or in Redis: every event of it is reported with the message. */
-export function clientFailure(index: number, message: string): WriteFailure {
-  const transient = isTransient(message);
-  return { index, transient, code: transient ? 'redis_unavailable' : 'redis_refused', reason: `not stored: ${message}` };
+export function clientFailure(index: number, err: Error): WriteFailure {
+  const transient = isTransientError(err);
+  return { index, transient, code: transient ? 'redis_unavailable' : 'redis_refused', reason: `not stored: ${err.message}` };
 }
 
 /** A failure of the index that is not about one event (the profile dictionary is full). */

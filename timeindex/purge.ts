@@ -2,7 +2,6 @@ import type { Cluster, Redis } from 'ioredis';
 import type { AddressKind } from './addresses.js';
 import { BUCKET_MS, bucketOf } from './format.js';
 import { leaseKeys, natKeys } from './keys.js';
-import { defineIndexCommands } from './scripts.js';
 
 /**
  * Removing old entries from the time index (docs/retention.md). The index decides what an
@@ -76,7 +75,6 @@ const holderArgs = (holders: ChainKeep['holders']) => [holders.length, ...holder
 
 /** Makes sure the purge scripts are defined on a client that has not met the index yet. */
 function ready(redis: Redis | Cluster) {
-  if (typeof (redis as Partial<Redis>).purgeChain !== 'function') defineIndexCommands(redis);
 }
 
 /** Purges one chain atomically; returns the first bucket from lo on that still holds an entry. */

@@ -116,7 +116,7 @@ export class IndexWriter {
         // a prefix chain stored but not findable is reported unstored, so it is sent again (merges are idempotent)
         const err = scriptErr ?? (g.prefixLength !== null ? replies[slots[c] - 1]?.[0] : null);
         g.indices.forEach((index, j) => {
-          if (err) failed.push(clientFailure(index, err.message));
+          if (err) failed.push(clientFailure(index, err));
           else if ((out as unknown[])[j] !== 1) failed.push(scriptFailure(index, (out as unknown[])[j]));
         });
       });

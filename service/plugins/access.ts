@@ -1,7 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { AccessLog, defineAuditCommands } from '../../audit/log.js';
-import { defineAuditPurge } from '../../audit/purge.js';
+import { AccessLog } from '../../audit/log.js';
 import { TokenStore, type Principal, type Role } from '../../audit/tokens.js';
 
 export interface AccessOptions {
@@ -48,8 +47,6 @@ const failKey = (client: string) => `{whohad}:fail:${client}`;
 export default fp<AccessOptions>(
   async (fastify, opts) => {
     const redis = fastify.redis;
-    defineAuditCommands(redis);
-    defineAuditPurge(redis);
     const tokens = new TokenStore(redis);
     const accessLog = new AccessLog(redis, opts.instance);
     fastify.decorate('tokens', tokens);

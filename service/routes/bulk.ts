@@ -13,7 +13,7 @@ import { SummaryAccumulator } from '../../bulk/summary.js';
 import { DomainError } from '../../core/domain-error.js';
 import { normaliseTz } from '../../resolver/query.js';
 import { BulkJobParamsSchema, BulkJobSchema, BulkQuerySchema, BulkSummarySchema, type BulkQuery } from '../../schemas/bulk.js';
-import type { Config } from '../config.js';
+import type { Config } from '../../config.js';
 import { badRequest, HttpError } from '../errors.js';
 
 export interface BulkOptions {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import fp from 'fastify-plugin';
 import Type from 'typebox';
-import { clusterState } from '../../core/redis-connect.js';
+import { clusterState } from '../../redis/cluster.js';
 
 const Health = Type.Object({ status: Type.String(), redis: Type.Optional(Type.String()) });
 

@@ -10,7 +10,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_WINDOW } from '../../bulk/run.js';
-import { primaries } from '../../core/redis-connect.js';
+import { primaries } from '../../redis/cluster.js';
 import { PURPOSE, testApp, type TestApp } from '../helpers/app.js';
 import { loadSmallIsp } from './helpers.js';
 

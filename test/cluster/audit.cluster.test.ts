@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defineAuditPurge, purgeAccessLog } from '../../audit/purge.js';
+import { purgeAccessLog } from '../../audit/purge.js';
 import { auditKeys } from '../../audit/log.js';
 import { verifyChain } from '../../audit/read.js';
-import { primaries, redisClient } from '../../core/redis-connect.js';
+import { connectRedis } from '../../commands.js';
+import type { RedisClient } from '../../redis/cluster.js';
+import { primaries } from '../../redis/cluster.js';
 import { buildApp } from '../../service/app.js';
-import { loadConfig } from '../../service/config.js';
+import { loadConfig } from '../../config.js';
 import { NOW, PURPOSE } from '../helpers/app.js';
 import { testRedisUrl } from '../helpers/redis.js';
 import { Cluster } from 'ioredis';
@@ -22,12 +24,12 @@ const EVENTS = [
 ];
 const Q = `ip=198.51.100.7&port=1100&at=2026-10-25T00:30:00Z&${PURPOSE}`;
 
-let redis: ReturnType<typeof redisClient>;
+let redis: RedisClient;
 let app: Awaited<ReturnType<typeof buildApp>>;
 let h: { authorization: string };
 
 beforeAll(async () => {
-  redis = redisClient(await testRedisUrl());
+  redis = connectRedis(await testRedisUrl());
   app = await buildApp({ config: loadConfig({ WHOHAD_AUTH_FAIL_LIMIT: '3' }), redis, now: () => NOW, logger: false });
   h = { authorization: `Bearer ${(await app.tokens.create('ivy', ['investigator', 'ingest'])).token}` };
   expect((await app.inject({ method: 'POST', url: '/v1/events', headers: h, payload: EVENTS })).json().accepted).toBe(2);
@@ -55,7 +57,6 @@ describe('the access log on a Redis Cluster', () => {
   });
 
   it('purges past retention with index keys found on every primary, and still verifies', async () => {
-    defineAuditPurge(redis);
     const rows = await redis.xrange(auditKeys.log, '-', '+');
     const boundary = Number(rows[2][0].split('-')[0]);
     const dropped = await purgeAccessLog(redis, app.accessLog, 1, boundary + 86_400_000);

@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyChain } from '../../audit/read.js';
 import { ROLES } from '../../audit/tokens.js';
-import { redisClient, type RedisClient } from '../../core/redis-connect.js';
+import { connectRedis } from '../../commands.js';
+import type { RedisClient } from '../../redis/cluster.js';
 import { buildApp } from '../../service/app.js';
-import { loadConfig } from '../../service/config.js';
+import { loadConfig } from '../../config.js';
 import { NOW, PURPOSE } from '../helpers/app.js';
 import { startCluster, until, type TestCluster } from '../helpers/cluster.js';
 
@@ -43,7 +44,7 @@ const lookup = (i: number) => app.inject({ url: `/v1/attribution?ip=${ipOf(i)}&p
 
 beforeAll(async () => {
   cluster = await startCluster({ dir: join(tmpdir(), `whohad-failover-${process.pid}`), primaries: 3, replicas: 1 });
-  redis = redisClient(cluster.url, { waitReplicas: 1, waitTimeoutMs: 2000 });
+  redis = connectRedis(cluster.url, { waitReplicas: 1, waitTimeoutMs: 2000 });
   app = await buildApp({ config: loadConfig({}), redis, now: () => NOW, logger: false });
   auth = { authorization: `Bearer ${(await app.tokens.create('tester', [...ROLES])).token}` };
 }, 90_000);

@@ -5,7 +5,6 @@ import { parseSourceConfig } from '../../ingest/config.js';
 import type { CanonicalEvent } from '../../schemas/events.js';
 import { dumpNat } from '../../timeindex/dump.js';
 import { ProfileDictionary } from '../../timeindex/profiles.js';
-import { defineIndexCommands } from '../../timeindex/scripts.js';
 import { IndexWriter, type WriteOutcome } from '../../timeindex/writer.js';
 import { testRedis } from '../helpers/redis.js';
 import { PBA_TEMPLATE, dataSet, ipfixMessage, pbaRecord, templateSet } from '../ingest/ipfix/encoder.js';
@@ -46,7 +45,6 @@ let redis: Redis;
 let profiles: ProfileDictionary;
 beforeAll(async () => {
   redis = (await testRedis()).redis;
-  defineIndexCommands(redis);
 });
 beforeEach(async () => {
   await redis.flushdb();

@@ -12,7 +12,7 @@ import type { AttributionAnswer } from '../../schemas/attribution.js';
 import { dumpLeases, dumpNat } from '../../timeindex/dump.js';
 import { ProfileDictionary } from '../../timeindex/profiles.js';
 import { IndexReader } from '../../timeindex/reader.js';
-import { defineIndexCommands } from '../../timeindex/scripts.js';
+import { defineCommands } from '../../commands.js';
 import { IndexWriter } from '../../timeindex/writer.js';
 import { testRedisUrl } from '../helpers/redis.js';
 import { octet, port, rejectsPath, tcpSender, udpSender, until } from './helpers.js';
@@ -129,7 +129,7 @@ interface Store {
 
 async function store(): Promise<Store> {
   const redis = new Redis(await testRedisUrl());
-  defineIndexCommands(redis);
+  defineCommands(redis);
   const profiles = new ProfileDictionary(redis);
   const writer = new IndexWriter(redis, profiles, { days: 365, now: () => NOW });
   const resolver = asking(new Resolver(new IndexReader(redis), profiles, { toleranceS: 2, retentionDays: 365, interimIntervalS: 86_400, directVrf: 'default', now: () => NOW }));

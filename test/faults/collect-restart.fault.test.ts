@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { startCollector, type Collector, type CollectorState } from '../../ingest/collect/collector.js';
 import { parseSourceConfig } from '../../ingest/config.js';
-import { redisClient } from '../../core/redis-connect.js';
+import { connectRedis } from '../../commands.js';
 import { ProfileDictionary } from '../../timeindex/profiles.js';
 import { IndexWriter } from '../../timeindex/writer.js';
 import { port, rejectsPath, tcpSender, until as collectorUntil } from '../collect/helpers.js';
@@ -37,7 +37,7 @@ interface Disturbance {
 const servers = cleanAndFaulty();
 
 async function collect(url: string, disturbance?: Disturbance): Promise<{ state: CollectorState; log: string[] }> {
-  const redis = redisClient(url);
+  const redis = connectRedis(url);
   redis.on('error', () => {});
   const log: string[] = [];
   const c = await startCollector({
@@ -107,7 +107,7 @@ describe('whohad collect while Redis is killed and restarted', () => {
 
   // AddressRegistry counts an address as registered only once Redis has taken the SADD.
   it('registers an address again after a write that Redis did not take', async () => {
-    const redis = redisClient(servers.faulty.url);
+    const redis = connectRedis(servers.faulty.url);
     redis.on('error', () => {});
     try {
       await redis.flushdb();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
-import { startRedisServer, type RedisServerOptions, type RunningRedis } from '../../core/redis-server.js';
+import { startRedisServer, type RedisServerOptions, type RunningRedis } from '../../redis/embedded.js';
 
 /**
  * A redis-server the test owns: it can be killed (SIGKILL, as a crash) and started again on

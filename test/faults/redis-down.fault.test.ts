@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLES } from '../../audit/tokens.js';
-import { redisClient, type RedisClient } from '../../core/redis-connect.js';
+import { connectRedis } from '../../commands.js';
+import type { RedisClient } from '../../redis/cluster.js';
 import { buildApp } from '../../service/app.js';
-import { loadConfig } from '../../service/config.js';
+import { loadConfig } from '../../config.js';
 import { NOW, PURPOSE } from '../helpers/app.js';
 import { FaultyRedis, until } from './helpers.js';
 
@@ -21,7 +22,7 @@ const LOOKUP = `/v1/attribution?ip=198.51.100.7&port=1100&at=2026-10-25T00:30:00
 
 beforeAll(async () => {
   redis = await FaultyRedis.start();
-  client = redisClient(redis.url);
+  client = connectRedis(redis.url);
   client.on('error', () => {});
   app = await buildApp({ config: loadConfig({}), redis: client, now: () => NOW, logger: false });
   auth = { authorization: `Bearer ${(await app.tokens.create('tester', [...ROLES])).token}` };

@@ -8,7 +8,7 @@ import { asking } from '../helpers/query.js';
 import type { CanonicalEvent } from '../../schemas/events.js';
 import { ProfileDictionary } from '../../timeindex/profiles.js';
 import { IndexReader } from '../../timeindex/reader.js';
-import { defineIndexCommands } from '../../timeindex/scripts.js';
+import { defineCommands } from '../../commands.js';
 import { IndexWriter } from '../../timeindex/writer.js';
 import { FaultyRedis, differences, keyspace, tempDir, until } from './helpers.js';
 import { scenarioLines } from './scenario.js';
@@ -37,7 +37,7 @@ let answers: unknown[];
 /** A grid of look-ups over the scenario: addresses, ports and instants across its sessions. */
 async function lookups(url: string): Promise<unknown[]> {
   const redis = new Redis(url);
-  defineIndexCommands(redis);
+  defineCommands(redis);
   const resolver = asking(new Resolver(new IndexReader(redis), new ProfileDictionary(redis), { toleranceS: 2, retentionDays: 365, interimIntervalS: 86_400, directVrf: 'default', now: () => NOW }));
   const base = Math.floor(NOW / 86_400_000) * 86_400_000 - 20 * 86_400_000;
   const out: unknown[] = [];
@@ -64,7 +64,7 @@ beforeAll(async () => {
   source = await FaultyRedis.start({ appendfsync: 'everysec' });
   servers.push(source);
   const redis = new Redis(source.url);
-  defineIndexCommands(redis);
+  defineCommands(redis);
   const writer = new IndexWriter(redis, new ProfileDictionary(redis), { days: 365, now: () => NOW });
   for (let i = 0; i < events.length; i += 2000) expect((await writer.write(events.slice(i, i + 2000))).failed).toEqual([]);
   want = await keyspace(redis);

@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll } from 'vitest';
 import { ROLES } from '../../audit/tokens.js';
-import { redisClient } from '../../core/redis-connect.js';
+import { connectRedis } from '../../commands.js';
+import { closeClient } from '../../redis/client.js';
 import { buildApp } from '../../service/app.js';
-import { loadConfig } from '../../service/config.js';
+import { loadConfig } from '../../config.js';
 import { wholeKeyspace } from './cluster.js';
 import { testRedisUrl } from './redis.js';
 
@@ -23,11 +24,11 @@ let apps = 0;
 /** The service on its own test database, for `inject`, with a token that may do everything. */
 export async function testApp(env: Record<string, string> = {}): Promise<TestApp> {
   // a `redis-cluster://` URL (npm run test:cluster) gives a Cluster; KEYS then asks every primary
-  const redis = wholeKeyspace(redisClient(await testRedisUrl()));
+  const redis = wholeKeyspace(connectRedis(await testRedisUrl()));
   const app = await buildApp({ config: loadConfig(env), redis, now: () => NOW, logger: false });
   afterAll(async () => {
     await app.close();
-    await redis.quit();
+    await closeClient(redis);
   });
   // on a cluster the apps of one file share a keyspace, so each needs its own token name
   const { token } = await app.tokens.create(process.env.WHOHAD_TEST_CLUSTER && apps++ > 0 ? `tester-${apps}` : 'tester', [...ROLES]);

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Cluster, Redis } from 'ioredis';
-import { primaries } from '../../core/redis-connect.js';
-import { startRedisServer, type RunningRedis } from '../../core/redis-server.js';
+import { primaries } from '../../redis/cluster.js';
+import { startRedisServer, type RunningRedis } from '../../redis/embedded.js';
 
 /**
  * A throw-away Redis Cluster on loopback: `primaries` redis-server processes with

@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import type { TestProject } from 'vitest/node';
-import { startRedisServer } from '../../core/redis-server.js';
+import { startRedisServer } from '../../redis/embedded.js';
 
 /** One throw-away redis-server for the whole run; each test file takes its own database. */
 export default async function setup(project: TestProject) {

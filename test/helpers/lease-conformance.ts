@@ -13,7 +13,7 @@ import type { CanonicalEvent, LeaseEvent } from '../../schemas/events.js';
 import type { SourceOptions } from '../../schemas/source-config.js';
 import { dumpLeases } from '../../timeindex/dump.js';
 import { ProfileDictionary } from '../../timeindex/profiles.js';
-import { defineIndexCommands } from '../../timeindex/scripts.js';
+import { defineCommands } from '../../commands.js';
 import { IndexWriter } from '../../timeindex/writer.js';
 import { parse, type Outcome } from './parse.js';
 import { testRedis } from './redis.js';
@@ -200,7 +200,7 @@ export function describeIndexChains(dir: URL, expected: Expected): void {
 
   beforeAll(async () => {
     ({ redis } = await testRedis());
-    defineIndexCommands(redis);
+    defineCommands(redis);
     writer = new IndexWriter(redis, new ProfileDictionary(redis), { days: 36500, now: Date.now });
   });
 

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, inject } from 'vitest';
-import { redisClient } from '../../core/redis-connect.js';
+import { connectRedis, defineCommands } from '../../commands.js';
 import { flushCluster, wholeKeyspace } from './cluster.js';
 
 /** Set by vitest.cluster.config.ts: the run's Redis is a Cluster (one database, files in turn). */
@@ -35,7 +35,9 @@ export async function testRedis(): Promise<{ url: string; redis: Redis }> {
   const url = await testRedisUrl();
   // on a Cluster: the service's own client (pipelines split per node), FLUSHDB and KEYS on every
   // primary; typed as Redis for the suites written against one (the commands they use are common)
-  const redis = onCluster ? (wholeKeyspace(redisClient(url)) as unknown as Redis) : new Redis(url);
+  const redis = onCluster ? (wholeKeyspace(connectRedis(url)) as unknown as Redis) : new Redis(url);
+  // every command of every room, as the service's own clients have them
+  defineCommands(redis);
   afterAll(async () => {
     await redis.quit();
   });

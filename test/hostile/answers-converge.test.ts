@@ -7,7 +7,6 @@ import { asking } from '../helpers/query.js';
 import type { CanonicalEvent } from '../../schemas/events.js';
 import { ProfileDictionary } from '../../timeindex/profiles.js';
 import { IndexReader } from '../../timeindex/reader.js';
-import { defineIndexCommands } from '../../timeindex/scripts.js';
 import { IndexWriter } from '../../timeindex/writer.js';
 import { lease, min, nat } from '../helpers/events.js';
 import { testRedis } from '../helpers/redis.js';
@@ -87,7 +86,6 @@ let redis: Redis;
 
 beforeAll(async () => {
   ({ redis } = await testRedis());
-  defineIndexCommands(redis);
 });
 
 /** Writes the events in the given batches (fresh dictionaries, as a new process would) and answers the grid. */

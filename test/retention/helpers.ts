@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { expect } from 'vitest';
-import { AccessLog, defineAuditCommands } from '../../audit/log.js';
+import { AccessLog } from '../../audit/log.js';
 import { Resolver } from '../../resolver/resolve.js';
 import { asking } from '../helpers/query.js';
 import { HoldStore } from '../../retention/holds.js';
@@ -9,7 +9,6 @@ import { dumpLeases, dumpNat } from '../../timeindex/dump.js';
 import { BUCKET_MS, bucketOf } from '../../timeindex/format.js';
 import { ProfileDictionary } from '../../timeindex/profiles.js';
 import { IndexReader } from '../../timeindex/reader.js';
-import { defineIndexCommands } from '../../timeindex/scripts.js';
 import { IndexWriter } from '../../timeindex/writer.js';
 import { testRedis } from '../helpers/redis.js';
 
@@ -42,8 +41,6 @@ export function leaseStart(ip: string, subscriberId: string, start: number, expi
 /** A database of its own with the index, the access log and the holds on it. */
 export async function store() {
   const { url, redis } = await testRedis();
-  defineIndexCommands(redis);
-  defineAuditCommands(redis);
   const profiles = new ProfileDictionary(redis);
   // old events must be accepted: the writer's own retention is a century here
   const writer = new IndexWriter(redis, profiles, { days: 36500, now: () => RESOLVER_NOW });

@@ -1,9 +1,9 @@
 import { PassThrough } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { auditKeys } from '../../audit/log.js';
-import { redisClient } from '../../core/redis-connect.js';
+import { connectRedis } from '../../commands.js';
 import { buildApp } from '../../service/app.js';
-import { loadConfig } from '../../service/config.js';
+import { loadConfig } from '../../config.js';
 import { NOW, PURPOSE, testApp, type TestApp } from '../helpers/app.js';
 import { testRedisUrl } from '../helpers/redis.js';
 
@@ -154,7 +154,7 @@ describe('the access log', () => {
 
   it('discloses nothing and answers 503 when the record cannot be written', async () => {
     const url = await testRedisUrl();
-    const redis = redisClient(url);
+    const redis = connectRedis(url);
     const broken = await buildApp({ config: loadConfig({}), redis, now: () => NOW, logger: false });
     const { token } = await broken.tokens.create('ivy2', ['investigator', 'ingest']);
     const h = { authorization: `Bearer ${token}` };
@@ -173,7 +173,7 @@ describe('the access log', () => {
     const out = new PassThrough();
     let text = '';
     out.on('data', (c) => (text += c));
-    const redis = redisClient(await testRedisUrl());
+    const redis = connectRedis(await testRedisUrl());
     const logged = await buildApp({ config: loadConfig({}), redis, now: () => NOW, logStream: out });
     const { token } = await logged.tokens.create('ivy3', ['investigator', 'ingest']);
     const h = { authorization: `Bearer ${token}` };
@@ -200,10 +200,9 @@ describe('rate limiting of refused requests', () => {
 
 describe('retention of the access log', () => {
   it('drops records past retention, keeps the rest verifiable from the anchor, and logs the purge', async () => {
-    const { purgeAccessLog, defineAuditPurge } = await import('../../audit/purge.js');
+    const { purgeAccessLog } = await import('../../audit/purge.js');
     const { verifyChain } = await import('../../audit/read.js');
     const kept = await testApp();
-    defineAuditPurge(kept.redis);
     for (let i = 0; i < 4; i++) await kept.inject({ url: `/v1/attribution?${Q_A}&${PURPOSE}`, headers: kept.auth });
     const rows = await kept.redis.xrange(auditKeys.log, '-', '+');
     const boundary = Number(rows[2][0].split('-')[0]);

@@ -2,12 +2,12 @@ import { once } from 'node:events';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainError } from '../../core/domain-error.js';
-import { isTransient } from '../../core/redis-errors.js';
+import { isTransient } from '../../redis/errors.js';
 import { storeForRequest } from '../../service/store-batch.js';
 import { storeEvents, type StoreFailure } from '../../store/queue.js';
 import { dumpNat } from '../../timeindex/dump.js';
 import { ProfileDictionary } from '../../timeindex/profiles.js';
-import { defineIndexCommands } from '../../timeindex/scripts.js';
+import { defineCommands } from '../../commands.js';
 import { IndexWriter } from '../../timeindex/writer.js';
 import { FaultyRedis } from '../faults/helpers.js';
 import { lease, min, nat } from '../helpers/events.js';
@@ -22,7 +22,7 @@ beforeAll(async () => {
   // fails fast while the server is away, reconnects by itself once it is back
   redis = new Redis(server.url, { maxRetriesPerRequest: 0, retryStrategy: () => 20 });
   redis.on('error', () => {});
-  defineIndexCommands(redis);
+  defineCommands(redis);
   writer = new IndexWriter(redis, new ProfileDictionary(redis), { days: 365, now: () => min(0) });
 });
 

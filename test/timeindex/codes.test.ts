@@ -21,8 +21,8 @@ describe('script outcome codes', () => {
   });
 
   it('classifies what the Redis client reports for a whole call', () => {
-    expect(clientFailure(1, 'Connection is closed.')).toEqual({ index: 1, transient: true, code: 'redis_unavailable', reason: 'not stored: Connection is closed.' });
-    expect(clientFailure(1, 'WRONGTYPE Operation against a key holding the wrong kind of value')).toMatchObject({ transient: false, code: 'redis_refused' });
+    expect(clientFailure(1, new Error('Connection is closed.'))).toEqual({ index: 1, transient: true, code: 'redis_unavailable', reason: 'not stored: Connection is closed.' });
+    expect(clientFailure(1, new Error('WRONGTYPE Operation against a key holding the wrong kind of value'))).toMatchObject({ transient: false, code: 'redis_refused' });
   });
 
   it('makes an error of a failure that is not about one event', () => {

@@ -3,7 +3,7 @@ import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dumpNat } from '../../timeindex/dump.js';
 import { natKeys } from '../../timeindex/keys.js';
 import { ProfileDictionary } from '../../timeindex/profiles.js';
-import { defineIndexCommands } from '../../timeindex/scripts.js';
+import { defineCommands } from '../../commands.js';
 import { IndexWriter } from '../../timeindex/writer.js';
 import { min, nat } from '../helpers/events.js';
 import { testRedis } from '../helpers/redis.js';
@@ -13,7 +13,7 @@ let writer: IndexWriter;
 
 beforeAll(async () => {
   ({ redis } = await testRedis());
-  defineIndexCommands(redis);
+  defineCommands(redis);
   writer = new IndexWriter(redis, new ProfileDictionary(redis));
 });
 beforeEach(async () => {

@@ -5,7 +5,6 @@ import type { CanonicalEvent } from '../../schemas/events.js';
 import { dumpLeases, dumpNat } from '../../timeindex/dump.js';
 import type { Entry } from '../../timeindex/entry.js';
 import { ProfileDictionary } from '../../timeindex/profiles.js';
-import { defineIndexCommands } from '../../timeindex/scripts.js';
 import { IndexWriter } from '../../timeindex/writer.js';
 import { lease, min, nat } from '../helpers/events.js';
 import { testRedis } from '../helpers/redis.js';
@@ -15,7 +14,6 @@ let writer: IndexWriter;
 
 beforeAll(async () => {
   ({ redis } = await testRedis());
-  defineIndexCommands(redis);
   writer = new IndexWriter(redis, new ProfileDictionary(redis));
 });
 beforeEach(async () => {

@@ -4,7 +4,7 @@ import { dumpLeases, dumpNat } from '../../timeindex/dump.js';
 import { BUCKET_MS } from '../../timeindex/format.js';
 import { ProfileDictionary } from '../../timeindex/profiles.js';
 import { haveExpiredBuckets, noCounts, purgeAddress, purgeHorizon, type PurgeRun } from '../../timeindex/purge.js';
-import { defineIndexCommands } from '../../timeindex/scripts.js';
+import { defineCommands } from '../../commands.js';
 import { IndexWriter } from '../../timeindex/writer.js';
 import { lease, nat } from '../helpers/events.js';
 import { testRedis } from '../helpers/redis.js';
@@ -14,7 +14,7 @@ let writer: IndexWriter;
 
 beforeAll(async () => {
   ({ redis } = await testRedis());
-  defineIndexCommands(redis);
+  defineCommands(redis);
   writer = new IndexWriter(redis, new ProfileDictionary(redis), { days: 100_000, now: Date.now });
 });
 beforeEach(async () => {

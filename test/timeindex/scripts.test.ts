@@ -5,12 +5,13 @@ import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ProfileDictionary } from '../../timeindex/profiles.js';
-import { defineIndexCommands, loadLua } from '../../timeindex/scripts.js';
+import { defineCommands } from '../../commands.js';
+import { expandLua } from '../../redis/script-loader.js';
 import { testRedis } from '../helpers/redis.js';
 
-describe('loadLua', () => {
+describe('expandLua', () => {
   it('expands each include once, however many includes name it', () => {
-    const lua = loadLua(new URL('../../timeindex/lua/natEvents-2.lua', import.meta.url));
+    const lua = expandLua(new URL('../../timeindex/lua/natEvents-2.lua', import.meta.url));
     expect(lua.match(/^local function put\(/gm)).toHaveLength(1);
     expect(lua.match(/^local function readMember\(/gm)).toHaveLength(1);
     expect(lua.match(/^local BW = /gm)).toHaveLength(1);
@@ -21,7 +22,7 @@ describe('loadLua', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lua-'));
     writeFileSync(join(dir, 'a.lua'), '--- @include "b"\n');
     writeFileSync(join(dir, 'b.lua'), '--- @include "a"\n');
-    expect(() => loadLua(pathToFileURL(join(dir, 'a.lua')))).toThrow(/Lua include cycle at .*a\.lua/);
+    expect(() => expandLua(pathToFileURL(join(dir, 'a.lua')))).toThrow(/Lua include cycle: .*a\.lua/);
   });
 });
 
@@ -29,7 +30,7 @@ describe('profileId', () => {
   let redis: Redis;
   beforeAll(async () => {
     ({ redis } = await testRedis());
-    defineIndexCommands(redis);
+    defineCommands(redis);
   });
 
   it('reports a full dictionary with its code, and adds nothing', async () => {

@@ -2,7 +2,8 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyChain } from '../../audit/read.js';
 import { ROLES, TokenStore } from '../../audit/tokens.js';
-import { redisClient } from '../../core/redis-connect.js';
+import { connectRedis } from '../../commands.js';
+import type { RedisClient } from '../../redis/cluster.js';
 import { startWorkers, type WorkerPool } from '../../service/workers.js';
 import { PURPOSE } from '../helpers/app.js';
 import { testRedisUrl } from '../helpers/redis.js';
@@ -10,12 +11,12 @@ import { testRedisUrl } from '../helpers/redis.js';
 /** `whohad serve --workers 2` without the CLI: two forked processes sharing one port. */
 
 let pool: WorkerPool;
-let redis: ReturnType<typeof redisClient>;
+let redis: RedisClient;
 let auth: { authorization: string };
 
 beforeAll(async () => {
   const url = await testRedisUrl();
-  redis = redisClient(url);
+  redis = connectRedis(url);
   auth = { authorization: `Bearer ${(await new TokenStore(redis).create('tester', [...ROLES])).token}` };
   pool = await startWorkers(2, { ...process.env, REDIS_URL: url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', WHOHAD_RETENTION_DAYS: '36500', WHOHAD_INSTANCE: 'box' });
 }, 60_000);

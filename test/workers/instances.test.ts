@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLES } from '../../audit/tokens.js';
 import { verifyChain } from '../../audit/read.js';
-import { redisClient } from '../../core/redis-connect.js';
+import { connectRedis } from '../../commands.js';
+import type { RedisClient } from '../../redis/cluster.js';
 import { buildApp } from '../../service/app.js';
-import { loadConfig } from '../../service/config.js';
+import { loadConfig } from '../../config.js';
 import { NOW, PURPOSE } from '../helpers/app.js';
 import { testRedisUrl } from '../helpers/redis.js';
 
@@ -26,12 +27,12 @@ let b: App;
 /** Misconfigured: given the same instance name as `a`. */
 let twin: App | undefined;
 let auth: { authorization: string };
-const clients: Array<ReturnType<typeof redisClient>> = [];
+const clients: Array<RedisClient> = [];
 
 beforeAll(async () => {
   const url = await testRedisUrl();
   const env = { WHOHAD_AUTH_FAIL_LIMIT: '5' };
-  for (const _ of [0, 1, 2]) clients.push(redisClient(url));
+  for (const _ of [0, 1, 2]) clients.push(connectRedis(url));
   a = await buildApp({ config: loadConfig({ ...env, WHOHAD_INSTANCE: 'edge-a' }), redis: clients[0], now: () => NOW, logger: false });
   b = await buildApp({ config: loadConfig({ ...env, WHOHAD_INSTANCE: 'edge-b' }), redis: clients[1], now: () => NOW, logger: false });
   auth = { authorization: `Bearer ${(await a.tokens.create('tester', [...ROLES])).token}` };

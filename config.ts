@@ -50,6 +50,13 @@ export interface Config {
   maxHeaderBytes: number;
   /** Longest path parameter (format name, job id); 414 above it. */
   maxParamLength: number;
+  /**
+   * Replicas that must hold an ingest batch or an access-log record before it is acknowledged
+   * (WAIT; WHOHAD_WAIT_REPLICAS). 0: acknowledged once the primary has it.
+   */
+  waitReplicas: number;
+  /** How long WAIT may take, in ms (WHOHAD_WAIT_TIMEOUT_MS). */
+  waitTimeoutMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -61,6 +68,14 @@ function number(env: NodeJS.ProcessEnv, name: string, fallback: number, min: num
   if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
     throw new ConfigError(`${name}=${JSON.stringify(raw)} is not ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}`);
   }
+  return n;
+}
+
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name}=${JSON.stringify(raw)} is not a whole number of 0 or more`);
   return n;
 }
 
@@ -76,7 +91,10 @@ function instanceName(raw: string): string {
   return raw;
 }
 
-/** Reads the service's settings from the environment; a bad value stops start-up naming the variable. */
+/**
+ * Reads the settings of the service and of the offline commands from the environment, once per
+ * process; a bad value stops start-up naming the variable.
+ */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: number(env, 'PORT', 8080, 0, 65535),
@@ -105,5 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keepAliveTimeoutMs: number(env, 'WHOHAD_KEEPALIVE_TIMEOUT_MS', 72_000, 1000, 3_600_000),
     maxHeaderBytes: number(env, 'WHOHAD_MAX_HEADER_BYTES', 16 * 1024, 1024, 1024 * 1024),
     maxParamLength: number(env, 'WHOHAD_MAX_PARAM_LENGTH', 100, 16, 4096),
+    waitReplicas: wholeNumber(env, 'WHOHAD_WAIT_REPLICAS', 0),
+    waitTimeoutMs: wholeNumber(env, 'WHOHAD_WAIT_TIMEOUT_MS', 1000),
   };
 }

@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { closeClient, redisClient, type ClientOptions } from './client.js';
+import type { RedisClient } from './cluster.js';
 
 export interface RedisServerOptions {
   /** Directory for the append-only file and dumps; created if missing. */
@@ -101,4 +103,56 @@ export async function startRedisServer(opts: RedisServerOptions): Promise<Runnin
     return { port, url: `redis://127.0.0.1:${port}`, process: child, stop };
   }
   throw lastError;
+}
+
+export interface RedisHandle {
+  redis: RedisClient;
+  url: string;
+  /** Closes the client, then stops the embedded server when this process started it. */
+  close(): Promise<void>;
+}
+
+interface EmbeddedState {
+  port: number;
+  pid: number;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Connects to `redisUrl` (a `redis-cluster://` one, which REDIS_CLUSTER_NODES becomes, gives a
+ * Cluster), or else to the embedded redis-server of the data directory: the one a running
+ * `whohad serve` started (its port is recorded in the directory), or a new one this process
+ * starts and stops. The embedded server keeps an append-only file under the data dir.
+ */
+export async function openRedis(redisUrl: string | null, dataDir: string, opts: ClientOptions = {}): Promise<RedisHandle> {
+  const connectTo = (url: string): RedisHandle => {
+    const redis = redisClient(url, opts);
+    return { redis, url, close: () => closeClient(redis) };
+  };
+  if (redisUrl) return connectTo(redisUrl);
+  const stateFile = join(dataDir, 'redis.json');
+  if (existsSync(stateFile)) {
+    const state = JSON.parse(readFileSync(stateFile, 'utf8')) as EmbeddedState;
+    if (alive(state.pid)) return connectTo(`redis://127.0.0.1:${state.port}`);
+  }
+  const server: RunningRedis = await startRedisServer({ dir: join(dataDir, 'redis'), appendonly: true, appendfsync: 'everysec' });
+  writeFileSync(stateFile, JSON.stringify({ port: server.port, pid: server.process.pid ?? 0 } satisfies EmbeddedState));
+  const client = connectTo(server.url);
+  return {
+    ...client,
+    // the client first: a server stopped under it would leave it writing into a closed socket
+    close: async () => {
+      await client.close();
+      await server.stop();
+      rmSync(stateFile, { force: true });
+    },
+  };
 }

@@ -1,0 +1,1 @@
+local function one(k) return redis.call("GET", k) end

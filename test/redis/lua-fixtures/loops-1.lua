@@ -1,0 +1,2 @@
+--- @include "includes/cycleA"
+return 1

@@ -1,0 +1,2 @@
+--- @include "includes/two"
+return one(KEYS[1])
