@@ -13,7 +13,7 @@ export default defineConfig({
       'test/service/attribution.test.ts',
       'test/timeindex/merge.test.ts',
       'test/service/ingest-raw.test.ts',
-      'test/ingest/lease-fixtures-index.test.ts',
+      'test/intake/lease-fixtures-index.test.ts',
       'test/bulk/*.test.ts',
       'test/service/access.test.ts',
       'test/metrics/**/*.test.ts',

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { openStore } from '../commands.js';
-import { loadSourceConfig } from '../ingest/config.js';
-import { startCollector, type Collector, type CollectorState } from '../ingest/collect/collector.js';
-import { countersLine } from '../ingest/collect/counters.js';
-import type { Unmatched } from '../ingest/collect/router.js';
-import type { Transport } from '../ingest/collect/syslog-server.js';
+import { loadSourceConfig } from '../intake/sources.js';
+import { startCollector, type Collector, type CollectorState } from '../intake/collector.js';
+import { countersLine } from '../intake/counters.js';
+import type { Unmatched } from '../intake/router.js';
+import type { Transport } from '../intake/syslog-listener.js';
 import { loadConfig } from '../config.js';
 import { ProfileDictionary } from '../timeindex/profiles.js';
 import { IndexWriter } from '../timeindex/writer.js';

@@ -1,9 +1,9 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
-import type { TextFormat } from '../ingest/format.js';
-import { loadSourceConfig, optionsFor, sourceFor } from '../ingest/config.js';
-import type { Reject } from '../ingest/pipeline.js';
-import { autoWith, formatByName } from '../ingest/registry.js';
+import type { TextFormat } from '../parse/format.js';
+import { loadSourceConfig, optionsFor, sourceFor } from '../intake/sources.js';
+import type { Reject } from '../intake/pipeline.js';
+import { autoWith, formatByName } from '../parse/registry.js';
 import type { SourceConfig, SourceOptions } from '../schemas/source-config.js';
 
 export interface InputOptions {

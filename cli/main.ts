@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { DOMAIN_CODES, DomainError, type DomainCode } from '../core/domain-error.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { serve } from '../service/server.js';
-import { formatHelp } from '../ingest/registry.js';
+import { formatHelp } from '../parse/registry.js';
 import { auditVerify, tokenCreate, tokenList, tokenRevoke } from './admin.js';
 import { ingestCommand } from './ingest.js';
 import { parseCommand } from './parse.js';

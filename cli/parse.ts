@@ -1,6 +1,6 @@
 import { once } from 'node:events';
-import { eventToWire } from '../core/events.js';
-import { linesOf, parseStream } from '../ingest/pipeline.js';
+import { eventToWire } from '../events/wire.js';
+import { linesOf, parseStream } from '../intake/pipeline.js';
 import { inputsFor, RejectLog, type InputOptions } from './inputs.js';
 
 /** Prints canonical NDJSON for each input, rejects to stderr; needs no Redis. */

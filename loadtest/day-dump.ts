@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { Resolver } from '../resolver/resolve.js';
 import { normaliseQuery } from '../resolver/query.js';
 type Query = Record<string, unknown>;
-import type { CanonicalEvent } from '../schemas/events.js';
+import type { CanonicalEvent } from '../events/schema.js';
 import { ProfileDictionary } from '../timeindex/profiles.js';
 import { IndexReader } from '../timeindex/reader.js';
 import { defineCommands } from '../commands.js';

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { CanonicalEvent } from '../schemas/events.js';
+import type { CanonicalEvent } from '../events/schema.js';
 import type { IndexWriter } from '../timeindex/writer.js';
 
 /**

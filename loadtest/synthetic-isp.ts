@@ -1,5 +1,5 @@
 import { u32ToIpv4 } from '../core/ip.js';
-import type { LeaseEvent, NatEvent } from '../schemas/events.js';
+import type { LeaseEvent, NatEvent } from '../events/schema.js';
 
 /**
  * A synthetic ISP for benchmarks: public addresses carved into 1024-port blocks, each block

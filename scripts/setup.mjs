@@ -3,7 +3,7 @@
 // before node_modules exists. Each step is skipped when already done.
 //   node scripts/setup.mjs [--redis] [--build]
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -65,7 +65,8 @@ function redis() {
 function build() {
   const built = newestMtime(join(root, 'dist'));
   const sources = Math.max(
-    ...['schemas', 'core', 'timeindex', 'resolver', 'service', 'ingest', 'cli', 'audit', 'bulk'].map((d) => newestMtime(join(root, d))),
+    // what the build compiles is what tsconfig.build.json includes: one list of the product's rooms
+    ...JSON.parse(readFileSync(join(root, 'tsconfig.build.json'), 'utf8')).include.map((p) => newestMtime(join(root, p.split('/')[0]))),
     newestMtime(join(root, 'tsconfig.json')),
   );
   if (built >= sources && existsSync(join(root, 'dist', 'cli', 'main.js'))) return;

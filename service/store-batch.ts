@@ -1,6 +1,6 @@
 import { DomainError } from '../core/domain-error.js';
-import type { CanonicalEvent } from '../schemas/events.js';
-import { storeEvents } from '../store/queue.js';
+import type { CanonicalEvent } from '../events/schema.js';
+import { storeEvents } from '../intake/store-queue.js';
 import type { IndexWriter } from '../timeindex/writer.js';
 
 /**

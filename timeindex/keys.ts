@@ -1,5 +1,5 @@
 import { ipv6Prefix } from '../core/ip.js';
-import type { LeaseEvent } from '../schemas/events.js';
+import type { LeaseEvent } from '../events/schema.js';
 
 /**
  * Key names of the time index (docs/time-index.md; the stored numbers are in format.ts). Everything that builds a

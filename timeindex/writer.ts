@@ -1,6 +1,6 @@
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { ipToBytes } from '../core/ip.js';
-import type { CanonicalEvent, LeaseEvent } from '../schemas/events.js';
+import type { CanonicalEvent, LeaseEvent } from '../events/schema.js';
 import { AddressRegistry } from './addresses.js';
 import { clientFailure, scriptFailure, type WriteFailure } from './codes.js';
 import { EndBasisCode } from './format.js';

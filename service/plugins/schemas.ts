@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin';
 import { AllocationEvidenceSchema, AttributionAnswerSchema, LeaseEvidenceSchema } from '../../schemas/attribution.js';
-import { LeaseEventSchema, NatEventSchema } from '../../schemas/events.js';
+import { LeaseEventSchema, NatEventSchema } from '../../events/schema.js';
 import { ErrorSchema } from '../../schemas/http.js';
 
 /**

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import fp from 'fastify-plugin';
 import Type from 'typebox';
-import { eventFromWire } from '../../core/events.js';
-import type { CanonicalEvent } from '../../schemas/events.js';
+import { eventFromWire } from '../../events/wire.js';
+import type { CanonicalEvent } from '../../events/schema.js';
 import { IngestResultSchema } from '../../schemas/http.js';
 import { storeForRequest } from '../store-batch.js';
 

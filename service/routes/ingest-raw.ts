@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import fp from 'fastify-plugin';
 import Type from 'typebox';
-import { loadSourceConfigSync, optionsFor, sourceFor } from '../../ingest/config.js';
-import { LineFeeder, LineSplitter } from '../../ingest/pipeline.js';
-import { formatByName, formatNames, IPFIX } from '../../ingest/registry.js';
+import { loadSourceConfigSync, optionsFor, sourceFor } from '../../intake/sources.js';
+import { LineFeeder, LineSplitter } from '../../intake/pipeline.js';
+import { formatByName, formatNames, IPFIX } from '../../parse/registry.js';
 import type { SourceConfig } from '../../schemas/source-config.js';
 import { IngestResultSchema } from '../../schemas/http.js';
 import { badRequest } from '../errors.js';

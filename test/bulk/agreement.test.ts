@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SHAPE, leaseEvents, natEvents, publicIpOf, rng, type IspShape } from '../../loadtest/synthetic-isp.js';
-import type { CanonicalEvent } from '../../schemas/events.js';
+import type { CanonicalEvent } from '../../events/schema.js';
 import { PURPOSE, testApp, type TestApp } from '../helpers/app.js';
 import { byName, postBulk, singleLookup } from './helpers.js';
 

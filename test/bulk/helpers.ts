@@ -3,9 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Readable } from 'node:stream';
 import { PURPOSE, type TestApp } from '../helpers/app.js';
 import { expect } from 'vitest';
-import { eventFromWire } from '../../core/events.js';
+import { eventFromWire } from '../../events/wire.js';
 import { SMALL_ISP } from '../helpers/events.js';
-import type { CanonicalEvent } from '../../schemas/events.js';
+import type { CanonicalEvent } from '../../events/schema.js';
 
 export { SMALL_ISP };
 

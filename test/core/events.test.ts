@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { eventFromWire, eventToWire } from '../../core/events.js';
+import { eventFromWire, eventToWire } from '../../events/wire.js';
 import { canonicalIp } from '../../core/ip.js';
 import { parseIsoInstant } from '../../core/time.js';
 

@@ -1,11 +1,11 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { startCollector, type Collector, type CollectorState } from '../../ingest/collect/collector.js';
-import { parseSourceConfig } from '../../ingest/config.js';
+import { startCollector, type Collector, type CollectorState } from '../../intake/collector.js';
+import { parseSourceConfig } from '../../intake/sources.js';
 import { connectRedis } from '../../commands.js';
 import { ProfileDictionary } from '../../timeindex/profiles.js';
 import { IndexWriter } from '../../timeindex/writer.js';
-import { port, rejectsPath, tcpSender, until as collectorUntil } from '../collect/helpers.js';
+import { port, rejectsPath, tcpSender, until as collectorUntil } from '../intake/collect/helpers.js';
 import { cleanAndFaulty, differences, keyspace } from './helpers.js';
 import { scenarioLines } from './scenario.js';
 

@@ -13,7 +13,7 @@ import { FaultyRedis, tempDir, until } from './helpers.js';
  * process exits 0 once it is done.
  */
 
-const CHILD = fileURLToPath(new URL('./serve-child.ts', import.meta.url));
+const CHILD = fileURLToPath(new URL('./serve-child.js', import.meta.url));
 
 let redis: FaultyRedis;
 let child: ChildProcess;

@@ -1,4 +1,4 @@
-import type { LeaseEvent, NatEvent } from '../../schemas/events.js';
+import type { LeaseEvent, NatEvent } from '../../events/schema.js';
 
 /** Minutes after 2026-10-25T00:00Z, the day the tests mostly live in. */
 export const T0 = Date.UTC(2026, 9, 25);

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
-import type { ParseContext, ParseSink, TextFormat } from '../../ingest/format.js';
-import type { CanonicalEvent, LeaseEvent, NatEvent } from '../../schemas/events.js';
+import type { ParseContext, ParseSink, TextFormat } from '../../parse/format.js';
+import type { CanonicalEvent, LeaseEvent, NatEvent } from '../../events/schema.js';
 import type { SourceOptions } from '../../schemas/source-config.js';
 
 /**

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { QueryInput as Query } from '../../resolver/query.js';
 import { Resolver } from '../../resolver/resolve.js';
 import { asking } from '../helpers/query.js';
-import type { CanonicalEvent } from '../../schemas/events.js';
+import type { CanonicalEvent } from '../../events/schema.js';
 import { ProfileDictionary } from '../../timeindex/profiles.js';
 import { IndexReader } from '../../timeindex/reader.js';
 import { IndexWriter } from '../../timeindex/writer.js';

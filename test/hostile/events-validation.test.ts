@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { eventFromWire } from '../../core/events.js';
+import { eventFromWire } from '../../events/wire.js';
 import { chainId, leaseKeys, natKeys, parseChainId } from '../../timeindex/keys.js';
 
 /**

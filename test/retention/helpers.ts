@@ -4,7 +4,7 @@ import { AccessLog } from '../../audit/log.js';
 import { Resolver } from '../../resolver/resolve.js';
 import { asking } from '../helpers/query.js';
 import { HoldStore } from '../../retention/holds.js';
-import type { LeaseEvent, NatEvent } from '../../schemas/events.js';
+import type { LeaseEvent, NatEvent } from '../../events/schema.js';
 import { dumpLeases, dumpNat } from '../../timeindex/dump.js';
 import { BUCKET_MS, bucketOf } from '../../timeindex/format.js';
 import { ProfileDictionary } from '../../timeindex/profiles.js';

@@ -5,7 +5,7 @@ import { leaseSamples } from './samples-dir.js';
 /**
  * The real lease samples yield exactly the holding intervals in their expected-intervals.json
  * once ingested; the project's own fixtures pass the same check in `npm test`
- * (test/ingest/lease-fixtures-index.test.ts).
+ * (test/intake/lease-fixtures-index.test.ts).
  */
 const SAMPLES = leaseSamples();
 

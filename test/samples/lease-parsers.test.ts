@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseLegalBody } from '../../ingest/formats/kea-legal.js';
+import { parseLegalBody } from '../../parse/formats/kea-legal.js';
 import { describeParsers, loadExpected, streamFiles } from '../helpers/lease-conformance.js';
 import { leaseSamples } from './samples-dir.js';
 
 /**
  * The real sample files (read in place, never copied into the repository) against their
  * expected-intervals.json: the same checks the project's own fixtures pass in `npm test`
- * (test/ingest/formats/lease-fixtures.test.ts), plus what only the samples hold.
+ * (test/parse/formats/lease-fixtures.test.ts), plus what only the samples hold.
  */
 const SAMPLES = leaseSamples();
 const expected = loadExpected(SAMPLES);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { CanonicalEvent } from '../../schemas/events.js';
+import type { CanonicalEvent } from '../../events/schema.js';
 import { dumpLeases, dumpNat } from '../../timeindex/dump.js';
 import type { Entry } from '../../timeindex/entry.js';
 import { ProfileDictionary } from '../../timeindex/profiles.js';

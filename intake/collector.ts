@@ -1,0 +1,275 @@
+import type { AddressInfo } from 'node:net';
+import { exporterSources } from './exporter-sources.js';
+import { startIpfixCollector, type IpfixCollector } from './ipfix-listener.js';
+import type { CanonicalEvent } from '../events/schema.js';
+import type { SourceConfig } from '../schemas/source-config.js';
+import type { WriteOutcome } from '../timeindex/writer.js';
+import { CounterBoard, type CounterSnapshot } from './counters.js';
+import { RejectFile, type CollectReject } from './reject-file.js';
+import { Router, type Unmatched } from './router.js';
+import { startSyslogListener, type SyslogListener, type Transport } from './syslog-listener.js';
+import { WriteQueue } from './write-queue.js';
+
+/**
+ * The live collector: syslog listeners and IPFIX collectors feeding one bounded write queue.
+ *
+ * Overload (the queue holds `maxPending` events because Redis is slow or down): TCP
+ * connections are paused, so senders queue on their side; UDP cannot be paused, so each UDP
+ * message (and each IPFIX event) arriving meanwhile is dropped — counted under `dropped` and
+ * kept, text or event, in the rejects file, from which it can be re-ingested. Reading resumes
+ * once the queue is down to half.
+ */
+
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+export interface CollectorOptions {
+  syslog?: Array<Endpoint & { transport: Transport }>;
+  ipfix?: Endpoint[];
+  config: SourceConfig | null;
+  writer: { write(events: readonly CanonicalEvent[]): Promise<WriteOutcome> };
+  /** NDJSON file the rejects are appended to. */
+  rejects: string;
+  /** What to do with messages of hosts no source matches; default 'auto'. */
+  unmatched?: Unmatched;
+  /** Events per batch; default 500. */
+  batchSize?: number;
+  /** How often partial batches are handed on, in ms; default 500; 0: only on `flush`. */
+  flushIntervalMs?: number;
+  /** Events queued for Redis before inputs are paused or dropped; default 100 000. */
+  maxPending?: number;
+  /** Longest syslog message in bytes; default 64 KiB. */
+  maxMessage?: number;
+  maxAutoRoutes?: number;
+  recvBufferSize?: number;
+  retryDelayMs?: (attempt: number) => number;
+  /** "Now" for year-less timestamps (tests fix it); default Date.now. */
+  now?: () => number;
+  /** Operational messages (auto choices, Redis retries, overload); default: none. */
+  log?: (line: string) => void;
+}
+
+export interface Listening {
+  kind: 'syslog' | 'ipfix';
+  transport: Transport;
+  address: AddressInfo;
+}
+
+export interface CollectorState extends CounterSnapshot {
+  /** IPFIX datagrams received, templates and all. */
+  ipfixPackets: number;
+  /** Whether inputs are paused or dropping because the queue is full. */
+  overloaded: boolean;
+  /** Consecutive failed attempts of the current write (Redis unreachable); 0 when healthy. */
+  storeFailures: number;
+  rejectsFile: string;
+}
+
+export interface Collector {
+  listening: Listening[];
+  state(): CollectorState;
+  /** Resolves at the next change of any counter (no polling with sleeps). */
+  changed(): Promise<void>;
+  /** Hands every partial batch on and resolves once the queue is empty. */
+  flush(): Promise<void>;
+  /** Stops receiving, ends every parser, and resolves once every event is stored or refused. */
+  stop(): Promise<CollectorState>;
+  /** While stopping with Redis away: stop retrying, and keep what is queued in the rejects file. */
+  abandon(): void;
+}
+
+export async function startCollector(o: CollectorOptions): Promise<Collector> {
+  const log = o.log ?? (() => {});
+  const board = new CounterBoard();
+  const rejects = new RejectFile(o.rejects, (err) => log(`rejects file ${o.rejects}: ${err.message}`));
+  const keep = (r: CollectReject) => rejects.add(r);
+  const maxPending = o.maxPending ?? 100_000;
+  let overloaded = false;
+  let stopping: Promise<CollectorState> | null = null;
+
+  const queue = new WriteQueue({
+    write: (events) => o.writer.write(events),
+    maxWrite: Math.max(2000, o.batchSize ?? 500),
+    retryDelayMs: o.retryDelayMs,
+    onStored: (source, n) => {
+      board.of(source).stored += n;
+      board.notify();
+    },
+    onRefused: (source, seq, event, reason) => {
+      const t = board.of(source);
+      t.rejected++;
+      t.settled++;
+      keep({ source, seq, from: null, reason, event });
+      board.notify();
+    },
+    onRetry: (err, attempt, delay) => {
+      if (attempt === 1 || attempt % 10 === 0) log(`store: ${err.message}; retrying ${queue.pending} pending events (attempt ${attempt}, next in ${delay} ms)`);
+      board.notify();
+    },
+    onSettled: () => {
+      if (overloaded && queue.pending <= maxPending / 2) {
+        overloaded = false;
+        for (const l of syslog) l.resume();
+        log(`store caught up (${queue.pending} pending): reading again`);
+      }
+      board.notify();
+    },
+  });
+
+  const enqueue = (b: { source: string; events: CanonicalEvent[]; seqs: number[] }) => {
+    queue.push(b);
+    if (!overloaded && queue.pending >= maxPending) {
+      overloaded = true;
+      for (const l of syslog) l.pause();
+      log(`store is behind (${queue.pending} events pending): TCP senders paused, UDP messages dropped to the rejects file`);
+    }
+  };
+
+  const router = new Router({
+    config: o.config,
+    unmatched: o.unmatched ?? 'auto',
+    board,
+    batchSize: o.batchSize ?? 500,
+    maxAutoRoutes: o.maxAutoRoutes ?? 1000,
+    now: o.now ?? Date.now,
+    enqueue,
+    reject: keep,
+    log,
+  });
+
+  const syslog: SyslogListener[] = [];
+  const ipfix: IpfixCollector[] = [];
+  const listening: Listening[] = [];
+  const close = async () => {
+    await Promise.all([...syslog.map((l) => l.close()), ...ipfix.map((c) => c.close())]);
+  };
+  try {
+    for (const e of o.syslog ?? []) {
+      const l = await startSyslogListener({
+        ...e,
+        maxMessage: o.maxMessage,
+        recvBufferSize: o.recvBufferSize,
+        onMessage: (m) => {
+          if (overloaded && m.transport === 'udp') {
+            router.unread(m.text, m.from, `dropped: the store is behind (${queue.pending} events pending) and UDP cannot be paused`, 'dropped');
+          } else router.deliver(m);
+        },
+        onReject: (r) => router.unread(r.text, r.from, r.reason, 'rejected'),
+        onError: (err) => log(`syslog ${e.transport}://${e.host}:${e.port}: ${err.message}`),
+      });
+      syslog.push(l);
+      listening.push({ kind: 'syslog', transport: e.transport, address: l.address });
+    }
+    for (const e of o.ipfix ?? []) {
+      const c = await startIpfixInput(e, o, board, enqueue, keep, () => overloaded, log);
+      ipfix.push(c);
+      listening.push({ kind: 'ipfix', transport: 'udp', address: c.address });
+    }
+  } catch (err) {
+    await close();
+    await rejects.close();
+    throw err;
+  }
+
+  const flushMs = o.flushIntervalMs ?? 500;
+  const timer = flushMs > 0 ? setInterval(() => void router.flush(), flushMs) : null;
+  timer?.unref();
+
+  const state = (): CollectorState => ({
+    ...board.snapshot(),
+    ipfixPackets: ipfix.reduce((n, c) => n + c.counters.packets, 0),
+    overloaded,
+    storeFailures: queue.failures,
+    rejectsFile: rejects.path,
+  });
+
+  return {
+    listening,
+    state,
+    changed: () => board.changed(),
+    async flush() {
+      await router.flush();
+      await queue.idle();
+    },
+    stop() {
+      stopping ??= (async () => {
+        if (timer) clearInterval(timer);
+        await close();
+        await router.end();
+        await queue.idle();
+        await rejects.close();
+        return state();
+      })();
+      return stopping;
+    },
+    abandon() {
+      queue.abandon('not stored: the collector was stopped while Redis was unavailable (re-ingest this event)');
+    },
+  };
+}
+
+/**
+ * An IPFIX listener whose exporters are matched to `ipfix` sources by address (`match.host`);
+ * an exporter no source matches is counted as `ipfix:ADDRESS` and read with `defaults`.
+ */
+async function startIpfixInput(
+  e: Endpoint,
+  o: CollectorOptions,
+  board: CounterBoard,
+  enqueue: (b: { source: string; events: CanonicalEvent[]; seqs: number[] }) => void,
+  keep: (r: CollectReject) => void,
+  overloaded: () => boolean,
+  log: (line: string) => void,
+): Promise<IpfixCollector> {
+  const sources = exporterSources(o.config);
+  const nameOf = sources.sourceName;
+  const seqs = new Map<string, number>();
+  // Records have no line: each gets the next number of its source, as messages do.
+  const nextSeq = (source: string, n: number) => {
+    const first = (seqs.get(source) ?? 0) + 1;
+    seqs.set(source, first + n - 1);
+    return first;
+  };
+  return startIpfixCollector({
+    host: e.host,
+    port: e.port,
+    recvBufferSize: o.recvBufferSize,
+    decoder: sources.decoder,
+    onEvents: (batch, exporter) => {
+      const source = nameOf(exporter);
+      const t = board.of(source);
+      const first = nextSeq(source, batch.length);
+      t.received += batch.length;
+      t.events += batch.length;
+      if (overloaded()) {
+        t.dropped += batch.length;
+        t.settled += batch.length;
+        batch.forEach((event, i) =>
+          keep({ source, seq: first + i, from: exporter, reason: 'dropped: the store is behind and UDP cannot be paused', event }),
+        );
+      } else {
+        enqueue({ source, events: batch, seqs: batch.map((_, i) => first + i) });
+      }
+      board.notify();
+    },
+    onReject: (r) => {
+      const source = nameOf(r.exporter);
+      const t = board.of(source);
+      t.received++;
+      t.rejected++;
+      keep({ source, seq: nextSeq(source, 1), from: r.exporter, reason: r.reason, text: r.position });
+      board.notify();
+    },
+    onSkip: (r) => {
+      const source = nameOf(r.exporter);
+      const t = board.of(source);
+      t.received++;
+      t.skipped++;
+      nextSeq(source, 1);
+      board.notify();
+    },
+    onError: (err) => log(`ipfix udp://${e.host}:${e.port}: ${err.message}`),
+  });
+}

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { vpp } from '../../../parse/formats/vpp.js';
+import { expectRejectedContaining, one, run, skipReason } from '../../helpers/parse.js';
+
+// The RFC 5424 shape of nat-log-formats.md §11 (FD.io VPP nat_syslog.c), with this project's values.
+const HDR = '<134>1 2026-02-10T14:05:06.789+02:00 tnsr-1 NAT 4242';
+const at = Date.UTC(2026, 1, 10, 12, 5, 6, 789);
+const map = (x = '') => `[napmap SSUBIX="12" SVLAN="5" IATYP="IPv4" ISADDR="10.9.0.3" ISPORT="33000" XATYP="IPv4" XSADDR="198.51.100.60" XSPORT="1025" PROTO="6"${x}]`;
+
+describe('vpp', () => {
+  it('reads APMADD as a one-port allocation, SVLAN as the inside VRF', () => {
+    const e = one(vpp, `${HDR} APMADD ${map()}`, { natInstance: 'tnsr-1' });
+    expect(e).toEqual({
+      kind: 'nat', event: 'alloc', at, natInstance: 'tnsr-1', publicIp: '198.51.100.60', portStart: 1025, portEnd: 1025,
+      privateIp: '10.9.0.3', privateVrf: '5', protocol: 6, allocatedAt: null, source: 'vpp',
+    });
+  });
+
+  it('reads APMDEL, SADD/SDEL sessions, and DS-Lite records by their B4 address', () => {
+    const sess = '[nsess SSUBIX="12" SVLAN="0" IATYP="IPv4" ISADDR="10.9.0.4" ISPORT="5353" XATYP="IPv4" XSADDR="198.51.100.61" XSPORT="2000" PROTO="17" XDADDR="192.0.2.53" XDPORT="53"]';
+    const r = run(vpp, [
+      `${HDR} APMDEL ${map()}`,
+      `${HDR} SADD ${sess}`,
+      `${HDR} SDEL ${sess}`,
+      `${HDR} APMADD [napmap SSUBIX="1" SV6ENC="2001:DB8:B4::1" IATYP="IPv4" ISADDR="192.0.0.2" ISPORT="1" XATYP="IPv4" XSADDR="198.51.100.62" XSPORT="3000" PROTO="1"]`,
+    ]);
+    expect(r.rejects).toEqual([]);
+    expect(r.events.map((e) => [e.event, e.privateIp, e.privateVrf, e.publicIp, e.portStart, e.protocol])).toEqual([
+      ['release', '10.9.0.3', '5', '198.51.100.60', 1025, 6],
+      ['alloc', '10.9.0.4', '0', '198.51.100.61', 2000, 17],
+      ['release', '10.9.0.4', '0', '198.51.100.61', 2000, 17],
+      ['alloc', '2001:db8:b4::1', 'default', '198.51.100.62', 3000, 1],
+    ]);
+  });
+
+  it('skips other messages', () => {
+    expect(skipReason(vpp, `${HDR} QUOTA [x y="1"] exceeded`)).toContain('MSGID QUOTA');
+    expect(skipReason(vpp, 'Feb 10 14:05:06 tnsr-1 vpp[1]: interface up')).toContain('no MSGID');
+  });
+
+  it('rejects truncated and malformed records, naming what is wrong, with line numbers', () => {
+    expectRejectedContaining(vpp, [
+      ['not closed', `${HDR} APMADD [napmap SSUBIX="12" SVLAN="5" IATYP="IPv4" ISADDR="10.9.0.3" ISPORT="33000" XATYP="IPv4" XSADDR="198.51`],
+      ['structured data missing', `${HDR} APMADD -`],
+      ['expected SD-ID napmap', `${HDR} APMADD [nsess SSUBIX="12"]`],
+      ['XSPORT missing', `${HDR} APMADD [napmap SSUBIX="12" SVLAN="5" IATYP="IPv4" ISADDR="10.9.0.3" ISPORT="33000" XATYP="IPv4" XSADDR="198.51.100.60" PROTO="6"]`],
+      ['PROTO "47"', `${HDR} APMADD [napmap SSUBIX="12" SVLAN="5" ISADDR="10.9.0.3" XSADDR="198.51.100.60" XSPORT="1025" PROTO="47"]`],
+      ['XSPORT appears twice', `${HDR} APMADD ${map(' XSPORT="1026"')}`],
+      ['not an RFC 3339 instant', `<134>1 2026-02-30T14:05:06Z tnsr-1 NAT 4242 APMADD ${map()}`],
+      ['ISADDR (inside address) missing', `${HDR} APMADD [napmap SSUBIX="12" SVLAN="5" XSADDR="198.51.100.60" XSPORT="1025" PROTO="6"]`],
+    ]);
+  });
+
+  it('sniffs', () => {
+    expect(vpp.sniff(`${HDR} APMADD ${map()}`)).toBe(true);
+    expect(vpp.sniff('<134>1 2026-02-10T14:05:06Z srx RT_NAT - RT_SRC_NAT_PBA_ALLOC [junos@2636 x="1"]')).toBe(false);
+  });
+});
