@@ -5,7 +5,7 @@ import { isoMs } from '../core/time.js';
 import { ADDRESS_SHARDS, addressSetKey, type AddressKind } from '../timeindex/addresses.js';
 import { coverages, intersects } from '../timeindex/coverage.js';
 import { ProfileDictionary } from '../timeindex/profiles.js';
-import { haveExpiredBuckets, noCounts, purgeAddress, purgeHorizon, type ChainKeep, type PurgeRun, type Range } from '../timeindex/purge.js';
+import { haveExpiredBuckets, noCounts, purgeAddress, purgeHorizon, type ChainKeep, type PurgeCounts, type PurgeRun, type Range } from '../timeindex/purge.js';
 import { IndexReader } from '../timeindex/reader.js';
 import type { Hold } from './holds.js';
 
@@ -33,7 +33,8 @@ export interface PurgeOptions {
   directVrf?: string;
 }
 
-export interface PurgeResult {
+/** A purge's figures: the index's counts (keptByHold: entries a legal hold kept) and the policy's. */
+export interface PurgeResult extends PurgeCounts {
   dryRun: boolean;
   cutoff: string;
   /** Entries that ended before this go (the cutoff less QUERY_MARGIN_MS). */
@@ -42,18 +43,6 @@ export interface PurgeResult {
   bucketsBefore: string;
   /** Addresses whose meta was read. */
   addresses: number;
-  /** Chains that had expired buckets: the only ones whose keys were read. */
-  chains: number;
-  /** Expired bucket keys read. */
-  buckets: number;
-  /** Entries removed (or, in a dry run, that would be). */
-  records: number;
-  /** Bucket keys emptied and so gone. */
-  keysDeleted: number;
-  /** Entries in expired buckets that a legal hold kept. */
-  keptByHold: number;
-  /** Entries in expired buckets kept because they still count: running past the cutoff, or bounding an orphan end that stays. */
-  keptLive: number;
   /** Ids of the holds applied. */
   holds: string[];
 }
