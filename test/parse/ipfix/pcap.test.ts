@@ -1,27 +1,15 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { IpfixDecoder } from '../../../parse/ipfix/decoder.js';
 import { PcapFormatError } from '../../../parse/ipfix/capture-error.js';
 import type { PcapItem } from '../../../parse/ipfix/frames.js';
 import { pcapFileUdp, pcapUdp } from '../../../parse/ipfix/pcap.js';
-import { PBA_TEMPLATE, collect, dataSet, ipfixMessage, pbaRecord, templateSet } from './encoder.js';
+import { collect } from './encoder.js';
+import { T0, data, exp, scratchDir, tpl } from './capture-fixtures.js';
 import { ethernet, ipv4, ipv6, pcapFile, sll, udp, udp4 } from './pcap-writer.js';
 
-const T0 = Date.UTC(2026, 9, 25, 0, 59, 58, 123);
-const EXPORT = Math.floor(T0 / 1000) + 1;
-const tpl = ipfixMessage({ exportTime: EXPORT }, [templateSet(10, [PBA_TEMPLATE])]);
-const data = ipfixMessage({ exportTime: EXPORT }, [dataSet(300, [pbaRecord({ ms: T0, ev: 16, inside: '100.64.12.34', outside: '198.51.100.7', start: 1024, end: 1535 })])]);
-const exp = (payload: Buffer, src = '192.0.2.10') => ({ src, dst: '192.0.2.99', srcPort: 50000, dstPort: 4739, payload });
-
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'whohad-pcap-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const scratch = scratchDir('whohad-pcap-');
 
 async function readAll(path: string, dstPorts?: number[]): Promise<PcapItem[]> {
   const out: PcapItem[] = [];
@@ -31,7 +19,7 @@ async function readAll(path: string, dstPorts?: number[]): Promise<PcapItem[]> {
 
 describe('pcap reader', () => {
   it('replays an Ethernet capture with 802.1Q into the decoder, skipping other traffic', async () => {
-    const path = join(dir, 'eth.pcap');
+    const path = join(scratch(), 'eth.pcap');
     const dns = { src: '192.0.2.10', dst: '192.0.2.53', srcPort: 40000, dstPort: 53, payload: Buffer.from('dns?') };
     await writeFile(
       path,
@@ -97,18 +85,18 @@ describe('pcap reader', () => {
   });
 
   it('refuses pcapng with the conversion command, and files that are not captures', async () => {
-    const ng = join(dir, 'x.pcapng');
+    const ng = join(scratch(), 'x.pcapng');
     await writeFile(ng, Buffer.from([0x0a, 0x0d, 0x0d, 0x0a, 0x1c, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a, ...Array(20).fill(0)]));
     await expect(readAll(ng)).rejects.toThrow(new PcapFormatError('pcapng not supported; convert with editcap -F pcap'));
     expect(() => [...pcapUdp(Buffer.alloc(30, 0x41))]).toThrow('not a pcap file: magic 0x41414141');
     expect(() => [...pcapUdp(pcapFile([], { linkType: 105 }))]).toThrow('pcap link type 105 is not supported');
-    const short = join(dir, 'short.pcap');
+    const short = join(scratch(), 'short.pcap');
     await writeFile(short, Buffer.alloc(10));
     await expect(readAll(short)).rejects.toThrow('not a pcap file: 10 bytes is shorter than the 24-byte header');
   });
 
   it('streams a capture larger than its read chunk', async () => {
-    const path = join(dir, 'big.pcap');
+    const path = join(scratch(), 'big.pcap');
     const frames = Array.from({ length: 20_000 }, (_, n) => ({ at: T0 + n, data: ethernet(udp4(exp(n === 0 ? tpl : data))) }));
     await writeFile(path, pcapFile(frames, { linkType: 1 }));
     const d = new IpfixDecoder();

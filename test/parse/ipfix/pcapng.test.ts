@@ -1,29 +1,16 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { captureFileUdp, captureKind } from '../../../parse/ipfix/capture.js';
 import { PcapFormatError } from '../../../parse/ipfix/capture-error.js';
 import type { PcapItem } from '../../../parse/ipfix/frames.js';
-import { PBA_TEMPLATE, dataSet, ipfixMessage, pbaRecord, templateSet } from './encoder.js';
+import { T0, data, exp, scratchDir, tpl } from './capture-fixtures.js';
 import { ethernet, ipv4, ipv6, pcapFile, pcapngFile, sll, udp, udp4, type NgItem } from './pcap-writer.js';
 
-const T0 = Date.UTC(2026, 9, 25, 0, 59, 58, 123);
-const EXPORT = Math.floor(T0 / 1000) + 1;
-const tpl = ipfixMessage({ exportTime: EXPORT }, [templateSet(10, [PBA_TEMPLATE])]);
-const data = ipfixMessage({ exportTime: EXPORT }, [dataSet(300, [pbaRecord({ ms: T0, ev: 16, inside: '100.64.12.34', outside: '198.51.100.7', start: 1024, end: 1535 })])]);
-const exp = (payload: Buffer, src = '192.0.2.10') => ({ src, dst: '192.0.2.99', srcPort: 50000, dstPort: 4739, payload });
-
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'whohad-pcapng-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const scratch = scratchDir('whohad-pcapng-');
 
 async function write(name: string, bytes: Buffer): Promise<string> {
-  const path = join(dir, name);
+  const path = join(scratch(), name);
   await writeFile(path, bytes);
   return path;
 }
@@ -120,7 +107,7 @@ describe('pcapng reader', () => {
     expect(text).toEqual({
       code: 'capture-not-a-capture',
       offset: 0,
-      message: `${join(dir, 'log.txt')} is not a pcap or pcapng capture (no capture magic number at offset 0): give a tcpdump/Wireshark capture, or read a text log with its own --format`,
+      message: `${join(scratch(), 'log.txt')} is not a pcap or pcapng capture (no capture magic number at offset 0): give a tcpdump/Wireshark capture, or read a text log with its own --format`,
     });
 
     const wifi = pcapngFile({ interfaces: [{ linkType: 1 }, { linkType: 105 }], items: [] });
