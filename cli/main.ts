@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { DOMAIN_CODES, DomainError, type DomainCode } from '../core/domain-error.js';
+import { EXIT_CODES } from './exit-codes.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { serve } from '../service/server.js';
 import { formatHelp } from '../parse/registry.js';
@@ -9,24 +10,6 @@ import { parseCommand } from './parse.js';
 import { resolveCommand } from './resolve.js';
 import { registerRetentionCommands } from './retention.js';
 import { resolveCsvCommand } from './resolve-csv.js';
-
-/**
- * The one place a domain error becomes an exit code: 2 the command line asked for something
- * unreadable (fix it), 1 the request was understood and refused, 75 (EX_TEMPFAIL) the store or
- * the access log was away (run it again later; every write is idempotent).
- */
-export const EXIT_CODES: Record<DomainCode, number> = {
-  bad_ip: 2,
-  bad_port: 2,
-  bad_time: 2,
-  bad_tz: 2,
-  bad_tolerance: 2,
-  bad_parameter: 2,
-  not_found: 1,
-  conflict: 1,
-  store_unavailable: 75,
-  access_log_unavailable: 75,
-};
 
 const exitHelp = () => {
   const byExit = new Map<number, DomainCode[]>();

@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import { AccessLog } from '../audit/log.js';
 import { openStore } from '../commands.js';
 import type { RedisClient } from '../redis/cluster.js';
-import { HoldError, HoldStore, type Actor, type Hold } from '../retention/holds.js';
+import { DomainError } from '../core/domain-error.js';
+import { HoldStore, type Actor, type Hold } from '../retention/holds.js';
+import { EXIT_CODES } from './exit-codes.js';
 import { purgeAttribution, type PurgeResult } from '../retention/purge.js';
 import { loadConfig, type Config } from '../config.js';
 
@@ -27,15 +29,16 @@ function cliUser(): string {
   }
 }
 
-const actor = (command: string): Actor => ({ user: cliUser(), tokenId: null, client: null, route: `whohad ${command}` });
-
+/** A refused hold is one line on stderr and its code's exit status; anything else is not ours to word. */
 function failed(err: unknown): number {
-  if (err instanceof HoldError) {
-    process.stderr.write(`whohad hold: ${err.message}\n`);
-    return 1;
+  if (err instanceof DomainError) {
+    process.stderr.write(`whohad hold: ${err.text}\n`);
+    return EXIT_CODES[err.code];
   }
   throw err;
 }
+
+const actor = (command: string): Actor => ({ user: cliUser(), tokenId: null, client: null, route: `whohad ${command}` });
 
 export function purgeReport(r: PurgeResult): string {
   const verb = r.dryRun ? 'would remove' : 'removed';

@@ -1,3 +1,4 @@
+import { DomainError } from '../core/domain-error.js';
 import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { AccessLog, AuditEntry } from '../audit/log.js';
@@ -43,27 +44,18 @@ export interface Actor {
   route: string;
 }
 
-export class HoldError extends Error {
-  constructor(
-    readonly status: 400 | 404 | 409 | 503,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 // the same rule the access log's case and purpose fields follow: they end up in its CSV export
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 function text(name: string, v: string, max: number): string {
-  if (v.length === 0 || v.length > max) throw new HoldError(400, `${name}: must be 1 to ${max} characters`);
-  if (CONTROL.test(v)) throw new HoldError(400, `${name}: must not contain control characters (newlines included)`);
+  if (v.length === 0 || v.length > max) throw new DomainError('bad_parameter', `must be 1 to ${max} characters`, name);
+  if (CONTROL.test(v)) throw new DomainError('bad_parameter', 'must not contain control characters (newlines included)', name);
   return v;
 }
 
 function instant(name: string, v: string): number {
   const ms = parseIsoInstant(v);
-  if (ms === null) throw new HoldError(400, `${name}: ${JSON.stringify(v)} is not an ISO 8601 instant with Z or an offset`);
+  if (ms === null) throw new DomainError('bad_time', `${JSON.stringify(v)} is not an ISO 8601 instant with Z or an offset`, name);
   return ms;
 }
 
@@ -74,17 +66,17 @@ export function normaliseHold(input: HoldInput): Pick<Hold, 'case' | 'reason' | 
     ...new Set(
       (input.publicIps ?? []).map((s) => {
         const ip = canonicalIp(s);
-        if (!ip) throw new HoldError(400, `publicIps: ${JSON.stringify(s)} is not an IPv4 or IPv6 address`);
+        if (!ip) throw new DomainError('bad_ip', `${JSON.stringify(s)} is not an IPv4 or IPv6 address`, 'publicIps');
         return ip;
       }),
     ),
   ];
   if (subscribers.length === 0 && publicIps.length === 0) {
-    throw new HoldError(400, 'subscribers, publicIps: a hold needs at least one subscriber id or public address');
+    throw new DomainError('bad_parameter', 'a hold needs at least one subscriber id or public address', 'subscribers, publicIps');
   }
   const from = instant('from', input.from);
   const to = instant('to', input.to);
-  if (from > to) throw new HoldError(400, `from: ${input.from} is after to: ${input.to}`);
+  if (from > to) throw new DomainError('bad_parameter', `${input.from} is after to: ${input.to}`, 'from');
   return {
     case: text('case', input.case, 256),
     reason: input.reason === undefined ? null : text('reason', input.reason, 2000),
@@ -131,30 +123,30 @@ export class HoldStore {
 
   async create(input: HoldInput, actor: Actor, log: AccessLog): Promise<Hold> {
     const hold: Hold = { id: randomBytes(8).toString('hex'), ...normaliseHold(input), created: new Date().toISOString(), createdBy: actor.user, lifted: null };
-    if (!(await this.redis.hsetnx(HOLDS_KEY, hold.id, JSON.stringify(hold)))) throw new HoldError(503, 'hold id collision; try again');
+    if (!(await this.redis.hsetnx(HOLDS_KEY, hold.id, JSON.stringify(hold)))) throw new DomainError('store_unavailable', 'hold id collision; try again');
     try {
       await log.append(record(actor, hold, 'create', hold.reason));
     } catch {
       await this.redis.hdel(HOLDS_KEY, hold.id);
-      throw new HoldError(503, 'the access log could not be written, so the hold was not made; try again shortly');
+      throw new DomainError('access_log_unavailable', 'the access log could not be written, so the hold was not made; try again shortly');
     }
     return hold;
   }
 
   async lift(id: string, actor: Actor, log: AccessLog, reason?: string): Promise<Hold> {
     const before = await this.redis.hget(HOLDS_KEY, id);
-    if (before === null) throw new HoldError(404, `no hold ${JSON.stringify(id)}`);
+    if (before === null) throw new DomainError('not_found', `no hold ${JSON.stringify(id)}`);
     const hold = JSON.parse(before) as Hold;
-    if (hold.lifted) throw new HoldError(409, `hold ${id} was lifted at ${hold.lifted.at} by ${hold.lifted.by}`);
+    if (hold.lifted) throw new DomainError('conflict', `hold ${id} was lifted at ${hold.lifted.at} by ${hold.lifted.by}`);
     const why = reason === undefined ? null : text('reason', reason, 2000);
     const lifted: Hold = { ...hold, lifted: { at: new Date().toISOString(), by: actor.user, reason: why } };
     const after = JSON.stringify(lifted);
-    if (!(await this.redis.holdSwap(HOLDS_KEY, id, before, after))) throw new HoldError(409, `hold ${id} changed meanwhile; list the holds and try again`);
+    if (!(await this.redis.holdSwap(HOLDS_KEY, id, before, after))) throw new DomainError('conflict', `hold ${id} changed meanwhile; list the holds and try again`);
     try {
       await log.append(record(actor, lifted, 'lift', why));
     } catch {
       await this.redis.holdSwap(HOLDS_KEY, id, after, before);
-      throw new HoldError(503, 'the access log could not be written, so the hold stays; try again shortly');
+      throw new DomainError('access_log_unavailable', 'the access log could not be written, so the hold stays; try again shortly');
     }
     return lifted;
   }

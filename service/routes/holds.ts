@@ -1,23 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { HoldError, type Actor } from '../../retention/holds.js';
+import type { Actor } from '../../retention/holds.js';
 import { HoldCreateSchema, HoldLiftQuerySchema, HoldListQuerySchema, HoldListSchema, HoldParamsSchema, HoldSchema } from '../../schemas/holds.js';
-import { HttpError } from '../errors.js';
 
 const err = { $ref: 'Error#' };
 const refused = { 401: err, 403: err };
 
 const actor = (req: FastifyRequest, route: string): Actor => ({ user: req.principal!.name, tokenId: req.principal!.tokenId, client: req.ip, route });
-
-async function answer<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (e) {
-    if (e instanceof HoldError) throw new HttpError(e.status, e.message);
-    throw e;
-  }
-}
 
 /** Legal holds: records of a case kept past retention until lifted (docs/retention.md). */
 const holds: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -38,7 +28,7 @@ const holds: FastifyPluginAsyncTypebox = async (fastify) => {
       },
     },
     async (req, reply) => {
-      const hold = await answer(() => store.create(req.body, actor(req, 'POST /v1/holds'), fastify.accessLog));
+      const hold = await store.create(req.body, actor(req, 'POST /v1/holds'), fastify.accessLog);
       return reply.code(201).send(hold);
     },
   );
@@ -75,7 +65,7 @@ const holds: FastifyPluginAsyncTypebox = async (fastify) => {
         response: { 200: HoldSchema, 400: err, ...refused, 404: err, 409: err, 503: err },
       },
     },
-    async (req) => answer(() => store.lift(req.params.id, actor(req, 'DELETE /v1/holds/{id}'), fastify.accessLog, req.query.reason)),
+    async (req) => store.lift(req.params.id, actor(req, 'DELETE /v1/holds/{id}'), fastify.accessLog, req.query.reason),
   );
 };
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mapHeader } from '../../bulk/header.js';
 import { rowToQuery } from '../../bulk/row.js';
-import { EXIT_CODES } from '../../cli/main.js';
+import { EXIT_CODES } from '../../cli/exit-codes.js';
 import { resolveCommand } from '../../cli/resolve.js';
 import { DOMAIN_CODES, DomainError, type DomainCode } from '../../core/domain-error.js';
 import { normaliseQuery } from '../../resolver/query.js';

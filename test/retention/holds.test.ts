@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { auditPage } from '../../audit/read.js';
-import { HoldError } from '../../retention/holds.js';
+import { DomainError } from '../../core/domain-error.js';
 import { purgeAttribution } from '../../retention/purge.js';
 import { ADMIN, alloc, at, CUTOFF, leaseHolders, leaseStart, natStarts, release, store } from './helpers.js';
 
@@ -55,7 +55,7 @@ describe('a hold on a public address', () => {
   it('once lifted, answers outside retention and the next purge removes what it kept', async () => {
     const lifted = await s.holds.lift(id, ADMIN, s.log, 'case closed');
     expect(lifted.lifted).toMatchObject({ by: 'admin', reason: 'case closed' });
-    await expect(s.holds.lift(id, ADMIN, s.log)).rejects.toMatchObject({ status: 409 });
+    await expect(s.holds.lift(id, ADMIN, s.log)).rejects.toMatchObject({ code: 'conflict' });
     expect((await s.resolver.resolve(question)).status).toBe('outside_retention');
     const r = await purge(s);
     expect(r).toMatchObject({ records: 3, keptByHold: 0, holds: [] });
@@ -141,8 +141,8 @@ describe('hold requests', () => {
     ];
     for (const [input, message] of cases) {
       const err = await s.holds.create(input, ADMIN, s.log).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(HoldError);
-      expect((err as HoldError).message).toMatch(message);
+      expect(err).toBeInstanceOf(DomainError);
+      expect((err as DomainError).text).toMatch(message);
     }
     expect(await s.holds.list()).toEqual([]);
     const h = await s.holds.create({ ...base, publicIps: ['2001:DB8::0:1', '2001:db8::1'] }, ADMIN, s.log);
