@@ -84,19 +84,9 @@ async function prepare(o: CollectOptions): Promise<() => Promise<number>> {
   const settings = loadConfig();
   const sources = o.config ? await loadSourceConfig(o.config) : null;
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  // one line per outage (the client reports only an outage's first error); the queue says the rest
-  let down = false;
-  const redis = await openStore(settings, {
-    onError: (err) => {
-      log(`redis: ${err.message}; keeping events queued until it is back`);
-      down = true;
-    },
-  });
+  // Redis going down and coming back: one JSON line each (the client's default report)
+  const redis = await openStore(settings);
   const writer = new IndexWriter(redis.redis, new ProfileDictionary(redis.redis), { days: settings.retentionDays, now: Date.now });
-  redis.redis.on('ready', () => {
-    if (down) log('redis: connected again');
-    down = false;
-  });
   let collector: Collector;
   try {
     collector = await startCollector({
