@@ -27,7 +27,7 @@ export function connectRedis(url: string, opts: Omit<ClientOptions, 'commands'> 
 /** Redis as the configuration names it (REDIS_URL, or the data directory's embedded server), with every command. */
 export function openStore(
   config: Pick<Config, 'redisUrl' | 'dataDir' | 'waitReplicas' | 'waitTimeoutMs'>,
-  opts: Pick<ClientOptions, 'onError'> = {},
+  opts: Pick<ClientOptions, 'onError' | 'onState'> = {},
 ): Promise<RedisHandle> {
   return openRedis(config.redisUrl, config.dataDir, { ...opts, commands: allCommands, waitReplicas: config.waitReplicas, waitTimeoutMs: config.waitTimeoutMs });
 }

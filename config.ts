@@ -86,6 +86,38 @@ function clusterNodes(raw: string): string[] {
   return nodes;
 }
 
+const REDIS_URL_FORMS = 'redis://[USER:PASSWORD@]HOST[:PORT][/DB], rediss://… (TLS), redis-cluster://HOST:PORT,HOST:PORT or a Unix socket path /…';
+
+/**
+ * REDIS_URL as the client will read it, refused here when it is not a Redis address: ioredis
+ * takes `http://x` as a socket path and retries it for ever, so a typo would only ever show as
+ * "Redis unreachable".
+ */
+export function redisUrl(raw: string): string {
+  const bad = (why: string) => new ConfigError(`REDIS_URL=${JSON.stringify(raw)}: ${why}; expected ${REDIS_URL_FORMS}`);
+  if (raw.startsWith('/')) return raw;
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(raw)?.[1].toLowerCase();
+  if (scheme === undefined) throw bad('not a URL');
+  if (scheme === 'redis-cluster') {
+    const rest = raw.slice(raw.indexOf('://') + 3).replace(/\/$/, '');
+    const nodes = rest.slice(rest.lastIndexOf('@') + 1);
+    const bad1 = nodes.split(',').find((n) => !/^(\[[0-9a-fA-F:.]+\]|[^\s:,@/]+):\d{1,5}$/.test(n) || Number(n.slice(n.lastIndexOf(':') + 1)) > 65535);
+    if (nodes === '' || bad1 !== undefined) throw bad(`cluster node ${JSON.stringify(bad1 ?? '')} is not HOST:PORT`);
+    return raw;
+  }
+  if (scheme !== 'redis' && scheme !== 'rediss') throw bad(`${scheme}:// is not a Redis scheme`);
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw bad('not a URL');
+  }
+  if (url.hostname === '') throw bad('no host');
+  if (!/^\/?(\d{1,5})?$/.test(url.pathname)) throw bad(`path ${JSON.stringify(url.pathname)} is not a database number`);
+  if (url.search !== '' || url.hash !== '') throw bad('query and fragment are not understood');
+  return raw;
+}
+
 function instanceName(raw: string): string {
   if (!/^[\w.:@/-]{1,128}$/.test(raw)) throw new ConfigError(`WHOHAD_INSTANCE=${JSON.stringify(raw)}: expected 1-128 letters, digits and . : @ / - _`);
   return raw;
@@ -99,7 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: number(env, 'PORT', 8080, 0, 65535),
     host: env.HOST || '127.0.0.1',
-    redisUrl: env.REDIS_URL || (env.REDIS_CLUSTER_NODES ? `redis-cluster://${clusterNodes(env.REDIS_CLUSTER_NODES).join(',')}` : null),
+    redisUrl: env.REDIS_URL ? redisUrl(env.REDIS_URL) : (env.REDIS_CLUSTER_NODES ? `redis-cluster://${clusterNodes(env.REDIS_CLUSTER_NODES).join(',')}` : null),
     clusterNodes: env.REDIS_CLUSTER_NODES ? clusterNodes(env.REDIS_CLUSTER_NODES) : null,
     toleranceS: number(env, 'WHOHAD_TOLERANCE_S', 2, 0, 3600, false),
     retentionDays: number(env, 'WHOHAD_RETENTION_DAYS', 365, 1, 36500),

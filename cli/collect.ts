@@ -17,6 +17,8 @@ export interface CollectOptions {
   unmatched?: string;
   statsEvery?: string;
   maxPending?: string;
+  spool?: string;
+  spoolMaxBytes?: string;
 }
 
 export interface ListenUrl {
@@ -49,13 +51,15 @@ function printCounters(s: CollectorState, label: string): void {
   const lines = [`${label}: ${countersLine(s.total)}${s.overloaded ? ' [overloaded]' : ''}${s.storeFailures > 0 ? ` [store failing: ${s.storeFailures} attempts]` : ''}`];
   for (const [name, c] of Object.entries(s.sources).sort(([a], [b]) => a.localeCompare(b))) lines.push(`  ${name}: ${countersLine(c)}`);
   if (s.ipfixPackets > 0) lines.push(`  (IPFIX packets: ${s.ipfixPackets})`);
+  if (s.spool) lines.push(`  spool: ${s.spool.records} records not yet confirmed by Redis, ${s.spool.bytes} bytes${s.spool.unspooled > 0 ? `, ${s.spool.unspooled} not spooled (full)` : ''}`);
   process.stderr.write(`${lines.join('\n')}\n`);
 }
 
 /**
  * Runs the collector until SIGINT or SIGTERM, then stores everything pending and prints the
  * final counters. A second signal stops waiting for Redis: what is still queued goes to the
- * rejects file, so it can be re-ingested, instead of being lost.
+ * rejects file and stays in the spool, replayed at the next start. SIGHUP reopens the rejects
+ * file; SIGUSR1 prints the counters.
  */
 export async function collectCommand(o: CollectOptions): Promise<number> {
   let run: () => Promise<number>;
@@ -81,22 +85,14 @@ async function prepare(o: CollectOptions): Promise<() => Promise<number>> {
   const maxPending = o.maxPending === undefined ? undefined : Number(o.maxPending);
   if (maxPending !== undefined && (!Number.isInteger(maxPending) || maxPending < 1)) throw new Error(`--max-pending ${JSON.stringify(o.maxPending)}: must be a whole number of at least 1`);
 
+  const spoolMax = o.spoolMaxBytes === undefined ? undefined : Number(o.spoolMaxBytes);
+  if (spoolMax !== undefined && (!Number.isInteger(spoolMax) || spoolMax < 4096)) throw new Error(`--spool-max-bytes ${JSON.stringify(o.spoolMaxBytes)}: must be a whole number of bytes, at least 4096`);
   const settings = loadConfig();
   const sources = o.config ? await loadSourceConfig(o.config) : null;
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  // one line per outage (the client reports only an outage's first error); the queue says the rest
-  let down = false;
-  const redis = await openStore(settings, {
-    onError: (err) => {
-      log(`redis: ${err.message}; keeping events queued until it is back`);
-      down = true;
-    },
-  });
+  // Redis going down and coming back: one JSON line each (the client's default report)
+  const redis = await openStore(settings);
   const writer = new IndexWriter(redis.redis, new ProfileDictionary(redis.redis), { days: settings.retentionDays, now: Date.now });
-  redis.redis.on('ready', () => {
-    if (down) log('redis: connected again');
-    down = false;
-  });
   let collector: Collector;
   try {
     collector = await startCollector({
@@ -108,6 +104,7 @@ async function prepare(o: CollectOptions): Promise<() => Promise<number>> {
       unmatched,
       maxPending,
       log,
+      spool: { dir: o.spool ?? join(settings.dataDir, 'collect-spool'), maxBytes: spoolMax },
     });
   } catch (err) {
     await redis.close();
@@ -123,6 +120,9 @@ async function runUntilSignal(c: Collector, statsEvery: number, closeRedis: () =
     process.stdout.write(`listening: ${l.kind} ${l.transport}://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}\n`);
   }
   process.stdout.write(`rejects: ${c.state().rejectsFile}\n`);
+  // logrotate's convention: HUP reopens the files the process writes, it does not stop it
+  const onHup = () => c.reopen();
+  process.on('SIGHUP', onHup);
 
   const stats = statsEvery > 0 ? setInterval(() => printCounters(c.state(), 'collect'), statsEvery * 1000) : null;
   const onUsr1 = () => printCounters(c.state(), 'collect');
@@ -149,6 +149,7 @@ async function runUntilSignal(c: Collector, statsEvery: number, closeRedis: () =
     printCounters(final, 'collect: final');
   } finally {
     process.off('SIGUSR1', onUsr1);
+    process.off('SIGHUP', onHup);
     await closeRedis();
   }
   return 0;

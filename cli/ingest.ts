@@ -84,7 +84,7 @@ export async function ingestCommand(files: string[], o: IngestOptions): Promise<
     }
   };
   try {
-    if (o.follow) await followAll(inputs, o, config.dataDir, store, rejects);
+    if (o.follow) await followAll(inputs, o, config.dataDir, store, rejects, totals);
     else {
       for (const input of inputs) {
         const bar = progress(input.file);
@@ -113,7 +113,7 @@ export async function ingestCommand(files: string[], o: IngestOptions): Promise<
 }
 
 /** Tails each file until SIGINT or SIGTERM, resuming from its recorded position next time. */
-async function followAll(inputs: Input[], o: IngestOptions, dataDir: string, store: (file: string) => (e: CanonicalEvent[], l: number[]) => Promise<void>, rejects: RejectLog) {
+async function followAll(inputs: Input[], o: IngestOptions, dataDir: string, store: (file: string) => (e: CanonicalEvent[], l: number[]) => Promise<void>, rejects: RejectLog, totals: Totals) {
   const stateDir = o.state ?? join(dataDir, 'follow');
   mkdirSync(stateDir, { recursive: true });
   const followers = inputs.map((input) => {
@@ -121,9 +121,13 @@ async function followAll(inputs: Input[], o: IngestOptions, dataDir: string, sto
     const path = resolve(input.file);
     const statePath = join(stateDir, `${createHash('sha256').update(path).digest('hex').slice(0, 16)}.json`);
     let feeder: LineFeeder | null = null;
+    // each feeder's counts join the totals when it ends, as a file's do without --follow
+    const count = (f: LineFeeder) => {
+      for (const k of ['lines', 'events', 'rejected', 'skipped'] as const) totals[k] += f.counts[k];
+    };
     const newFeeder = (firstLine: number) =>
       new LineFeeder({ format: input.format, options: input.options, context: { now: Date.now() }, file: input.file, firstLine, onBatch: store(input.file), onReject: (x) => rejects.add(x) });
-    return followFile(path, {
+    const follower = followFile(path, {
       statePath,
       onLines: async (lines, pos) => {
         feeder ??= newFeeder(pos.firstLine);
@@ -132,14 +136,20 @@ async function followAll(inputs: Input[], o: IngestOptions, dataDir: string, sto
       },
       onReset: async (why) => {
         process.stderr.write(`${input.file}: ${why}, reading it from the start\n`);
-        if (feeder) await feeder.end();
+        if (feeder) {
+          await feeder.end();
+          count(feeder);
+        }
         feeder = null;
       },
       onError: (err) => process.stderr.write(`${input.file}: ${err.message} (will retry)\n`),
+      log: (line) => process.stderr.write(`${line}\n`),
     });
+    return { follower, end: async () => feeder && (await feeder.end(), count(feeder)) };
   });
   await new Promise<void>((done) => {
     for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, () => done());
   });
-  await Promise.all(followers.map((f) => f.stop()));
+  await Promise.all(followers.map((f) => f.follower.stop()));
+  for (const f of followers) await f.end();
 }

@@ -140,6 +140,8 @@ program
   .option('--unmatched <policy>', 'messages of hosts no source matches: auto (detect the format per host) or reject', 'auto')
   .option('--stats-every <seconds>', 'print counters this often (0: only at exit and on SIGUSR1)', '60')
   .option('--max-pending <events>', 'events queued for Redis before TCP is paused and UDP dropped (default 100000)')
+  .option('--spool <dir>', 'where received messages are kept until Redis has them, replayed after a crash (default WHOHAD_DATA_DIR/collect-spool)')
+  .option('--spool-max-bytes <bytes>', 'largest spool on disk (default 1073741824)')
   .addHelpText('after', '\nsee docs/collect.md')
   .action(async (o) => {
     const { collectCommand } = await import('./collect.js');

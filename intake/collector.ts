@@ -8,6 +8,7 @@ import { CounterBoard, type CounterSnapshot } from './counters.js';
 import { RejectFile, type CollectReject } from './reject-file.js';
 import { Router, type Unmatched } from './router.js';
 import { startSyslogListener, type SyslogListener, type Transport } from './syslog-listener.js';
+import { Spool, type SpoolRecord, type SpoolState } from './spool.js';
 import { WriteQueue } from './write-queue.js';
 
 /**
@@ -49,6 +50,13 @@ export interface CollectorOptions {
   now?: () => number;
   /** Operational messages (auto choices, Redis retries, overload); default: none. */
   log?: (line: string) => void;
+  /**
+   * Directory of the spool (intake/spool.ts): everything received is kept there until Redis has
+   * it, and what a crashed run left is replayed at start. Default: no spool.
+   */
+  spool?: { dir: string; maxBytes?: number };
+  /** How often the spool's commit point is moved up to what Redis has; default 1000 ms. */
+  commitIntervalMs?: number;
 }
 
 export interface Listening {
@@ -65,6 +73,8 @@ export interface CollectorState extends CounterSnapshot {
   /** Consecutive failed attempts of the current write (Redis unreachable); 0 when healthy. */
   storeFailures: number;
   rejectsFile: string;
+  /** The spool's size and backlog, when there is one. */
+  spool: SpoolState | null;
 }
 
 export interface Collector {
@@ -76,8 +86,10 @@ export interface Collector {
   flush(): Promise<void>;
   /** Stops receiving, ends every parser, and resolves once every event is stored or refused. */
   stop(): Promise<CollectorState>;
-  /** While stopping with Redis away: stop retrying, and keep what is queued in the rejects file. */
+  /** While stopping with Redis away: stop retrying, and keep what is queued in the rejects file (and the spool). */
   abandon(): void;
+  /** Reopens the rejects file at its path (after logrotate moved it: SIGHUP). */
+  reopen(): void;
 }
 
 export async function startCollector(o: CollectorOptions): Promise<Collector> {
@@ -88,6 +100,28 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
   const maxPending = o.maxPending ?? 100_000;
   let overloaded = false;
   let stopping: Promise<CollectorState> | null = null;
+  let abandoned = false;
+  // Events handed to the queue, and those it settled (stored or refused): the spool is committed
+  // up to a record once every event pushed after it was delivered has settled.
+  let pushed = 0;
+  let settledEvents = 0;
+  let settleWaiters: Array<{ target: number; done: () => void }> = [];
+  const settle = (n: number) => {
+    settledEvents += n;
+    const ready = settleWaiters.filter((w) => settledEvents >= w.target);
+    settleWaiters = settleWaiters.filter((w) => settledEvents < w.target);
+    for (const w of ready) w.done();
+  };
+  const settledThrough = (target: number) =>
+    settledEvents >= target ? Promise.resolve() : new Promise<void>((done) => settleWaiters.push({ target, done }));
+  const spool = o.spool ? Spool.open(o.spool.dir, { maxBytes: o.spool.maxBytes }) : null;
+  let spoolFull = false;
+  const keepInSpool = (entry: Parameters<Spool['append']>[0]) => {
+    if (!spool) return;
+    const n = spool.append(entry);
+    if (n === null && !spoolFull) log(`spool ${spool.dir} is full (${spool.bytes} bytes): messages are handled without being spooled until Redis catches up`);
+    spoolFull = n === null;
+  };
 
   const queue = new WriteQueue({
     write: (events) => o.writer.write(events),
@@ -95,6 +129,7 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
     retryDelayMs: o.retryDelayMs,
     onStored: (source, n) => {
       board.of(source).stored += n;
+      settle(n);
       board.notify();
     },
     onRefused: (source, seq, event, reason) => {
@@ -102,6 +137,7 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
       t.rejected++;
       t.settled++;
       keep({ source, seq, from: null, reason, event });
+      settle(1);
       board.notify();
     },
     onRetry: (err, attempt, delay) => {
@@ -119,6 +155,7 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
   });
 
   const enqueue = (b: { source: string; events: CanonicalEvent[]; seqs: number[] }) => {
+    pushed += b.events.length;
     queue.push(b);
     if (!overloaded && queue.pending >= maxPending) {
       overloaded = true;
@@ -146,12 +183,14 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
     await Promise.all([...syslog.map((l) => l.close()), ...ipfix.map((c) => c.close())]);
   };
   try {
+    if (spool) await replay(spool, router, board, enqueue, log);
     for (const e of o.syslog ?? []) {
       const l = await startSyslogListener({
         ...e,
         maxMessage: o.maxMessage,
         recvBufferSize: o.recvBufferSize,
         onMessage: (m) => {
+          keepInSpool({ m: { text: m.text, from: m.from, transport: m.transport } });
           if (overloaded && m.transport === 'udp') {
             router.unread(m.text, m.from, `dropped: the store is behind (${queue.pending} events pending) and UDP cannot be paused`, 'dropped');
           } else router.deliver(m);
@@ -163,13 +202,14 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
       listening.push({ kind: 'syslog', transport: e.transport, address: l.address });
     }
     for (const e of o.ipfix ?? []) {
-      const c = await startIpfixInput(e, o, board, enqueue, keep, () => overloaded, log);
+      const c = await startIpfixInput(e, o, board, enqueue, keep, () => overloaded, log, keepInSpool);
       ipfix.push(c);
       listening.push({ kind: 'ipfix', transport: 'udp', address: c.address });
     }
   } catch (err) {
     await close();
     await rejects.close();
+    spool?.close();
     throw err;
   }
 
@@ -177,12 +217,33 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
   const timer = flushMs > 0 ? setInterval(() => void router.flush(), flushMs) : null;
   timer?.unref();
 
+  // The spool's commit point: the last record appended, once everything before it is settled.
+  // (A multi-line record still open in a parser is not seen here: see docs/collect.md.)
+  let committing: Promise<void> | null = null;
+  const commit = async () => {
+    if (!spool || abandoned) return;
+    const upTo = spool.lastRecord;
+    await router.flush();
+    await settledThrough(pushed);
+    await rejects.flushed();
+    if (!abandoned) spool.commit(upTo);
+  };
+  const commitTimer = spool
+    ? setInterval(() => {
+        committing ??= commit()
+          .catch((err: Error) => log(`spool ${spool.dir}: ${err.message}`))
+          .finally(() => (committing = null));
+      }, o.commitIntervalMs ?? 1000)
+    : null;
+  commitTimer?.unref();
+
   const state = (): CollectorState => ({
     ...board.snapshot(),
     ipfixPackets: ipfix.reduce((n, c) => n + c.counters.packets, 0),
     overloaded,
     storeFailures: queue.failures,
     rejectsFile: rejects.path,
+    spool: spool?.state() ?? null,
   });
 
   return {
@@ -196,16 +257,32 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
     stop() {
       stopping ??= (async () => {
         if (timer) clearInterval(timer);
+        if (commitTimer) clearInterval(commitTimer);
         await close();
         await router.end();
         await queue.idle();
+        await committing;
         await rejects.close();
+        if (spool) {
+          // everything received is settled now, unless given up while Redis was away
+          if (!abandoned) spool.commit(spool.lastRecord);
+          spool.close();
+        }
         return state();
       })();
       return stopping;
     },
     abandon() {
-      queue.abandon('not stored: the collector was stopped while Redis was unavailable (re-ingest this event)');
+      abandoned = true;
+      queue.abandon(
+        spool
+          ? 'not stored: the collector was stopped while Redis was unavailable (kept in the spool: stored when the collector starts again)'
+          : 'not stored: the collector was stopped while Redis was unavailable (re-ingest this event)',
+      );
+    },
+    reopen() {
+      rejects.reopen();
+      log(`rejects file reopened: ${rejects.path}`);
     },
   };
 }
@@ -222,6 +299,7 @@ async function startIpfixInput(
   keep: (r: CollectReject) => void,
   overloaded: () => boolean,
   log: (line: string) => void,
+  keepInSpool: (entry: { e: { source: string; from: string; events: CanonicalEvent[] } }) => void,
 ): Promise<IpfixCollector> {
   const sources = exporterSources(o.config);
   const nameOf = sources.sourceName;
@@ -239,6 +317,8 @@ async function startIpfixInput(
     decoder: sources.decoder,
     onEvents: (batch, exporter) => {
       const source = nameOf(exporter);
+      // decoded events, not datagrams: a data set is only readable with its template
+      keepInSpool({ e: { source, from: exporter, events: batch } });
       const t = board.of(source);
       const first = nextSeq(source, batch.length);
       t.received += batch.length;
@@ -272,4 +352,33 @@ async function startIpfixInput(
     },
     onError: (err) => log(`ipfix udp://${e.host}:${e.port}: ${err.message}`),
   });
+}
+
+/**
+ * Hands what a previous run received and Redis had not yet confirmed to the parsers and the
+ * queue again, before anything new is received: messages as if just received (counted so),
+ * IPFIX events straight to the queue. Stored twice is harmless: the index keeps each event once.
+ */
+async function replay(
+  spool: Spool,
+  router: Router,
+  board: CounterBoard,
+  enqueue: (b: { source: string; events: CanonicalEvent[]; seqs: number[] }) => void,
+  log: (line: string) => void,
+): Promise<void> {
+  let n = 0;
+  let first: SpoolRecord | null = null;
+  for await (const r of spool.replay()) {
+    first ??= r;
+    n++;
+    if ('m' in r) router.deliver(r.m);
+    else {
+      const t = board.of(r.e.source);
+      t.received += r.e.events.length;
+      t.events += r.e.events.length;
+      enqueue({ source: r.e.source, events: r.e.events, seqs: r.e.events.map(() => 0) });
+    }
+  }
+  await router.flush();
+  if (n > 0) log(`spool: replayed ${n} records received before the last stop that Redis had not confirmed (from record ${first!.n})`);
 }

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
-import { watch, type FSWatcher } from 'node:fs';
-import { open, readFile, rename, stat, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { createReadStream, createWriteStream, watch, type FSWatcher } from 'node:fs';
+import { open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import { LineSplitter, MAX_LINE, type Line } from './pipeline.js';
 
 /** Where a follower is in a file: its inode, the byte offset read up to (a line end), and the lines before it. */
@@ -49,6 +51,14 @@ export interface FollowOptions {
   chunkBytes?: number;
   /** Over-long line cap in bytes (pipeline's OverlongLine; here `length` counts bytes); default 64 KiB. */
   maxLine?: number;
+  /**
+   * After a rotation, the old file is read on until it has not grown for this long, then the new
+   * one is begun: a writer that has not yet reopened its log still writes into the old file.
+   * Default 2000 ms.
+   */
+  quietMs?: number;
+  /** Things the operator should know that are not errors (a rotated file not found); default: none. */
+  log?(line: string): void;
 }
 
 export interface Follower {
@@ -77,8 +87,14 @@ const HEAD_BYTES = 4096;
  * A restart resumes from the recorded position; a position is only recorded after `onLines`
  * resolved, so no line is lost, and at most the chunk in flight at a crash is seen twice.
  *
- * Limits: lines a writer appends to a rotated file after it was drained are not read (as with
- * `tail -F`), and a multi-line record cut by a restart is read from where the position was.
+ * Rotation: the old file is read on until it has been quiet for `quietMs` (its writer may not
+ * have reopened yet), then the new file is read from its start. A follower stopped before it
+ * finished the old file finds it on restart by its inode among the rotated names (`f.log.1`,
+ * `f.log-20260101`), or by its first bytes when it was compressed (`f.log.2.gz`), and finishes
+ * it first.
+ *
+ * Limits: lines written to a rotated file after it was quiet for `quietMs` are not read, and a
+ * multi-line record cut by a restart is read from where the position was.
  */
 export function followFile(path: string, o: FollowOptions): Follower {
   const f = new FileFollower(path, o);
@@ -104,6 +120,8 @@ class FileFollower implements Follower {
   private lastSize = -1;
   // An over-long line being skipped: where it starts, how far it is known to have no line end, its head.
   private overlong: { from: number; scanned: number; text: string } | null = null;
+  // Since when the old file of a rotation has stayed the same size.
+  private rotated: { size: number; since: number } | null = null;
   private stopped = false;
   private running: Promise<void> | null = null;
   private again = false;
@@ -194,12 +212,18 @@ class FileFollower implements Follower {
       const pos = this.position!;
       const onDisk = await stat(this.path, { bigint: true }).catch(missing);
       if (onDisk && String(onDisk.ino) !== pos.inode) {
+        if (!(await this.oldFileQuiet())) {
+          await this.readAvailable(false);
+          return;
+        }
         await this.readAvailable(true);
         if (this.stopped) return;
         await this.closeFd();
+        this.rotated = null;
         this.pendingReset = 'replaced';
         continue;
       }
+      this.rotated = null;
       const size = Number((await fd.stat({ bigint: true })).size);
       if (size < pos.offset) await this.restart('truncated');
       else if (size !== this.lastSize && this.head.bytes.length > 0 && (await this.headOf(this.head.bytes.length)).hash !== this.head.hash) await this.restart('rewritten');
@@ -207,6 +231,45 @@ class FileFollower implements Follower {
       await this.readAvailable(false);
       return;
     }
+  }
+
+  /** Whether the file being read, no longer at the path, has stopped growing for `quietMs`. */
+  private async oldFileQuiet(): Promise<boolean> {
+    const size = Number((await this.fd!.stat({ bigint: true })).size);
+    const now = Date.now();
+    if (!this.rotated || this.rotated.size !== size) this.rotated = { size, since: now };
+    return now - this.rotated.since >= (this.o.quietMs ?? 2000);
+  }
+
+  /**
+   * Started again after the file at the path was rotated: finishes the old one, found among the
+   * rotated names, from the recorded position. False when it is nowhere to be read.
+   */
+  private async finishRotated(saved: SavedState): Promise<boolean> {
+    const found = await findRotated(this.absPath, saved, `${this.o.statePath}.rotated`);
+    if (!found) {
+      this.o.log?.(
+        `${this.path}: the file read up to line ${saved.line} before the stop is no longer there and not among its rotated names ` +
+          `(${basename(this.path)}.N, ${basename(this.path)}-DATE, .gz): its lines after ${saved.line} are not read`,
+      );
+      return false;
+    }
+    this.o.log?.(`${this.path}: finishing ${found.name} (rotated while stopped) from line ${saved.line + 1}`);
+    this.fd = found.fd;
+    this.position = { inode: saved.inode, offset: saved.offset, line: saved.line };
+    this.head = await this.headOf(saved.headLength);
+    this.overlong = null;
+    try {
+      await this.readAvailable(true);
+    } catch (err) {
+      // the retry goes on from what was delivered, not from the position before the stop
+      this.saved = { ...saved, offset: this.position.offset, line: this.position.line };
+      throw err;
+    } finally {
+      await this.closeFd();
+      await found.cleanup();
+    }
+    return !this.stopped;
   }
 
   /** Opens the file at the path; false when there is none yet. */
@@ -218,12 +281,25 @@ class FileFollower implements Follower {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw err;
     }
+    let st = await fd.stat({ bigint: true });
+    let saved = this.saved;
+    if (saved && !(await continues(fd, st, saved))) {
+      // The file at the path is not the one the position is in: that one was rotated (or
+      // copied and truncated) while the follower was stopped; its rest comes first.
+      await fd.close();
+      const finished = await this.finishRotated(saved);
+      if (this.stopped) return false;
+      if (finished) {
+        this.pendingReset = saved.inode === String(st.ino) ? 'truncated' : 'replaced';
+        this.saved = saved = null;
+      }
+      fd = await open(this.path, 'r');
+      st = await fd.stat({ bigint: true });
+    }
     this.fd = fd;
     this.lastSize = -1;
     this.overlong = null;
-    const st = await fd.stat({ bigint: true });
     const inode = String(st.ino);
-    const saved = this.saved;
     const pending = this.pendingReset;
     this.saved = null;
     this.pendingReset = null;
@@ -369,6 +445,82 @@ class FileFollower implements Follower {
     this.fd = null;
     await fd?.close();
   }
+}
+
+const COMPRESSED = /\.(gz|bz2|xz|zst|lz4|Z)$/;
+
+interface Rotated {
+  name: string;
+  fd: FileHandle;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * The file a saved position was in, among the rotated names beside `path` (newest first): an
+ * uncompressed one by its inode, a gzip one (whose inode is new) by its first bytes. Its head
+ * must be the one recorded, so a reused inode is not taken for it. A gzip file is unpacked to
+ * `scratch` to be read like any other; other compressions are not read.
+ */
+async function findRotated(path: string, saved: SavedState, scratch: string): Promise<Rotated | null> {
+  const dir = dirname(path);
+  const base = basename(path);
+  const names = (await readdir(dir)).filter((n) => n.startsWith(base) && /^[.-]./.test(n.slice(base.length)));
+  const found = await Promise.all(names.map(async (name) => ({ name, st: await stat(join(dir, name), { bigint: true }).catch(() => null) })));
+  const candidates = found.filter((c) => c.st?.isFile()).sort((a, b) => Number(b.st!.mtimeNs - a.st!.mtimeNs));
+  // by inode first: a plain rename keeps it
+  for (const { name, st } of candidates) {
+    if (COMPRESSED.test(name) || String(st!.ino) !== saved.inode) continue;
+    const fd = await open(join(dir, name), 'r');
+    if ((await headHash(fd, saved.headLength)) === saved.headHash) return { name, fd, cleanup: async () => {} };
+    await fd.close();
+  }
+  // then by the first bytes, long enough to hold the position: a copy (copytruncate) or a gzip
+  if (saved.headLength === 0) return null;
+  for (const { name, st } of candidates) {
+    const file = join(dir, name);
+    if (!COMPRESSED.test(name)) {
+      if (Number(st!.size) < saved.offset) continue;
+      const fd = await open(file, 'r');
+      if ((await headHash(fd, saved.headLength)) === saved.headHash) return { name, fd, cleanup: async () => {} };
+      await fd.close();
+    } else if (name.endsWith('.gz')) {
+      if ((await gzipHead(file, saved.headLength).catch(() => null)) !== saved.headHash) continue;
+      await pipeline(createReadStream(file), createGunzip(), createWriteStream(scratch));
+      const fd = await open(scratch, 'r');
+      if (Number((await fd.stat()).size) >= saved.offset) return { name, fd, cleanup: () => unlink(scratch).catch(() => {}) };
+      await fd.close();
+      await unlink(scratch).catch(() => {});
+    }
+  }
+  return null;
+}
+
+/** Whether the open file is the one a saved position is in, grown or not. */
+async function continues(fd: FileHandle, st: { ino: bigint; size: bigint }, saved: SavedState): Promise<boolean> {
+  return String(st.ino) === saved.inode && Number(st.size) >= saved.offset && (await headHash(fd, saved.headLength)) === saved.headHash;
+}
+
+async function headHash(fd: FileHandle, length: number): Promise<string> {
+  const b = Buffer.alloc(length);
+  const { bytesRead } = await fd.read(b, 0, length, 0);
+  return hashOf(b.subarray(0, bytesRead));
+}
+
+/** The hash of a gzip file's first `length` unpacked bytes, unpacking no more than needed. */
+async function gzipHead(file: string, length: number): Promise<string> {
+  const parts: Buffer[] = [];
+  let have = 0;
+  const unpacked = createReadStream(file).pipe(createGunzip());
+  try {
+    for await (const chunk of unpacked) {
+      parts.push(chunk as Buffer);
+      have += (chunk as Buffer).length;
+      if (have >= length) break;
+    }
+  } finally {
+    unpacked.destroy();
+  }
+  return hashOf(Buffer.concat(parts).subarray(0, length));
 }
 
 function hashOf(b: Buffer): string {

@@ -18,22 +18,46 @@ export interface CollectReject {
   event?: CanonicalEvent;
 }
 
-/** Appends rejects as NDJSON, each with the time it was written. */
+/**
+ * Appends rejects as NDJSON, each with the time it was written. `reopen` (SIGHUP) starts
+ * writing to whatever file is at the path now, so logrotate can move the file away without
+ * `copytruncate`.
+ */
 export class RejectFile {
   count = 0;
-  private readonly out: WriteStream;
+  private out: WriteStream;
   private failure: Error | null = null;
 
   constructor(
     readonly path: string,
-    onError: (err: Error) => void = () => {},
+    private readonly onError: (err: Error) => void = () => {},
   ) {
     mkdirSync(dirname(path), { recursive: true });
-    this.out = createWriteStream(path, { flags: 'a' });
-    this.out.on('error', (err) => {
+    this.out = this.openStream();
+  }
+
+  private openStream(): WriteStream {
+    const out = createWriteStream(this.path, { flags: 'a' });
+    out.on('error', (err) => {
       this.failure = err;
-      onError(err);
+      this.onError(err);
     });
+    return out;
+  }
+
+  /** Ends the file being written (what is buffered still reaches it) and opens the path afresh. */
+  reopen(): void {
+    const old = this.out;
+    this.failure = null;
+    mkdirSync(dirname(this.path), { recursive: true });
+    this.out = this.openStream();
+    old.end();
+  }
+
+  /** Resolves once every reject added so far has been handed to the kernel. */
+  flushed(): Promise<void> {
+    if (this.failure || this.out.writableLength === 0) return Promise.resolve();
+    return new Promise<void>((done) => this.out.write('', () => done()));
   }
 
   add(r: CollectReject): void {

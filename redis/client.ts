@@ -1,6 +1,7 @@
 import { Cluster, Redis } from 'ioredis';
 import { instrumentRedis } from '../core/metrics.js';
 import { parseClusterUrl, type RedisClient } from './cluster.js';
+import { stateToStderr, watchState, type RedisStateChange } from './state.js';
 import { replicaWaiter, type Queued, type Reply, type Waiter } from './replica-wait.js';
 import { commandsWith, registerCommands, type CommandTable } from './script-loader.js';
 
@@ -14,8 +15,10 @@ export interface ClientOptions {
   waitReplicas?: number;
   /** How long WAIT may take, in ms (Config.waitTimeoutMs; default 1000). */
   waitTimeoutMs?: number;
-  /** Where a connection error is reported, once per outage (default: one line on standard error). */
+  /** Where a connection error is reported, once per outage (instead of the `down` of onState). */
   onError?: (err: Error) => void;
+  /** Where Redis going down and coming back is reported, once per change (default: a JSON line on standard error). */
+  onState?: (s: RedisStateChange) => void;
 }
 
 /**
@@ -24,6 +27,13 @@ export interface ClientOptions {
  * request) would keep callers waiting 10-15 s for that answer.
  */
 const RECONNECT = (times: number) => Math.min(50 * times, 500);
+
+/**
+ * No CLIENT SETINFO at connect: Redis before 7.2 answers it with an error that ioredis ignores
+ * but the command error counter would not, so an alert on Redis errors would fire at every
+ * (re)connect. The library name in CLIENT LIST is all it would have given.
+ */
+const QUIET_HANDSHAKE = { disableClientInfo: true } as const;
 
 /**
  * A client with the given tables' scripts defined, timed into the Redis metrics, auto-pipelined
@@ -52,10 +62,10 @@ export function redisClient(url: string, opts: ClientOptions = {}): RedisClient 
         retryDelayOnFailover: 200,
         retryDelayOnClusterDown: 200,
         clusterRetryStrategy: RECONNECT,
-        redisOptions: { maxRetriesPerRequest: 2, username: spec.username, password: spec.password },
+        redisOptions: { maxRetriesPerRequest: 2, username: spec.username, password: spec.password, ...QUIET_HANDSHAKE },
       })
-    : new Redis(url, { enableAutoPipelining: true, ...unpipelined, maxRetriesPerRequest: 2, retryStrategy: RECONNECT });
-  reportErrors(client, opts.onError);
+    : new Redis(url, { enableAutoPipelining: true, ...unpipelined, maxRetriesPerRequest: 2, retryStrategy: RECONNECT, ...QUIET_HANDSHAKE });
+  reportState(client, opts);
   instrumentRedis(client);
   registerCommands(client, tables);
   const replicas = opts.waitReplicas ?? 0;
@@ -67,24 +77,21 @@ const closing = new WeakSet<object>();
 /** The client behind each facade, which is what emits the errors. */
 const behind = new WeakMap<object, RedisClient>();
 
-const stderrLine = (err: Error) => void process.stderr.write(`whohad: redis: ${err.message} (retrying until it answers)\n`);
-
 /**
  * Without a listener ioredis prints every connection error with its stack, once per reconnect
- * attempt. Here an outage is reported once, in one line, and again only after Redis was back;
- * a client being closed reports nothing (commands still in flight then meet a closed socket).
+ * attempt. Here an outage is reported once, when it starts, and its end once, when the client
+ * is ready again; a client being closed reports nothing (commands still in flight then meet a
+ * closed socket). `onError` alone takes the `down` and leaves `up` unsaid; by default both
+ * are JSON lines on standard error.
  */
-export function reportErrors(client: RedisClient, onError: (err: Error) => void = stderrLine): void {
-  let reported = false;
-  client.on('ready', () => {
-    reported = false;
-  });
-  client.on('error', (err: Error) => {
-    if (reported || closing.has(client)) return;
-    reported = true;
-    onError(err);
-  });
+export function reportState(client: RedisClient, o: Pick<ClientOptions, 'onError' | 'onState'> = {}): void {
+  const onError = o.onError;
+  const report = o.onState ?? (onError ? (s: RedisStateChange) => s.state === 'down' && onError(new Error(s.error)) : stateToStderr);
+  watchState(client, report, () => closing.has(client));
 }
+
+/** The same for a bare client built elsewhere (the load tests): errors reported, never unhandled. */
+export const reportErrors = (client: RedisClient, onError?: (err: Error) => void): void => reportState(client, { onError });
 
 /** Closes a client: QUIT after the commands already sent, or a plain disconnect when Redis is gone. */
 export async function closeClient(client: RedisClient): Promise<void> {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { purgeAccessLog } from '../audit/purge.js';
 import { openStore } from '../commands.js';
 import type { RedisHandle } from '../redis/embedded.js';
+import { stateToStderr, type RedisStateChange } from '../redis/state.js';
 import { HoldStore } from '../retention/holds.js';
 import { purgeAttribution } from '../retention/purge.js';
 import { buildApp } from './app.js';
@@ -20,11 +21,12 @@ export interface RunningService {
  * (and stops the embedded server, whose append-only file keeps what was acknowledged).
  */
 export async function serve(config: Config): Promise<RunningService> {
-  // an outage is reported in the service log once the app (and its logger) exists
-  let reportOutage: (err: Error) => void = (err) => void process.stderr.write(`whohad: redis: ${err.message}\n`);
-  const redis = await openStore(config, { onError: (err) => reportOutage(err) });
+  // Redis down / up go to the service log once the app (and its logger) exists; JSON lines either way
+  let report: (s: RedisStateChange) => void = stateToStderr;
+  const redis = await openStore(config, { onState: (s) => report(s) });
   const app = await buildApp({ config, redis: redis.redis });
-  reportOutage = (err) => app.log.error({ redis: err.message }, 'redis unreachable; retrying until it answers');
+  report = (s) =>
+    s.state === 'down' ? app.log.error({ redis: 'down', error: s.error }, 'redis down; retrying until it answers') : app.log.info({ redis: 'up', downForMs: s.downForMs }, 'redis up again');
   const address = await app.listen({ port: config.port, host: config.host });
   app.log.info({ redis: config.redisUrl ? 'REDIS_URL' : `embedded (${config.dataDir})` }, `whohad listening on ${address}`);
   // the access log's own retention, checked hourly; several instances purging is harmless

@@ -25,4 +25,24 @@ describe('settings from the environment', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);
   });
+
+  it.each([
+    ['http://x', /^REDIS_URL="http:\/\/x": http:\/\/ is not a Redis scheme; expected redis:\/\//],
+    ['localhost:6379', /^REDIS_URL="localhost:6379": not a URL; expected/],
+    ['redis://', /^REDIS_URL="redis:\/\/": (no host|not a URL); expected/],
+    ['redis://h:6379/x', /^REDIS_URL="redis:\/\/h:6379\/x": path "\/x" is not a database number/],
+    ['redis://h:6379?db=1', /query and fragment are not understood/],
+    ['redis-cluster://a:1,b', /^REDIS_URL="redis-cluster:\/\/a:1,b": cluster node "b" is not HOST:PORT/],
+    ['redis-cluster://', /cluster node "" is not HOST:PORT/],
+  ])('refuses REDIS_URL=%s at start, saying what a Redis URL looks like', (value, message) => {
+    expect(() => loadConfig({ REDIS_URL: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ REDIS_URL: value })).toThrow(message);
+  });
+
+  it.each(['redis://127.0.0.1:6379', 'redis://:secret@redis.internal:6380/2', 'rediss://user:pw@[::1]:6379/', 'redis-cluster://u:p@a:7000,[::1]:7001', '/run/redis/redis.sock'])(
+    'takes REDIS_URL=%s as it is',
+    (value) => {
+      expect(loadConfig({ REDIS_URL: value }).redisUrl).toBe(value);
+    },
+  );
 });

@@ -1,6 +1,7 @@
-import { appendFileSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, truncateSync, mkdtempSync, readFileSync, renameSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { followFile, type FollowBatchPosition, type Follower, type FollowOptions, type FollowReset } from '../../intake/follow.js';
 import type { Line } from '../../intake/pipeline.js';
@@ -20,6 +21,8 @@ function follow(path: string, statePath: string, extra: Partial<FollowOptions> =
   const follower = followFile(path, {
     statePath,
     pollMs: 50,
+    // the old file of a rotation is read on until quiet this long (the default is 2 s)
+    quietMs: 150,
     onLines: (ls, pos) => {
       lines.push(...ls.map(show));
       batches.push(pos);
@@ -203,5 +206,95 @@ describe('followFile', () => {
     writeFileSync(file, 'z\n');
     const f = follow(file, state);
     await expect(f.follower.done).rejects.toThrow(/is not JSON.*delete it/);
+  });
+
+  describe('a rotation while stopped', () => {
+    const lines = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}\n`).join('');
+
+    /** Follows 5 lines, stops, then 20 more are written and the file rotated by `rotate`; a new file gets 2. */
+    async function rotatedWhileStopped(rotate: (file: string) => void) {
+      const { file, state } = dir();
+      writeFileSync(file, lines('a', 5));
+      const first = follow(file, state);
+      await first.until(5);
+      await first.follower.stop();
+      appendFileSync(file, lines('b', 20));
+      rotate(file);
+      writeFileSync(file, lines('n', 2));
+      const log: string[] = [];
+      const second = follow(file, state, { log: (l) => log.push(l) });
+      await second.until(22);
+      await second.follower.stop();
+      return { second, log };
+    }
+    const want = [...lines('b', 20).trim().split('\n'), 'n1', 'n2'];
+
+    it.each([['f.log.3', '.3'], ['f.log-20261123', '-20261123']])('finishes the old file, now %s, before the new one', async (_, suffix) => {
+      const { second, log } = await rotatedWhileStopped((file) => {
+        // an older rotation beside it, which must not be taken for it
+        writeFileSync(`${file}.9`, lines('old', 3));
+        utimesSync(`${file}.9`, new Date(), new Date(Date.now() + 60_000));
+        renameSync(file, `${file}${suffix}`);
+      });
+      expect(second.lines).toEqual(want);
+      expect(second.batches[0]).toMatchObject({ firstLine: 6 });
+      expect(second.batches.at(-1)).toMatchObject({ firstLine: 1, line: 2 });
+      expect(second.resets).toEqual(['replaced']);
+      expect(log).toEqual([expect.stringContaining(`finishing leases.log${suffix} (rotated while stopped) from line 6`)]);
+    });
+
+    it('finishes it from a gzip-compressed rotation, found by its first bytes', async () => {
+      const { second, log } = await rotatedWhileStopped((file) => {
+        writeFileSync(`${file}.1.gz`, gzipSync(readFileSync(file)));
+        writeFileSync(`${file}.2.gz`, gzipSync(Buffer.from(lines('x', 40))));
+        unlinkSync(file);
+      });
+      expect(second.lines).toEqual(want);
+      expect(log).toEqual([expect.stringContaining('finishing leases.log.1.gz')]);
+    });
+
+    it('finishes a copy made by copytruncate, found by its first bytes, then reads the truncated file', async () => {
+      const { second, log } = await rotatedWhileStopped((file) => {
+        copyFileSync(file, `${file}.1`);
+        truncateSync(file, 0);
+      });
+      expect(second.lines).toEqual(want);
+      expect(second.resets).toEqual(['truncated']);
+      expect(log).toEqual([expect.stringContaining('finishing leases.log.1')]);
+    });
+
+    it('says so when the old file is nowhere to be read, then reads the new one', async () => {
+      const { file, state } = dir();
+      writeFileSync(file, lines('a', 5));
+      const first = follow(file, state);
+      await first.until(5);
+      await first.follower.stop();
+      renameSync(file, join(dirname(file), 'moved-away'));
+      writeFileSync(file, lines('n', 2));
+      const log: string[] = [];
+      const second = follow(file, state, { log: (l) => log.push(l) });
+      await second.until(2);
+      expect(second.lines).toEqual(['n1', 'n2']);
+      expect(second.resets).toEqual(['replaced']);
+      expect(log).toEqual([expect.stringMatching(/read up to line 5 before the stop is no longer there .* its lines after 5 are not read/)]);
+    });
+  });
+
+  it('reads on in the old file of a rotation while its writer still writes there, before the new file', async () => {
+    const { file, state } = dir();
+    writeFileSync(file, 'a1\na2\n');
+    const f = follow(file, state, { quietMs: 1000 });
+    await f.until(2);
+    renameSync(file, `${file}.1`);
+    writeFileSync(file, 'b1\n');
+    // The writer has not reopened yet and goes on writing the old file, a line every 100 ms (its
+    // pace is the scenario, not a wait for the follower): each comes after the old file was read to its end.
+    for (let i = 3; i <= 6; i++) {
+      await new Promise((paced) => setTimeout(paced, 100));
+      appendFileSync(`${file}.1`, `a${i}\n`);
+    }
+    await f.until(7);
+    expect(f.lines).toEqual(['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'b1']);
+    expect(f.resets).toEqual(['replaced']);
   });
 });
