@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { purgeAccessLog } from '../audit/purge.js';
 import { openStore } from '../commands.js';
+import { loadOrCreateSigningKey } from '../core/signing-key.js';
 import type { RedisHandle } from '../redis/embedded.js';
 import { HoldStore } from '../retention/holds.js';
 import { purgeAttribution } from '../retention/purge.js';
@@ -22,11 +23,13 @@ export interface RunningService {
 export async function serve(config: Config): Promise<RunningService> {
   // an outage is reported in the service log once the app (and its logger) exists
   let reportOutage: (err: Error) => void = (err) => void process.stderr.write(`whohad: redis: ${err.message}\n`);
+  // the installation's signing key exists from the first start on (checkpoints of the access log sign with it)
+  const signingKey = loadOrCreateSigningKey(config);
   const redis = await openStore(config, { onError: (err) => reportOutage(err) });
   const app = await buildApp({ config, redis: redis.redis });
   reportOutage = (err) => app.log.error({ redis: err.message }, 'redis unreachable; retrying until it answers');
   const address = await app.listen({ port: config.port, host: config.host });
-  app.log.info({ redis: config.redisUrl ? 'REDIS_URL' : `embedded (${config.dataDir})` }, `whohad listening on ${address}`);
+  app.log.info({ redis: config.redisUrl ? 'REDIS_URL' : `embedded (${config.dataDir})`, signingKey: signingKey.keyId }, `whohad listening on ${address}`);
   // the access log's own retention, checked hourly; several instances purging is harmless
   const purge = setInterval(() => {
     purgeAccessLog(redis.redis, app.accessLog, config.auditRetentionDays).catch((err) => app.log.error({ err }, 'access log purge failed'));
