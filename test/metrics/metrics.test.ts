@@ -74,7 +74,8 @@ describe('GET /metrics', () => {
     expect(delta('whohad_ingest_events_total', { format: 'canonical', outcome: 'rejected' })).toBe(1);
     expect(delta('whohad_ingest_events_total', { format: 'kea-csv', outcome: 'accepted' })).toBe(1);
     expect(delta('whohad_ingest_events_total', { format: 'kea-csv', outcome: 'rejected' })).toBe(1);
-    expect(delta('whohad_access_log_writes_total')).toBe(3);
+    // two look-ups, one refusal, and the two ingest requests (each recorded since issue 18's provenance item)
+    expect(delta('whohad_access_log_writes_total')).toBe(5);
     expect(delta('whohad_access_log_failures_total')).toBe(0);
     expect(delta('whohad_redis_command_duration_seconds_count', { command: 'evalsha' })).toBeGreaterThan(0);
     expect(after).toMatch(/^# TYPE whohad_bulk_rows_total counter$/m);
