@@ -28,8 +28,20 @@ export interface Config {
   sourcesFile: string | null;
   /** Legal bases a look-up may name. */
   legalBases: string[];
-  /** Refused requests from one address per minute before it is answered 429. */
+  /**
+   * Refused requests (no valid token) per minute from one source (an IPv4 address, an IPv6 /64)
+   * before further unproven requests from it are answered 429. A valid token is never held back.
+   */
   authFailLimit: number;
+  /**
+   * Front proxies whose X-Forwarded-For is believed (WHOHAD_TRUST_PROXY: addresses, CIDRs, or
+   * loopback / linklocal / uniquelocal). Empty: the socket's address is the client, always.
+   */
+  trustProxy: string[];
+  /** Whether loopback callers may read /metrics without a token (WHOHAD_METRICS_LOOPBACK; off). */
+  metricsLoopback: boolean;
+  /** WHOHAD_SIGNING_KEY: the installation's Ed25519 key (PEM or its path); default <data dir>/signing-key.pem. */
+  signingKey: string | null;
   /** How long the access log is kept, apart from the attribution data. */
   auditRetentionDays: number;
   /** Heap in use above which requests are shed with 503 (WHOHAD_MAX_HEAP_BYTES; 0: no limit). */
@@ -118,6 +130,24 @@ export function redisUrl(raw: string): string {
   return raw;
 }
 
+function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (/^(true|1|yes|on)$/i.test(raw)) return true;
+  if (/^(false|0|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(`${name}=${JSON.stringify(raw)}: expected true or false`);
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function trustedProxies(raw: string | undefined): string[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = items.find((i) => !PROXY_NAMES.has(i) && !/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(i));
+  if (bad !== undefined) throw new ConfigError(`WHOHAD_TRUST_PROXY=${JSON.stringify(raw)}: ${JSON.stringify(bad)} is not an address, a CIDR, or one of loopback, linklocal, uniquelocal`);
+  return items;
+}
+
 function instanceName(raw: string): string {
   if (!/^[\w.:@/-]{1,128}$/.test(raw)) throw new ConfigError(`WHOHAD_INSTANCE=${JSON.stringify(raw)}: expected 1-128 letters, digits and . : @ / - _`);
   return raw;
@@ -145,6 +175,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sourcesFile: env.WHOHAD_SOURCES ? resolve(env.WHOHAD_SOURCES) : null,
     legalBases: (env.WHOHAD_LEGAL_BASES || 'retsplejeloven-804b,court-order').split(',').map((s) => s.trim()).filter(Boolean),
     authFailLimit: number(env, 'WHOHAD_AUTH_FAIL_LIMIT', 20, 1, 1_000_000),
+    trustProxy: trustedProxies(env.WHOHAD_TRUST_PROXY),
+    metricsLoopback: flag(env, 'WHOHAD_METRICS_LOOPBACK', false),
+    signingKey: env.WHOHAD_SIGNING_KEY || null,
     auditRetentionDays: number(env, 'WHOHAD_AUDIT_RETENTION_DAYS', 1826, 1, 36500),
     maxHeapBytes: number(env, 'WHOHAD_MAX_HEAP_BYTES', Math.floor(getHeapStatistics().heap_size_limit * 0.9), 0, 2 ** 40),
     maxEventLoopDelayMs: number(env, 'WHOHAD_MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60_000),

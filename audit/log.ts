@@ -4,8 +4,11 @@ import { canonicalJson, GENESIS, sha256 } from './canonical.js';
 
 /** What one access-log record says. The chain fields are added by the log. */
 export interface AuditEntry {
-  /** lookup (single or bulk), denied (a refused request), or an operation on data (purge, hold). */
-  kind: 'lookup' | 'bulk' | 'denied' | 'purge' | 'hold' | 'token';
+  /**
+   * lookup (single or bulk), denied (a refused request), ingest (events stored), audit-read (an
+   * auditor read this log), or an operation on data (purge, hold).
+   */
+  kind: 'lookup' | 'bulk' | 'denied' | 'ingest' | 'audit-read' | 'purge' | 'hold' | 'token';
   time: string;
   user: string | null;
   tokenId: string | null;
@@ -19,6 +22,8 @@ export interface AuditEntry {
   normalised?: Record<string, unknown>;
   status?: string;
   reason?: string;
+  /** Refused requests this record stands for (refusals of one source are recorded once a minute). */
+  count?: number;
   /** Subscriber ids the answer disclosed (empty for a refused or empty answer). */
   disclosed: string[];
   details?: Record<string, unknown>;

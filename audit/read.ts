@@ -77,31 +77,69 @@ interface Walk {
   anchor: ChainPoint;
   at: ChainPoint;
   records: number;
+  /** The oldest record kept, and the stream id of the newest. */
+  first: (ChainPoint & { id: string }) | null;
+  lastId: string | null;
 }
+
+/** A purge as its (verified) record tells it: when, what it dropped before, where it left each chain's anchor. */
+export interface PurgeSeen {
+  id: string;
+  time: string;
+  before: string;
+  anchors: Record<string, string>;
+}
+
+/** What a walk over the whole log found, beyond the verdict: for checking it against a checkpoint. */
+export interface LogWalk {
+  result: VerifyResult;
+  chains: Map<string, Walk>;
+  /** Hashes of the records asked for, by "chain seq". */
+  found: Map<string, string>;
+  purges: PurgeSeen[];
+  /** Stream id of the newest record. */
+  lastId: string | null;
+}
+
+export const pointKey = (chain: string, seq: number) => `${chain} ${seq}`;
 
 /**
  * Recomputes every chain from its anchor (the record before the oldest kept one, or the start):
  * each record's hash must match its content, its prev the hash of the record before it in its
- * chain, its seq one more, and each chain's last record must be its head.
+ * chain, its seq one more, and each chain's last record must be its head. The anchors themselves
+ * are trusted here: only a checkpoint kept outside Redis can vouch for them (checkpoint.ts).
  */
 export async function verifyChain(redis: Redis | Cluster): Promise<VerifyResult> {
+  return (await walkLog(redis)).result;
+}
+
+export async function walkLog(redis: Redis | Cluster, wanted: Set<string> = new Set()): Promise<LogWalk> {
   const [anchors, heads] = await Promise.all([redis.hgetall(auditKeys.anchors), redis.hgetall(auditKeys.heads)]);
   const walks = new Map<string, Walk>();
+  const found = new Map<string, string>();
+  const purges: PurgeSeen[] = [];
+  let lastId: string | null = null;
   const walkOf = (chain: string): Walk => {
     let w = walks.get(chain);
     if (!w) {
       const anchor = parsePoint(anchors[chain]);
-      w = { anchor, at: anchor, records: 0 };
+      w = { anchor, at: anchor, records: 0, first: null, lastId: null };
       walks.set(chain, w);
     }
     return w;
   };
   let count = 0;
-  const result = (broken: VerifyResult['broken']): VerifyResult => ({
-    ok: broken === null,
-    records: count,
-    broken,
-    chains: [...walks].map(([chain, w]) => ({ chain, anchorSeq: w.anchor.seq, headSeq: w.at.seq, records: w.records })),
+  const result = (broken: VerifyResult['broken']): LogWalk => ({
+    result: {
+      ok: broken === null,
+      records: count,
+      broken,
+      chains: [...walks].map(([chain, w]) => ({ chain, anchorSeq: w.anchor.seq, headSeq: w.at.seq, records: w.records })),
+    },
+    chains: walks,
+    found,
+    purges,
+    lastId,
   });
   const fail = (id: string, chain: string | null, seq: number | null, reason: string) => result({ chain, seq, id, reason });
   let cursor = '-';
@@ -122,8 +160,14 @@ export async function verifyChain(redis: Redis | Cluster): Promise<VerifyResult>
       const { hash, id: _id, ...body } = r;
       if (recordHash(body) !== hash) return fail(id, r.chain, r.seq, 'content does not match its hash (the record was altered)');
       w.at = { seq: r.seq, hash };
+      w.first ??= { seq: r.seq, hash, id };
+      w.lastId = id;
       w.records++;
       count++;
+      lastId = id;
+      if (wanted.has(pointKey(r.chain, r.seq))) found.set(pointKey(r.chain, r.seq), hash);
+      const d = r.details as { log?: string; before?: string; anchors?: Record<string, string> } | undefined;
+      if (r.kind === 'purge' && d?.log === 'access' && typeof d.before === 'string' && d.anchors) purges.push({ id, time: r.time, before: d.before, anchors: d.anchors });
     }
     if (rows.length < 1000) break;
     cursor = `(${rows[rows.length - 1][0]}`;

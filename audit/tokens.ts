@@ -9,6 +9,8 @@ export interface Principal {
   tokenId: string;
   name: string;
   roles: Role[];
+  /** The source names an ingest token may store events under; null: any (a token made without --sources). */
+  sources: string[] | null;
 }
 
 export interface TokenInfo extends Principal {
@@ -21,6 +23,14 @@ const tokenKey = (hash: string) => `{whohad}:token:${hash}`;
 const NAMES = '{whohad}:token-names';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+/** A source name as events carry it (1-128 characters), without the list separator, spaces or controls. */
+const SOURCE = /^[^,\s\u0000-\u001f\u007f-\u009f]{1,128}$/;
+
+const sourcesOf = (stored: string | undefined): string[] | null => (stored === undefined || stored === '*' ? null : stored.split(',').filter(Boolean));
+const principalOf = (t: Record<string, string>): Principal => ({ tokenId: t.tokenId, name: t.name, roles: t.roles.split(',') as Role[], sources: sourcesOf(t.sources) });
+
+/** Whether a token may store events under `source`. */
+export const maySource = (p: Principal, source: string) => p.sources === null || p.sources.includes(source);
 
 export class TokenError extends Error {}
 
@@ -31,29 +41,38 @@ export class TokenError extends Error {}
 export class TokenStore {
   constructor(private readonly redis: Redis | Cluster) {}
 
-  async create(name: string, roles: string[]): Promise<{ token: string; info: TokenInfo }> {
+  /** `sources`: the source names an ingest token may write (omitted or ['*']: any). */
+  async create(name: string, roles: string[], sources?: string[]): Promise<{ token: string; info: TokenInfo }> {
     if (!NAME.test(name)) throw new TokenError(`name ${JSON.stringify(name)}: use 1-64 letters, digits and . _ @ - (starting with a letter or digit)`);
     const bad = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
     if (roles.length === 0 || bad.length) throw new TokenError(`role ${JSON.stringify(bad[0] ?? '')} is not one of ${ROLES.join(', ')}`);
+    const anySource = sources === undefined || (sources.length === 1 && sources[0] === '*');
+    const badSource = anySource ? undefined : sources.find((x) => !SOURCE.test(x));
+    if (!anySource && (sources.length === 0 || badSource !== undefined)) {
+      throw new TokenError(`source ${JSON.stringify(badSource ?? '')}: use 1-128 characters without commas, spaces or control characters (or * for any source)`);
+    }
     const tokenId = randomBytes(6).toString('hex');
     const token = `whd_${tokenId}_${randomBytes(32).toString('base64url')}`;
     const hash = sha256(token);
-    const info: TokenInfo = { tokenId, name, roles: [...new Set(roles)] as Role[], created: new Date().toISOString(), revoked: null };
+    const bound = anySource ? null : [...new Set(sources)];
+    const info: TokenInfo = { tokenId, name, roles: [...new Set(roles)] as Role[], sources: bound, created: new Date().toISOString(), revoked: null };
     if (!(await this.redis.hsetnx(NAMES, name, hash))) throw new TokenError(`a token named ${JSON.stringify(name)} exists; revoke it first`);
-    await this.redis.hset(tokenKey(hash), { tokenId, name, roles: info.roles.join(','), created: info.created });
+    await this.redis.hset(tokenKey(hash), { tokenId, name, roles: info.roles.join(','), sources: bound === null ? '*' : bound.join(','), created: info.created });
     return { token, info };
   }
 
-  /** The principal of a token, or why it is refused. Looked up on every request, so revocation is immediate. */
-  async authenticate(token: string | undefined): Promise<Principal | { refused: string; prefix: string | null }> {
-    if (!token) return { refused: 'no token (send Authorization: Bearer <token>)', prefix: null };
-    const m = /^whd_([0-9a-f]{12})_[A-Za-z0-9_-]{43}$/.exec(token);
-    const prefix = m ? m[1] : token.slice(0, 8).replace(/[^\x20-\x7e]/g, '?');
-    if (!m) return { refused: 'malformed token', prefix };
+  /**
+   * The principal of a token, or why it is refused. Looked up on every request, so revocation
+   * is immediate. A refusal carries nothing taken from the token: its id part is only a claim
+   * until the whole token matches, and any other part may be (part of) a secret.
+   */
+  async authenticate(token: string | undefined): Promise<Principal | { refused: string }> {
+    if (!token) return { refused: 'no token (send Authorization: Bearer <token>)' };
+    if (!/^whd_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/.test(token)) return { refused: 'malformed token' };
     const t = await this.redis.hgetall(tokenKey(sha256(token)));
-    if (!t.tokenId) return { refused: 'unknown token', prefix };
-    if (t.revoked) return { refused: 'revoked token', prefix };
-    return { tokenId: t.tokenId, name: t.name, roles: t.roles.split(',') as Role[] };
+    if (!t.tokenId) return { refused: 'unknown token' };
+    if (t.revoked) return { refused: 'revoked token' };
+    return principalOf(t);
   }
 
   async list(): Promise<TokenInfo[]> {
@@ -61,7 +80,7 @@ export class TokenStore {
     const out: TokenInfo[] = [];
     for (const hash of Object.values(names)) {
       const t = await this.redis.hgetall(tokenKey(hash));
-      if (t.tokenId) out.push({ tokenId: t.tokenId, name: t.name, roles: t.roles.split(',') as Role[], created: t.created, revoked: t.revoked ?? null });
+      if (t.tokenId) out.push({ ...principalOf(t), created: t.created, revoked: t.revoked ?? null });
     }
     return out.sort((a, b) => a.name.localeCompare(b.name));
   }
@@ -75,6 +94,6 @@ export class TokenStore {
     await this.redis.hdel(NAMES, name);
     await this.redis.hset(`${NAMES}:revoked`, `${name}@${revoked}`, hash);
     const t = await this.redis.hgetall(tokenKey(hash));
-    return { tokenId: t.tokenId, name: t.name, roles: t.roles.split(',') as Role[], created: t.created, revoked };
+    return { ...principalOf(t), created: t.created, revoked };
   }
 }

@@ -4,7 +4,7 @@ import { EXIT_CODES } from './exit-codes.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { serve } from '../service/server.js';
 import { formatHelp } from '../parse/registry.js';
-import { auditVerify, tokenCreate, tokenList, tokenRevoke } from './admin.js';
+import { auditCheckpoint, auditVerify, tokenCreate, tokenList, tokenRevoke } from './admin.js';
 import { ingestCommand } from './ingest.js';
 import { parseCommand } from './parse.js';
 import { resolveCommand } from './resolve.js';
@@ -58,6 +58,7 @@ token
   .description('create a token and print it (shown only once; stored as a hash)')
   .requiredOption('--name <name>', 'the person or system it belongs to')
   .requiredOption('--role <roles>', 'comma-separated: ingest, investigator, auditor, admin')
+  .option('--sources <names>', 'for an ingest token: comma-separated source names it may store events under, or "*" for any')
   .action(async (o) => {
     process.exitCode = await tokenCreate(o);
   });
@@ -72,13 +73,20 @@ token
     process.exitCode = await tokenRevoke(name);
   });
 
-program
-  .command('audit')
-  .description('access log')
+const audit = program.command('audit').description('access log');
+audit
   .command('verify')
-  .description('recompute the hash chain of the access log and name the first broken record')
-  .action(async () => {
-    process.exitCode = await auditVerify();
+  .description('recompute the hash chain of the access log and name the first broken record; with --checkpoint, also what was cut or rewritten since')
+  .option('--checkpoint <file>', 'a checkpoint made by `whohad audit checkpoint`')
+  .action(async (o) => {
+    process.exitCode = await auditVerify(o);
+  });
+audit
+  .command('checkpoint')
+  .description('print a checkpoint of the access log signed by the installation key, to keep outside Redis')
+  .option('--out <file>', 'write it to a new file instead of standard output')
+  .action(async (o) => {
+    process.exitCode = await auditCheckpoint(o);
   });
 
 program

@@ -1,4 +1,5 @@
 import Type from 'typebox';
+import { PLAIN_TEXT } from './plain-text.js';
 
 export const STATUSES = ['unique', 'ambiguous', 'not_found', 'outside_retention'] as const;
 export const REASONS = [
@@ -28,14 +29,12 @@ export const AttributionQuerySchema = Type.Object(
   { $id: 'AttributionQuery', additionalProperties: false },
 );
 
-// No control characters (newlines included): these fields go into the access log and its CSV export.
-const PLAIN = '^[^\\u0000-\\u001f\\u007f]*$';
 
 /** Why a look-up is made: required on every look-up and kept in the access log. */
 export const PurposeSchema = Type.Object({
-  case: Type.String({ minLength: 1, maxLength: 256, pattern: PLAIN, description: 'case reference the look-up belongs to' }),
+  case: Type.String({ minLength: 1, maxLength: 256, pattern: PLAIN_TEXT, description: 'case reference the look-up belongs to' }),
   legalBasis: Type.String({ minLength: 1, maxLength: 64, description: 'legal basis, one of the service\'s configured list (WHOHAD_LEGAL_BASES)' }),
-  purpose: Type.String({ minLength: 1, maxLength: 2000, pattern: PLAIN, description: 'what the look-up is for, in words' }),
+  purpose: Type.String({ minLength: 1, maxLength: 2000, pattern: PLAIN_TEXT, description: 'what the look-up is for, in words' }),
 });
 
 export const AttributionRequestSchema = Type.Object(

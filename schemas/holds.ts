@@ -1,16 +1,15 @@
 import Type from 'typebox';
+import { PLAIN_TEXT } from './plain-text.js';
 
 const Nullable = <T extends Type.TSchema>(t: T) => Type.Union([t, Type.Null()]);
 
-// No control characters (newlines included): these fields go into the access log and its CSV export.
-const PLAIN = '^[^\\u0000-\\u001f\\u007f]*$';
 const Instant = (description: string) => Type.String({ minLength: 1, maxLength: 40, description });
 
 export const HoldCreateSchema = Type.Object(
   {
-    case: Type.String({ minLength: 1, maxLength: 256, pattern: PLAIN, description: 'case reference the hold is for' }),
+    case: Type.String({ minLength: 1, maxLength: 256, pattern: PLAIN_TEXT, description: 'case reference the hold is for' }),
     subscribers: Type.Optional(
-      Type.Array(Type.String({ minLength: 1, maxLength: 128, pattern: PLAIN }), {
+      Type.Array(Type.String({ minLength: 1, maxLength: 128, pattern: PLAIN_TEXT }), {
         maxItems: 1000,
         description: 'subscriber ids whose lease records to keep (with every NAT record over the range: see docs/retention.md)',
       }),
@@ -20,7 +19,7 @@ export const HoldCreateSchema = Type.Object(
     ),
     from: Instant('ISO 8601 instant with Z or an offset: start of the range kept, inclusive'),
     to: Instant('ISO 8601 instant with Z or an offset: end of the range kept, inclusive'),
-    reason: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, pattern: PLAIN, description: 'why, in words' })),
+    reason: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, pattern: PLAIN_TEXT, description: 'why, in words' })),
   },
   { additionalProperties: false, description: 'at least one of subscribers and publicIps' },
 );
@@ -50,7 +49,7 @@ export const HoldListSchema = Type.Object({ holds: Type.Array(HoldSchema) });
 export const HoldParamsSchema = Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{16}$', description: 'hold id' }) }, { additionalProperties: false });
 
 export const HoldLiftQuerySchema = Type.Object(
-  { reason: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, pattern: PLAIN, description: 'why the hold ends' })) },
+  { reason: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, pattern: PLAIN_TEXT, description: 'why the hold ends' })) },
   { additionalProperties: false },
 );
 

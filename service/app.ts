@@ -40,6 +40,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       serializers: { req: (req) => ({ method: req.method, route: req.routeOptions?.url ?? req.url.split('?')[0] }) },
     },
     bodyLimit: config.bodyLimitBytes,
+    // X-Forwarded-For only from the proxies named in WHOHAD_TRUST_PROXY: otherwise any caller
+    // could choose the address its refusals are counted and recorded under
+    trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
     // slow or stalled clients (slowloris, a trickled body, a silent connection) are cut off;
     // node checks the header and request deadlines every connectionsCheckingInterval
     connectionTimeout: config.connectionTimeoutMs,
@@ -89,7 +92,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       now: opts.now ?? Date.now,
     },
   });
-  await app.register(access, { instance: config.instance, failLimitPerMinute: config.authFailLimit });
+  await app.register(access, { instance: config.instance, failLimitPerMinute: config.authFailLimit, loopbackOpen: config.metricsLoopback });
   await app.register(metrics);
   await app.register(health);
   await app.register(holds);

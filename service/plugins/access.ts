@@ -1,13 +1,18 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { AccessLog } from '../../audit/log.js';
+import { RefusalLog, refusalSource } from '../../audit/refusals.js';
 import { TokenStore, type Principal, type Role } from '../../audit/tokens.js';
 
 export interface AccessOptions {
   /** The access-log chain this instance writes. */
   instance: string;
-  /** Refused attempts from one address within a minute before it is answered 429. */
+  /** Refused requests without a valid token, per source and minute, before that source is answered 429. */
   failLimitPerMinute: number;
+  /** Whether routes marked `openToLoopback` answer loopback callers without a token (WHOHAD_METRICS_LOOPBACK). */
+  loopbackOpen: boolean;
+  /** How long refusals of one source are gathered into one record (a minute; shorter in tests). */
+  refusalWindowMs?: number;
 }
 
 declare module 'fastify' {
@@ -15,8 +20,9 @@ declare module 'fastify' {
     /** The role a route needs; routes without one are open (health, docs). */
     role?: Role;
     /**
-     * The machine itself (a scraper or sidecar on loopback) is let in without a token; anyone
-     * else needs the route's role as usual.
+     * With the loopback setting on (WHOHAD_METRICS_LOOPBACK), the machine itself (a scraper or
+     * sidecar on loopback) is let in without a token; otherwise, and for anyone else, the
+     * route's role is needed as usual.
      */
     openToLoopback?: boolean;
   }
@@ -26,6 +32,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     tokens: TokenStore;
     accessLog: AccessLog;
+    refusals: RefusalLog;
   }
 }
 
@@ -36,55 +43,68 @@ export function isLoopback(ip: string): boolean {
 }
 
 const DENIED_COUNT = '{whohad}:denied-count';
-const failKey = (client: string) => `{whohad}:fail:${client}`;
+const failKey = (source: string) => `{whohad}:fail:${source}`;
+
+/** The token of an Authorization header; the scheme's name is case-insensitive (RFC 9110 § 11.1). */
+export function bearerToken(header: string | undefined): string | undefined {
+  const m = header === undefined ? null : /^bearer[ \t]+(.*)$/is.exec(header);
+  return m ? m[1].trim() : undefined;
+}
 
 /**
  * Who may ask: every route names the role it needs, and a request without a valid token of
- * that role is refused (401/403), recorded in the access log with the client address, the
- * token's id (never the token) and the reason, and counted. An address that keeps failing is
- * answered 429 for a minute.
+ * that role is refused (401/403) and recorded in the access log. The record names only what
+ * was proven: a valid token's user and id on a 403; on a 401 the source, route and reason, and
+ * nothing taken from the credential. Refusals of callers that proved nothing are counted per
+ * source (an IPv4 address, an IPv6 /64) and recorded once a minute with their count; a source
+ * over the limit is answered 429 until the minute is out. A valid token is never held back by
+ * that limit, so a flood from a shared address (a NAT, a proxy) cannot lock out those behind it.
  */
 export default fp<AccessOptions>(
   async (fastify, opts) => {
     const redis = fastify.redis;
     const tokens = new TokenStore(redis);
     const accessLog = new AccessLog(redis, opts.instance);
+    const refusals = new RefusalLog(accessLog, opts.refusalWindowMs);
+    refusals.start();
     fastify.decorate('tokens', tokens);
     fastify.decorate('accessLog', accessLog);
+    fastify.decorate('refusals', refusals);
     fastify.decorateRequest('principal', null);
+    fastify.addHook('onClose', async () => refusals.stop());
 
-    async function refuse(req: FastifyRequest, reply: FastifyReply, status: 401 | 403, reason: string, prefix: string | null, principal: Principal | null) {
-      const route = req.routeOptions.url ?? req.url.split('?')[0];
-      const [fails] = await Promise.all([
-        redis.incr(failKey(req.ip)),
-        redis.expire(failKey(req.ip), 60, 'NX'),
-        redis.incr(DENIED_COUNT),
-        accessLog.append({
-          kind: 'denied', time: new Date().toISOString(), user: principal?.name ?? null, tokenId: principal?.tokenId ?? prefix,
-          client: req.ip, route: `${req.method} ${route}`, reason, disclosed: [],
-        }),
-      ]);
-      if (fails > opts.failLimitPerMinute) reply.header('retry-after', '60');
-      return reply.code(status).send({ statusCode: status, error: status === 401 ? 'Unauthorized' : 'Forbidden', message: reason });
-    }
+    const routeOf = (req: FastifyRequest) => `${req.method} ${req.routeOptions.url ?? req.url.split('?')[0]}`;
+    const reply401 = (reply: FastifyReply, reason: string) => reply.code(401).send({ statusCode: 401, error: 'Unauthorized', message: reason });
 
     fastify.addHook('onRequest', async (req, reply) => {
       const { role, openToLoopback } = req.routeOptions.config ?? {};
       if (!role) return;
-      if (openToLoopback && isLoopback(req.ip)) return;
-      const header = req.headers.authorization;
-      const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+      const loopbackOpen = openToLoopback === true && opts.loopbackOpen;
+      if (loopbackOpen && isLoopback(req.ip)) return;
+      const source = refusalSource(req.ip);
       // both in one round trip: this runs on every request
-      const [failCount, who] = await Promise.all([redis.get(failKey(req.ip)), tokens.authenticate(token)]);
-      if (Number(failCount ?? 0) >= opts.failLimitPerMinute) {
-        return reply.code(429).header('retry-after', '60').send({ statusCode: 429, error: 'Too Many Requests', message: `too many refused requests from this address in the last minute; try again in a minute` });
-      }
+      const [failCount, who] = await Promise.all([redis.get(failKey(source)), tokens.authenticate(bearerToken(req.headers.authorization))]);
       if ('refused' in who) {
-        const reason = openToLoopback ? `${who.refused}; ${req.routeOptions.url} answers loopback or a token with the ${role} role` : who.refused;
-        return refuse(req, reply, 401, reason, who.prefix, null);
+        const limited = Number(failCount ?? 0) >= opts.failLimitPerMinute;
+        const reason = limited
+          ? 'too many refused requests from this source in the last minute'
+          : loopbackOpen ? `${who.refused}; ${req.routeOptions.url} answers loopback or a token with the ${role} role` : who.refused;
+        const [fails] = await Promise.all([redis.incr(failKey(source)), redis.expire(failKey(source), 60, 'NX'), redis.incr(DENIED_COUNT)]);
+        refusals.note({ source, address: req.ip, route: routeOf(req), reason: limited ? reason : who.refused });
+        if (limited) {
+          return reply.code(429).header('retry-after', '60').send({ statusCode: 429, error: 'Too Many Requests', message: `${reason}; a valid token is still answered, anything else may try again in a minute` });
+        }
+        if (fails > opts.failLimitPerMinute) reply.header('retry-after', '60');
+        return reply401(reply, reason);
       }
       if (!who.roles.includes(role)) {
-        return refuse(req, reply, 403, `token "${who.name}" lacks the ${role} role`, who.tokenId, who);
+        const reason = `token "${who.name}" lacks the ${role} role`;
+        // a proven caller: recorded one by one under its name, and not limited
+        await Promise.all([
+          redis.incr(DENIED_COUNT),
+          accessLog.append({ kind: 'denied', time: new Date().toISOString(), user: who.name, tokenId: who.tokenId, client: req.ip, route: routeOf(req), reason, count: 1, disclosed: [] }),
+        ]);
+        return reply.code(403).send({ statusCode: 403, error: 'Forbidden', message: reason });
       }
       req.principal = who;
     });

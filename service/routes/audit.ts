@@ -5,6 +5,8 @@ import { stringify } from 'csv-stringify/sync';
 import { auditPage, verifyChain } from '../../audit/read.js';
 import { CSV_QUOTED_MATCH, neutralise } from '../../core/spreadsheet.js';
 import { parseIsoInstant } from '../../core/time.js';
+import { DomainError } from '../../core/domain-error.js';
+import type { AuditRecord } from '../../audit/log.js';
 import { badRequest } from '../errors.js';
 
 const AuditQuery = Type.Object(
@@ -30,7 +32,33 @@ function instant(text: string | undefined, name: string): number | undefined {
   return ms;
 }
 
+const MAX_ID_PART = 2n ** 64n - 1n;
+
+/** A stream id Redis could have given: two whole numbers below 2^64 (anything else is no cursor of ours). */
+function cursor(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const [ms, seq] = text.split('-').map(BigInt);
+  if (ms > MAX_ID_PART || seq > MAX_ID_PART) throw badRequest(`before: ${JSON.stringify(text.length > 48 ? `${text.slice(0, 48)}…` : text)} is not a cursor this log gave (use the \`next\` of the previous page)`);
+  return text;
+}
+
+/**
+ * A record as the data subject's view shows it: only that subject among those it disclosed (a
+ * bulk record can name 256 people; the others are not this subject's business).
+ */
+const forSubject = (r: AuditRecord, subject: string): AuditRecord => ({ ...r, disclosed: r.disclosed.filter((d) => d === subject) });
+
 const audit: FastifyPluginAsyncTypebox = async (fastify) => {
+  /** Reading the log is reading personal data too: each read is recorded before it is answered. */
+  async function recordRead(req: { principal: { name: string; tokenId: string } | null; ip: string }, route: string, query: Record<string, unknown>, details: Record<string, unknown>) {
+    const who = req.principal!;
+    try {
+      await fastify.accessLog.append({ kind: 'audit-read', time: new Date().toISOString(), user: who.name, tokenId: who.tokenId, client: req.ip, route, query, disclosed: [], details });
+    } catch {
+      throw new DomainError('access_log_unavailable', 'the access log could not be written, so its read is not answered; try again shortly');
+    }
+  }
+
   fastify.get(
     '/v1/audit',
     {
@@ -46,8 +74,10 @@ const audit: FastifyPluginAsyncTypebox = async (fastify) => {
     async (req, reply) => {
       const q = req.query;
       const page = await auditPage(fastify.redis, {
-        user: q.user, case: q.case, subscriber: q.subscriber, from: instant(q.from, 'from'), to: instant(q.to, 'to'), limit: q.limit ?? 100, before: q.before,
+        user: q.user, case: q.case, subscriber: q.subscriber, from: instant(q.from, 'from'), to: instant(q.to, 'to'), limit: q.limit ?? 100, before: cursor(q.before),
       });
+      if (q.subscriber !== undefined) page.records = page.records.map((r) => forSubject(r, q.subscriber!));
+      await recordRead(req, 'GET /v1/audit', { ...q }, { records: page.records.length, ...(page.records.length ? { newest: page.records[0].id, oldest: page.records.at(-1)!.id } : {}) });
       if (q.format === 'csv') {
         const rows = page.records.map((r) =>
           COLUMNS.map((c) => {
@@ -68,7 +98,11 @@ const audit: FastifyPluginAsyncTypebox = async (fastify) => {
       config: { role: 'auditor' },
       schema: { tags: ['audit'], summary: 'Recompute the access log hash chain and name the first broken record', security: [{ bearer: [] }] },
     },
-    async () => verifyChain(fastify.redis),
+    async (req) => {
+      const r = await verifyChain(fastify.redis);
+      await recordRead(req, 'GET /v1/audit/verify', {}, { records: r.records, ok: r.ok });
+      return r;
+    },
   );
 };
 

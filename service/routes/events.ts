@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import fp from 'fastify-plugin';
 import Type from 'typebox';
+import { recordIngest, sourceRefusal } from '../../audit/provenance.js';
 import { eventFromWire } from '../../events/wire.js';
 import type { CanonicalEvent } from '../../events/schema.js';
 import { IngestResultSchema } from '../../schemas/http.js';
@@ -32,6 +33,16 @@ function rowsOf(body: unknown): Row[] {
   return rows;
 }
 
+/** Events stored per source: those of the good lines that the store did not reject. */
+function storedPerSource(good: CanonicalEvent[], lines: number[], rejected: Array<{ line: number }>): Record<string, number> {
+  const failed = new Set(rejected.map((r) => r.line));
+  const out: Record<string, number> = {};
+  good.forEach((e, i) => {
+    if (!failed.has(lines[i])) out[e.source] = (out[e.source] ?? 0) + 1;
+  });
+  return out;
+}
+
 const events: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.addContentTypeParser(['application/x-ndjson', 'application/jsonl'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
@@ -50,6 +61,7 @@ const events: FastifyPluginAsyncTypebox = async (fastify) => {
       },
     },
     async (req) => {
+      const who = req.principal!;
       const rejected: Array<{ line: number; reason: string }> = [];
       const good: CanonicalEvent[] = [];
       const lines: number[] = [];
@@ -59,7 +71,12 @@ const events: FastifyPluginAsyncTypebox = async (fastify) => {
           continue;
         }
         const r = eventFromWire(row.value);
-        if (!r.ok) rejected.push({ line: row.line, reason: r.reason });
+        if (!r.ok) {
+          rejected.push({ line: row.line, reason: r.reason });
+          continue;
+        }
+        const refused = sourceRefusal(who, r.event.source);
+        if (refused) rejected.push({ line: row.line, reason: refused });
         else {
           good.push(r.event);
           lines.push(row.line);
@@ -68,6 +85,7 @@ const events: FastifyPluginAsyncTypebox = async (fastify) => {
       const accepted = await storeForRequest(fastify.indexWriter, good, lines, rejected);
       rejected.sort((a, b) => a.line - b.line);
       fastify.metrics.countIngest('canonical', accepted, rejected.length);
+      await recordIngest(fastify.accessLog, who, { client: req.ip, route: 'POST /v1/events', format: 'canonical', sources: storedPerSource(good, lines, rejected), accepted, rejected: rejected.length });
       return { accepted, rejected };
     },
   );

@@ -11,7 +11,7 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get(
     '/readyz',
     { schema: { tags: ['operations'], summary: 'Ready when Redis answers', response: { 200: Health, 503: Health } } },
-    async (_req, reply) => {
+    async (req, reply) => {
       try {
         await fastify.redis.ping();
         // a Redis Cluster: ready only while every primary reports cluster_state:ok
@@ -21,7 +21,9 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
         if (cluster.ok) return { status: 'ready', redis };
         return reply.code(503).header('retry-after', '5').send({ status: 'not ready', redis });
       } catch (err) {
-        return reply.code(503).header('retry-after', '5').send({ status: 'not ready', redis: (err as Error).message });
+        // the error text can name hosts, ports and internals: it goes to the service log, not to whoever asks
+        req.log.error({ redis: (err as Error).message }, 'readiness: redis did not answer');
+        return reply.code(503).header('retry-after', '5').send({ status: 'not ready', redis: 'unreachable' });
       }
     },
   );

@@ -1,12 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import fp from 'fastify-plugin';
 import Type from 'typebox';
+import { recordIngest, sourceRefusal } from '../../audit/provenance.js';
 import { loadSourceConfigSync, optionsFor, sourceFor } from '../../intake/sources.js';
 import { LineFeeder, LineSplitter } from '../../intake/pipeline.js';
 import { formatByName, formatNames, IPFIX } from '../../parse/registry.js';
 import type { SourceConfig } from '../../schemas/source-config.js';
 import { IngestResultSchema } from '../../schemas/http.js';
-import { badRequest } from '../errors.js';
+import { badRequest, HttpError } from '../errors.js';
 import { storeForRequest } from '../store-batch.js';
 
 export interface IngestRawOptions {
@@ -49,6 +50,14 @@ const ingestRaw: FastifyPluginAsyncTypebox<IngestRawOptions> = async (fastify, o
       if (source !== undefined && !(config && sourceFor(config, { name: source }))) {
         throw badRequest(`source: no configured source named ${JSON.stringify(source)}${config ? '' : ' (the service has no WHOHAD_SOURCES file)'}`);
       }
+      // the lines' source is the configured one named, else the format itself
+      const who = req.principal!;
+      const refused = sourceRefusal(who, source ?? format.name);
+      if (refused) {
+        const reason = `${refused}${source === undefined ? ' (without ?source= the format name is the source)' : ''}`;
+        await fastify.accessLog.append({ kind: 'denied', time: new Date().toISOString(), user: who.name, tokenId: who.tokenId, client: req.ip, route: 'POST /v1/ingest/{format}', reason, count: 1, disclosed: [] });
+        throw new HttpError(403, `${reason}; nothing was stored`);
+      }
       const rejected: Array<{ line: number; reason: string }> = [];
       let accepted = 0;
       const feeder = new LineFeeder({
@@ -68,6 +77,7 @@ const ingestRaw: FastifyPluginAsyncTypebox<IngestRawOptions> = async (fastify, o
       await feeder.end();
       rejected.sort((a, b) => a.line - b.line);
       fastify.metrics.countIngest(format.name, accepted, rejected.length);
+      await recordIngest(fastify.accessLog, who, { client: req.ip, route: 'POST /v1/ingest/{format}', format: format.name, sources: { [source ?? format.name]: accepted }, accepted, rejected: rejected.length });
       return { accepted, rejected };
     },
   );

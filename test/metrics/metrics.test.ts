@@ -8,7 +8,8 @@ const events = [
 
 let app: TestApp;
 beforeAll(async () => {
-  app = await testApp();
+  // loopback scraping is a setting, off by default (issue 18, item 10)
+  app = await testApp({ WHOHAD_METRICS_LOOPBACK: 'true' });
 });
 
 /** The value of one sample of the exposition text, 0 when absent. */
@@ -64,6 +65,7 @@ describe('GET /metrics', () => {
     await app.inject({ url: `/v1/attribution?ip=198.51.100.7&port=1100&at=2026-10-25T00:30:00Z&${PURPOSE}`, headers: app.auth });
     await app.inject({ url: `/v1/attribution?ip=198.51.100.7&port=9999&at=2026-10-25T00:30:00Z&${PURPOSE}`, headers: app.auth });
     await app.inject({ url: `/v1/attribution?ip=198.51.100.7&port=1100&at=2026-10-25T00:30:00Z&${PURPOSE}` }); // refused: logged too
+    await app.refusals.flush(); // refusals without a valid token are recorded once a minute per source
     const after = await scrape();
     const delta = (name: string, labels: Record<string, string> = {}) => sample(after, name, labels) - sample(before, name, labels);
     expect(delta('whohad_lookups_total', { status: 'unique' })).toBe(1);
@@ -72,7 +74,8 @@ describe('GET /metrics', () => {
     expect(delta('whohad_ingest_events_total', { format: 'canonical', outcome: 'rejected' })).toBe(1);
     expect(delta('whohad_ingest_events_total', { format: 'kea-csv', outcome: 'accepted' })).toBe(1);
     expect(delta('whohad_ingest_events_total', { format: 'kea-csv', outcome: 'rejected' })).toBe(1);
-    expect(delta('whohad_access_log_writes_total')).toBe(3);
+    // two look-ups, one refusal, and the two ingest requests (each recorded since issue 18's provenance item)
+    expect(delta('whohad_access_log_writes_total')).toBe(5);
     expect(delta('whohad_access_log_failures_total')).toBe(0);
     expect(delta('whohad_redis_command_duration_seconds_count', { command: 'evalsha' })).toBeGreaterThan(0);
     expect(after).toMatch(/^# TYPE whohad_bulk_rows_total counter$/m);

@@ -32,7 +32,9 @@ beforeAll(async () => {
 });
 
 const lookup = (query: string, headers: Record<string, string> = investigator) => app.inject({ url: `/v1/attribution?${query}`, headers });
-const records = async (query = '') => (await app.inject({ url: `/v1/audit?${query}`, headers: auditor })).json().records;
+// each read of the log is itself recorded (issue 18, item 11): these tests look at the other records
+const records = async (query = '') =>
+  (await app.inject({ url: `/v1/audit?${query}`, headers: auditor })).json().records.filter((r: { kind: string }) => r.kind !== 'audit-read');
 
 describe('who may ask', () => {
   it('refuses a look-up without a token, with an unknown, forged or truncated one, and with the wrong role', async () => {
@@ -130,8 +132,9 @@ describe('the access log', () => {
   });
 
   it('names the first broken record when a record is edited or deleted', async () => {
-    const ok = await app.inject({ url: '/v1/audit/verify', headers: auditor });
-    expect(ok.json()).toMatchObject({ ok: true, broken: null });
+    // verified without the route here: a read through the API appends its own record to the log being rewritten
+    const { verifyChain } = await import('../../audit/read.js');
+    expect(await verifyChain(app.redis)).toMatchObject({ ok: true, broken: null });
     const rows = await app.redis.xrange(auditKeys.log, '-', '+');
     expect(rows.length).toBeGreaterThan(3);
     const original = rows.map(([, f]) => f);
@@ -142,14 +145,14 @@ describe('the access log', () => {
     // edit record 2: its content no longer matches its hash
     const edited = original.map((f, i) => (i === 1 ? ['r', JSON.stringify({ ...JSON.parse(f[1]), client: '203.0.113.66' })] : f));
     await rewrite(edited);
-    let v = (await app.inject({ url: '/v1/audit/verify', headers: auditor })).json();
+    let v = await verifyChain(app.redis);
     expect(v).toMatchObject({ ok: false, broken: { seq: 2, reason: 'content does not match its hash (the record was altered)' } });
     // delete record 3
     await rewrite(original.filter((_, i) => i !== 2));
-    v = (await app.inject({ url: '/v1/audit/verify', headers: auditor })).json();
+    v = await verifyChain(app.redis);
     expect(v).toMatchObject({ ok: false, broken: { seq: 4, reason: 'records 3 to 3 are missing' } });
     await rewrite(original);
-    expect((await app.inject({ url: '/v1/audit/verify', headers: auditor })).json().ok).toBe(true);
+    expect((await verifyChain(app.redis)).ok).toBe(true);
   });
 
   it('discloses nothing and answers 503 when the record cannot be written', async () => {
@@ -194,7 +197,8 @@ describe('rate limiting of refused requests', () => {
     const codes: number[] = [];
     for (let i = 0; i < 5; i++) codes.push((await strict.inject({ url: `/v1/attribution?${Q_A}&${PURPOSE}`, headers: { authorization: 'Bearer whd_bad' } })).statusCode);
     expect(codes).toEqual([401, 401, 401, 429, 429]);
-    expect((await strict.inject({ url: `/v1/attribution?${Q_A}&${PURPOSE}`, headers: strict.auth })).statusCode).toBe(429);
+    // a valid token is not held back by the limit on those that prove nothing (issue 18, item 5)
+    expect((await strict.inject({ url: `/v1/attribution?${Q_A}&${PURPOSE}`, headers: strict.auth })).statusCode).toBe(200);
   });
 });
 
