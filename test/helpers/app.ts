@@ -1,4 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { ROLES } from '../../audit/tokens.js';
 import { connectRedis } from '../../commands.js';
@@ -25,10 +28,13 @@ let apps = 0;
 export async function testApp(env: Record<string, string> = {}): Promise<TestApp> {
   // a `redis-cluster://` URL (npm run test:cluster) gives a Cluster; KEYS then asks every primary
   const redis = wholeKeyspace(connectRedis(await testRedisUrl()));
-  const app = await buildApp({ config: loadConfig(env), redis, now: () => NOW, logger: false });
+  // files the service keeps (background bulk results) go to a directory of this app's own
+  const dataDir = env.WHOHAD_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'whohad-test-'));
+  const app = await buildApp({ config: loadConfig({ WHOHAD_DATA_DIR: dataDir, ...env }), redis, now: () => NOW, logger: false });
   afterAll(async () => {
     await app.close();
     await closeClient(redis);
+    if (!env.WHOHAD_DATA_DIR) rmSync(dataDir, { recursive: true, force: true });
   });
   // on a cluster the apps of one file share a keyspace, so each needs its own token name
   const { token } = await app.tokens.create(process.env.WHOHAD_TEST_CLUSTER && apps++ > 0 ? `tester-${apps}` : 'tester', [...ROLES]);
