@@ -24,6 +24,10 @@ export interface Config {
   bulkLimitBytes: number;
   /** How long bulk results and summaries are kept after a job ends. */
   bulkResultTtlS: number;
+  /** Bulk jobs (streamed or background) one token may run at once; 429 above it. */
+  bulkMaxRunning: number;
+  /** Compressed bytes of background results one token may keep at once; 507 above it. */
+  bulkMaxStoredBytes: number;
   /** The source configuration file (docs/sources.md), for options of raw-format ingest. */
   sourcesFile: string | null;
   /** Legal bases a look-up may name. */
@@ -172,6 +176,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: number(env, 'WHOHAD_BODY_LIMIT_BYTES', 32 * 1024 * 1024, 1024, 2 ** 31),
     bulkLimitBytes: number(env, 'WHOHAD_BULK_LIMIT_BYTES', 1024 * 1024 * 1024, 1024, 2 ** 40),
     bulkResultTtlS: number(env, 'WHOHAD_BULK_RESULT_TTL_S', 86_400, 1, 30 * 86_400),
+    bulkMaxRunning: number(env, 'WHOHAD_BULK_MAX_RUNNING', 4, 1, 1000),
+    bulkMaxStoredBytes: number(env, 'WHOHAD_BULK_MAX_STORED_BYTES', 2 * 1024 * 1024 * 1024, 1024, 2 ** 50),
     sourcesFile: env.WHOHAD_SOURCES ? resolve(env.WHOHAD_SOURCES) : null,
     legalBases: (env.WHOHAD_LEGAL_BASES || 'retsplejeloven-804b,court-order').split(',').map((s) => s.trim()).filter(Boolean),
     authFailLimit: number(env, 'WHOHAD_AUTH_FAIL_LIMIT', 20, 1, 1_000_000),

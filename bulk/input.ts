@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { finished, Transform, type Readable, type TransformCallback } from 'node:stream';
-import { parse, type Parser } from 'csv-parse';
+import { parse, type Options, type Parser } from 'csv-parse';
 import { mapHeader, type ColumnMap } from './header.js';
+import { RecordSplitter } from './records.js';
 import type { RowError } from './row.js';
 
 /** A problem with the upload as a whole, found before any answer was sent: 400 or 413. */
@@ -28,14 +30,14 @@ export interface BulkInput {
   bytes(): number;
 }
 
-/** The largest record accepted; a longer one is almost surely a file without line ends or a runaway quote. */
-export const MAX_RECORD_CHARS = 1 << 20;
+/** The largest record read, in bytes; a longer one is almost surely a file without line ends or a runaway quote. */
+export const MAX_RECORD_BYTES = 1 << 20;
 
-/** A record over MAX_RECORD_CHARS: the rest of the file cannot be read reliably. */
+/** A record over MAX_RECORD_BYTES where it cannot be stepped over (the header line). */
 export const recordTooLong = (line?: number) =>
   new BulkInputError(
     413,
-    `the record ${line ? `ending near line ${line} ` : ''}is longer than ${MAX_RECORD_CHARS} characters (a field that large is a file without line ends or a quote that never closes): fix or remove it and send the file again`,
+    `the record ${line ? `ending near line ${line} ` : ''}is longer than ${MAX_RECORD_BYTES} bytes (a field that large is a file without line ends or a quote that never closes): fix or remove it and send the file again`,
   );
 
 export const tooLarge = (limit: number, size?: number) =>
@@ -84,26 +86,37 @@ function notUtf8(b: Buffer): string | null {
  */
 export async function openBulkInput(source: Readable, limitBytes: number): Promise<BulkInput> {
   const guard = new UploadGuard(limitBytes);
-  // set at an over-long record: csv-parse then drops the rest of each chunk and reads no later
-  // row correctly, so the file stops there, said plainly in one last row, rather than lose rows
+  // over-long records never reach csv-parse: the splitter puts a marker record in their place
+  // (a random value no upload can hold), which becomes that row's error
+  const marker = `whohad-skipped-${randomBytes(16).toString('hex')}`;
+  const skipped: RowError[] = [];
+  const splitter = new RecordSplitter(MAX_RECORD_BYTES, marker, skipped);
+  // set should csv-parse still meet an over-long record (the splitter and it disagreeing on where
+  // records end): csv-parse then reads no later row correctly, so the file stops there, said
+  // plainly in one last row, rather than lose rows
   let stopped = false;
   const stop = (err: { lines?: number }) => {
     if (stopped) return;
     stopped = true;
     parser.push(new SkippedRecord({ code: 'upload_incomplete', message: `${recordTooLong(err.lines).message}; rows after this one were not read` }));
     source.unpipe(guard);
-    guard.unpipe(parser);
+    splitter.unpipe(parser);
     source.resume();
     parser.end();
   };
-  const parser: Parser = parse({
+  // the records csv-parse gives are string[], or a SkippedRecord in a marker's place
+  const options: Options<InputRecord, string[]> = {
     bom: true,
     relax_column_count: true,
     relax_quotes: true,
     skip_empty_lines: true,
     skip_records_with_error: true,
-    max_record_size: MAX_RECORD_CHARS,
-    on_record: (record) => (stopped ? null : record),
+    max_record_size: MAX_RECORD_BYTES,
+    on_record: (record) => {
+      if (stopped) return null;
+      if (record.length === 1 && record[0] === marker) return new SkippedRecord(skipped.shift()!);
+      return record;
+    },
     // a record csv-parse cannot read is not dropped: it becomes a row of its own, in its place
     on_skip: (err) => {
       if (stopped) return;
@@ -111,7 +124,8 @@ export async function openBulkInput(source: Readable, limitBytes: number): Promi
       else parser.push(new SkippedRecord({ code: 'csv_syntax', message: err?.message ?? 'unreadable CSV record' }));
       return undefined;
     },
-  });
+  };
+  const parser: Parser = parse(options as Options);
   let broken: Error | null = null;
   const fail = (err: Error) => {
     if (broken) return;
@@ -125,7 +139,7 @@ export async function openBulkInput(source: Readable, limitBytes: number): Promi
     if (err && !source.readableEnded) fail(new BulkInputError(400, `the upload broke off: ${err.message}`));
   });
   guard.on('error', fail);
-  source.pipe(guard).pipe(parser);
+  source.pipe(guard).pipe(splitter).pipe(parser);
 
   const it = parser[Symbol.asyncIterator]() as AsyncIterator<InputRecord>;
   let first: IteratorResult<InputRecord>;
@@ -137,7 +151,8 @@ export async function openBulkInput(source: Readable, limitBytes: number): Promi
   }
   if (first.done) throw new BulkInputError(400, 'the file is empty: send a header line naming the columns (e.g. "id,ip,port,timestamp") and one row per look-up');
   if (first.value instanceof SkippedRecord) {
-    if (stopped) throw new BulkInputError(413, `the header line: ${recordTooLong().message}`);
+    const code = first.value.error.code;
+    if (stopped || code === 'record_too_long' || code === 'upload_incomplete') throw new BulkInputError(413, `the header line: ${recordTooLong().message}`);
     throw new BulkInputError(400, `the header line cannot be read as CSV: ${first.value.error.message}`);
   }
   const header = mapHeader(first.value);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
+import type { ChainableCommander, Cluster, Redis } from 'ioredis';
+import { DomainError } from '../core/domain-error.js';
 import type { BulkFormat } from './run.js';
 import type { SummaryAccumulator, SummaryCounts } from './summary.js';
 
@@ -22,15 +23,73 @@ export interface JobState {
   summary: SummaryCounts | null;
 }
 
+/** Who made a job and why: only this token sees the job, and every download repeats the why. */
+export interface JobOwner {
+  tokenId: string;
+  user: string;
+  case: string | null;
+  legalBasis: string | null;
+  purpose: string | null;
+}
+
+/** A job as stored: its public state, its owner, and the instance whose data directory holds the result. */
+export interface StoredJob extends JobState {
+  owner: JobOwner | null;
+  instance: string | null;
+}
+
 /**
- * Keys of a job, all in one hash slot (`{<job>}`): the state hash, the result as a list of
- * text chunks (async jobs), and the corroboration table as a list of JSON fragments.
+ * Keys of a job, all in one hash slot (`{<job>}`): the state hash and the corroboration table as
+ * a list of JSON fragments. The result itself is a file (ResultFiles), never in Redis: a big
+ * result must not fill the memory the time index and the access log need.
  */
 export const jobKeys = {
   job: (id: string) => `bulk:{${id}}:job`,
-  result: (id: string) => `bulk:{${id}}:out`,
   table: (id: string) => `bulk:{${id}}:corr`,
 };
+
+/**
+ * Keys per token, in the token's own slot: its running jobs (sorted set, job -> lease end in ms)
+ * and the results it keeps (hash, job -> "compressed bytes, expiry in ms").
+ */
+export const tokenKeys = {
+  running: (tokenId: string) => `bulk:{tok:${tokenId}}:running`,
+  stored: (tokenId: string) => `bulk:{tok:${tokenId}}:stored`,
+};
+
+/** How long a running job's lease lasts without renewal: a job whose instance stopped is failed after this. */
+export const LEASE_MS = 60_000;
+
+/** What a reader says of a job left `running` whose lease has lapsed. */
+export const STOPPED =
+  'the job stopped before its end: its service instance stopped, or Redis refused its writes (full or unreachable); upload the file again';
+
+/** A write Redis refused because it is full (maxmemory with noeviction). */
+const isOom = (err: unknown) => err instanceof Error && /^OOM\b/.test(err.message);
+
+/**
+ * The store's failures in words the caller can act on. A MULTI that Redis discarded reports only
+ * EXECABORT; the reason is the command it refused, so that is what is classified: Redis full is
+ * a store_unavailable (503), not an internal error.
+ */
+export function storeError(err: unknown): unknown {
+  const cause = (err as { previousErrors?: unknown[] }).previousErrors?.[0] ?? err;
+  if (isOom(cause)) {
+    return new DomainError('store_unavailable', 'Redis is full (maxmemory reached) and refused the write, so nothing was disclosed or kept; try again once an operator has freed memory');
+  }
+  return cause;
+}
+
+async function exec(m: ChainableCommander): Promise<void> {
+  try {
+    await m.exec();
+  } catch (err) {
+    throw storeError(err);
+  }
+}
+
+/** Thrown when a token has as many jobs running as it may (429). */
+export class JobLimitError extends Error {}
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -48,31 +107,82 @@ export class BulkJobStore {
     return randomBytes(12).toString('base64url');
   }
 
-  async create(id: string, init: { mode: JobMode; format: BulkFormat; total: number | null; bytes: number }): Promise<void> {
+  /**
+   * Takes one of the token's running-job places for `id`, for LEASE_MS (renew keeps it); throws
+   * JobLimitError when the token already runs `limit` jobs. Places of jobs whose instance
+   * stopped renewing fall free by themselves.
+   */
+  async reserve(tokenId: string, id: string, limit: number): Promise<void> {
+    const key = tokenKeys.running(tokenId);
+    const now = Date.now();
+    let replies: Array<[Error | null, unknown]> | null;
+    try {
+      replies = await this.redis.multi().zremrangebyscore(key, '-inf', now).zadd(key, now + LEASE_MS, id).zcard(key).pexpire(key, LEASE_MS * 2).exec();
+    } catch (err) {
+      throw storeError(err);
+    }
+    const running = Number(replies?.[2]?.[1] ?? 0);
+    if (running > limit) {
+      await this.redis.zrem(key, id);
+      throw new JobLimitError(`this token already runs ${running - 1} bulk jobs, as many as it may (WHOHAD_BULK_MAX_RUNNING=${limit}): wait for one to end`);
+    }
+  }
+
+  /** Extends the leases of jobs this instance is still running. */
+  async renew(tokenId: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const key = tokenKeys.running(tokenId);
+    const until = Date.now() + LEASE_MS;
+    const m = this.redis.multi();
+    for (const id of ids) m.zadd(key, 'XX', until, id);
+    await exec(m.pexpire(key, LEASE_MS * 2));
+  }
+
+  /** Gives the place back. ZREM needs no memory, so this works even when Redis is full. */
+  async release(tokenId: string, id: string): Promise<void> {
+    await this.redis.zrem(tokenKeys.running(tokenId), id);
+  }
+
+  /** Compressed bytes of the results the token keeps now (expired entries are dropped on the way). */
+  async storedBytes(tokenId: string): Promise<number> {
+    const key = tokenKeys.stored(tokenId);
+    const all = await this.redis.hgetall(key);
+    const now = Date.now();
+    let sum = 0;
+    const gone: string[] = [];
+    for (const [job, v] of Object.entries(all)) {
+      const [bytes, until] = v.split(' ').map(Number);
+      if (until <= now) gone.push(job);
+      else sum += bytes;
+    }
+    if (gone.length > 0) await this.redis.hdel(key, ...gone);
+    return sum;
+  }
+
+  async create(id: string, init: { mode: JobMode; format: BulkFormat; total: number | null; bytes: number; owner: JobOwner; instance: string }): Promise<void> {
     const now = iso(Date.now());
-    await this.redis
-      .multi()
-      .hset(jobKeys.job(id), {
-        job: id, mode: init.mode, state: 'running', format: init.format, rows: 0, total: init.total ?? '', bytes: init.bytes,
-        createdAt: now, updatedAt: now,
-      })
-      .expire(jobKeys.job(id), this.ttlS)
-      .exec();
+    const o = init.owner;
+    await exec(
+      this.redis
+        .multi()
+        .hset(jobKeys.job(id), {
+          job: id, mode: init.mode, state: 'running', format: init.format, rows: 0, total: init.total ?? '', bytes: init.bytes,
+          createdAt: now, updatedAt: now, instance: init.instance,
+          owner: o.tokenId, user: o.user, case: o.case ?? '', legalBasis: o.legalBasis ?? '', purpose: o.purpose ?? '',
+        })
+        .expire(jobKeys.job(id), this.ttlS),
+    );
   }
 
+  /** Records how many rows are answered so far. */
   async progress(id: string, rows: number, bytes: number): Promise<void> {
-    await this.redis.multi().hset(jobKeys.job(id), { rows, bytes, updatedAt: iso(Date.now()) }).expire(jobKeys.job(id), this.ttlS).exec();
+    await exec(this.redis.multi().hset(jobKeys.job(id), { rows, bytes, updatedAt: iso(Date.now()) }).expire(jobKeys.job(id), this.ttlS));
   }
 
-  /** Appends a chunk of the result and records how many rows are answered so far. */
-  async append(id: string, chunk: string, rows: number, bytes: number): Promise<void> {
-    await this.redis
-      .multi()
-      .rpush(jobKeys.result(id), chunk)
-      .expire(jobKeys.result(id), this.ttlS)
-      .hset(jobKeys.job(id), { rows, bytes, updatedAt: iso(Date.now()) })
-      .expire(jobKeys.job(id), this.ttlS)
-      .exec();
+  /** Books a finished job's result file against its token's stored bytes until it expires. */
+  async keepResult(tokenId: string, id: string, bytes: number): Promise<void> {
+    const key = tokenKeys.stored(tokenId);
+    await exec(this.redis.multi().hset(key, id, `${bytes} ${Date.now() + this.ttlS * 1000}`).pexpire(key, this.ttlS * 1000 + LEASE_MS));
   }
 
   /** Stores the summary (the table in fragments of `per` subscribers), marks the job done and starts the TTL anew. */
@@ -81,7 +191,7 @@ export class BulkJobStore {
     await this.redis.del(key);
     let batch: string[] = [];
     const flush = async () => {
-      await this.redis.multi().rpush(key, batch.join(',')).expire(key, this.ttlS).exec();
+      await exec(this.redis.multi().rpush(key, batch.join(',')).expire(key, this.ttlS));
       batch = [];
     };
     for (const c of summary.table()) {
@@ -91,36 +201,43 @@ export class BulkJobStore {
     if (batch.length > 0) await flush();
     const counts = summary.counts();
     const end = Date.now();
-    await this.redis
-      .multi()
-      .hset(jobKeys.job(id), {
-        state: 'done', rows: counts.rows, total: counts.rows, summary: JSON.stringify(counts),
-        updatedAt: iso(end), finishedAt: iso(end), expiresAt: iso(end + this.ttlS * 1000),
-      })
-      .expire(jobKeys.job(id), this.ttlS)
-      .expire(jobKeys.result(id), this.ttlS)
-      .expire(key, this.ttlS)
-      .exec();
+    await exec(
+      this.redis
+        .multi()
+        .hset(jobKeys.job(id), {
+          state: 'done', rows: counts.rows, total: counts.rows, summary: JSON.stringify(counts),
+          updatedAt: iso(end), finishedAt: iso(end), expiresAt: iso(end + this.ttlS * 1000),
+        })
+        .expire(jobKeys.job(id), this.ttlS)
+        .expire(key, this.ttlS),
+    );
   }
 
+  /**
+   * Marks the job failed. When Redis is full that write is refused too; the job then still reads
+   * as failed, because its lease (released by the caller, which needs no memory) has lapsed.
+   */
   async fail(id: string, error: string, rows: number): Promise<void> {
     const end = Date.now();
-    await this.redis
-      .multi()
-      .hset(jobKeys.job(id), { state: 'failed', error, rows, updatedAt: iso(end), finishedAt: iso(end), expiresAt: iso(end + this.ttlS * 1000) })
-      .expire(jobKeys.job(id), this.ttlS)
-      .del(jobKeys.result(id))
-      .exec();
+    await exec(
+      this.redis
+        .multi()
+        .hset(jobKeys.job(id), { state: 'failed', error, rows, updatedAt: iso(end), finishedAt: iso(end), expiresAt: iso(end + this.ttlS * 1000) })
+        .expire(jobKeys.job(id), this.ttlS),
+    );
   }
 
-  async get(id: string): Promise<JobState | null> {
+  async get(id: string): Promise<StoredJob | null> {
     const h = await this.redis.hgetall(jobKeys.job(id));
     if (!h.job) return null;
-    return {
+    const owner: JobOwner | null = h.owner
+      ? { tokenId: h.owner, user: h.user ?? '', case: h.case || null, legalBasis: h.legalBasis || null, purpose: h.purpose || null }
+      : null;
+    const job: StoredJob = {
       job: h.job,
       mode: h.mode as JobMode,
       state: h.state as JobStateName,
-      format: h.format as BulkFormat,
+      format: h.format === 'ndjson' ? 'ndjson' : 'csv',
       rows: Number(h.rows ?? 0),
       total: h.total ? Number(h.total) : null,
       bytes: Number(h.bytes ?? 0),
@@ -130,15 +247,27 @@ export class BulkJobStore {
       expiresAt: h.expiresAt ?? null,
       error: h.error ?? null,
       summary: h.summary ? (JSON.parse(h.summary) as SummaryCounts) : null,
+      owner,
+      instance: h.instance ?? null,
     };
+    if (job.state === 'running' && owner) {
+      const until = await this.redis.zscore(tokenKeys.running(owner.tokenId), id);
+      if (until === null || Number(until) <= Date.now()) {
+        // the job may have ended between the two reads (its state is written before its lease is given back)
+        if ((await this.redis.hget(jobKeys.job(id), 'state')) !== 'running') return this.get(id);
+        Object.assign(job, { state: 'failed', error: STOPPED });
+      }
+    }
+    return job;
   }
 
-  /** The stored result, chunk by chunk (one chunk in memory at a time). */
-  async *result(id: string): AsyncGenerator<string> {
+  /** The distinct subscribers a finished job's answer names (its corroboration table). */
+  async subjects(id: string): Promise<string[]> {
+    const out: string[] = [];
     for (let i = 0; ; i++) {
-      const chunk = await this.redis.lindex(jobKeys.result(id), i);
-      if (chunk === null) return;
-      yield chunk;
+      const part = await this.redis.lindex(jobKeys.table(id), i);
+      if (part === null) return out;
+      for (const c of JSON.parse(`[${part}]`) as Array<{ subscriberId: string }>) out.push(c.subscriberId);
     }
   }
 

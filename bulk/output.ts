@@ -64,8 +64,8 @@ export function csvHeader(names: string[]): string[] {
  * the input keyed by column name, the same result fields as the CSV, and the full answer.
  */
 export function ndjsonRecord(r: ResultRow, keys: string[]): string {
-  const input: Record<string, string> = {};
-  keys.forEach((k, i) => (input[k] = r.cells[i] ?? ''));
+  // defined, not assigned: a column named `__proto__` is data like any other, not the object's prototype
+  const input: Record<string, string> = Object.fromEntries(keys.map((k, i) => [k, r.cells[i] ?? '']));
   const a = r.answer;
   const line = a
     ? {

@@ -10,7 +10,7 @@ export interface RowError {
 
 /** The query's own codes (core/domain-error.ts) and those of the file around it. */
 export type RowErrorCode =
-  | 'bad_ip' | 'bad_port' | 'bad_time' | 'bad_tz' | 'bad_tolerance' | 'column_count' | 'csv_syntax' | 'store_unavailable' | 'upload_incomplete';
+  | 'bad_ip' | 'bad_port' | 'bad_time' | 'bad_tz' | 'bad_tolerance' | 'column_count' | 'csv_syntax' | 'record_too_long' | 'store_unavailable' | 'upload_incomplete';
 
 export interface RowDefaults {
   tz?: string;

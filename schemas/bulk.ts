@@ -33,9 +33,9 @@ export const BulkSummaryCountsSchema = Type.Object(
   {
     rows: Type.Integer({ description: 'rows answered (equals the data rows of the file when complete)' }),
     byStatus: Counts,
-    byReason: Type.Record(Type.String(), Type.Integer(), { description: 'rows per reason, and per error code (bad_ip, bad_port, bad_time, bad_tz, column_count, csv_syntax, store_unavailable, upload_incomplete)' }),
+    byReason: Type.Record(Type.String(), Type.Integer(), { description: 'rows per reason, and per error code (bad_ip, bad_port, bad_time, bad_tz, column_count, csv_syntax, record_too_long, store_unavailable, upload_incomplete)' }),
     subscribers: Type.Integer({ description: 'distinct subscribers named' }),
-    complete: Type.Boolean({ description: 'false when the upload broke off; the last row says why' }),
+    complete: Type.Boolean({ description: 'false when rows of the upload went unanswered (it broke off, or a quote never closed); the last row says why' }),
   },
 );
 

@@ -27,7 +27,7 @@ export const HTTP_STATUS: Record<DomainCode, number> = {
   access_log_unavailable: 503,
 };
 
-const NAMES: Record<number, string> = { 400: 'Bad Request', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 503: 'Service Unavailable' };
+const NAMES: Record<number, string> = { 400: 'Bad Request', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 429: 'Too Many Requests', 503: 'Service Unavailable', 507: 'Insufficient Storage' };
 
 /**
  * One place that turns failures into answers the caller can act on: validation errors name

@@ -3,10 +3,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Readable } from 'node:stream';
 import Type from 'typebox';
-import { AsyncJobs } from '../../bulk/async-job.js';
+import { join } from 'node:path';
+import { AsyncJobs, StorageQuotaError } from '../../bulk/async-job.js';
 import { audited, type BulkAsker } from '../../bulk/audited.js';
+import { recordDownload } from '../../bulk/downloads.js';
 import { BulkInputError, openBulkInput, tooLarge } from '../../bulk/input.js';
-import { BulkJobStore, type JobState } from '../../bulk/jobs.js';
+import { BulkJobStore, JobLimitError, storeError, type JobOwner, type JobState, type StoredJob } from '../../bulk/jobs.js';
+import { Leases } from '../../bulk/leases.js';
+import { ResultFiles } from '../../bulk/result-files.js';
 import type { RowDefaults } from '../../bulk/row.js';
 import { counted, encodeRows, resolveRows, type BulkFormat } from '../../bulk/run.js';
 import { SummaryAccumulator } from '../../bulk/summary.js';
@@ -17,7 +21,7 @@ import type { Config } from '../../config.js';
 import { badRequest, HttpError } from '../errors.js';
 
 export interface BulkOptions {
-  config: Pick<Config, 'bulkLimitBytes' | 'bulkResultTtlS' | 'legalBases'>;
+  config: Pick<Config, 'bulkLimitBytes' | 'bulkResultTtlS' | 'bulkMaxRunning' | 'bulkMaxStoredBytes' | 'legalBases' | 'dataDir' | 'instance'>;
 }
 
 const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain'];
@@ -31,6 +35,7 @@ interface BulkRequest {
   defaults: RowDefaults;
   format: BulkFormat;
   asker: BulkAsker;
+  owner: JobOwner;
 }
 
 function bulkRequest(req: FastifyRequest<{ Querystring: BulkQuery }>, legalBases: string[]): BulkRequest {
@@ -43,10 +48,14 @@ function bulkRequest(req: FastifyRequest<{ Querystring: BulkQuery }>, legalBases
     defaults: { tz, tolerance: q.tolerance },
     format: q.format ?? 'csv',
     asker: { user: who.name, tokenId: who.tokenId, client: req.ip, case: q.case, legalBasis: q.legalBasis, purpose: q.purpose },
+    owner: { tokenId: who.tokenId, user: who.name, case: q.case, legalBasis: q.legalBasis, purpose: q.purpose },
   };
 }
 
-const links = (s: JobState) => ({
+/** The job as the API shows it: who owns it and where its file lies stay inside. */
+const shown = ({ owner: _o, instance: _i, ...state }: StoredJob): JobState => state;
+
+const links = (s: Pick<JobState, 'job' | 'mode'>) => ({
   self: `${BASE}/${s.job}`,
   result: s.mode === 'async' ? `${BASE}/${s.job}/result` : null,
   summary: `${BASE}/${s.job}/summary`,
@@ -60,16 +69,42 @@ const csvOut = { content: { 'text/csv': { schema: Type.String() }, 'application/
 const json = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: 'Error#' } } } });
 const errors = {
   400: json('the file cannot be used (empty, no recognisable header, not UTF-8) or a parameter is wrong'),
+  401: json('no valid token'),
+  403: json('the token lacks the investigator role'),
   413: json('the upload is over WHOHAD_BULK_LIMIT_BYTES'),
   415: json('the body is not CSV'),
+  429: json('the token already runs WHOHAD_BULK_MAX_RUNNING bulk jobs'),
+  503: json('Redis is full or unreachable, or the access log cannot be written: nothing was disclosed'),
 };
+const security = [{ bearer: [] }];
+
+/** A limit of the token's as the caller's answer: 429 for running jobs, 507 for kept results. */
+function limitError(err: unknown): unknown {
+  if (err instanceof JobLimitError) return new HttpError(429, err.message);
+  if (err instanceof StorageQuotaError) return new HttpError(507, err.message);
+  if (err instanceof BulkInputError) return new HttpError(err.statusCode, err.message);
+  return storeError(err);
+}
 
 const bulk: FastifyPluginAsyncTypebox<BulkOptions> = async (fastify, opts) => {
   const { bulkLimitBytes: limit, bulkResultTtlS: ttlS } = opts.config;
   const store = new BulkJobStore(fastify.redis, ttlS);
+  const files = new ResultFiles(join(opts.config.dataDir, 'bulk'));
+  const leases = new Leases(store, opts.config.bulkMaxRunning);
   const resolve = (q: Parameters<typeof fastify.resolver.resolve>[0]) => fastify.resolver.resolve(q);
-  const jobs = new AsyncJobs({ store, resolve, limitBytes: limit });
-  fastify.addHook('onClose', async () => jobs.close());
+  const jobs = new AsyncJobs({
+    store, files, leases, resolve, limitBytes: limit, maxStoredBytes: opts.config.bulkMaxStoredBytes, instance: opts.config.instance,
+  });
+  // results past their time go, also those of jobs whose instance stopped before it could say so
+  const sweep = () => files.sweep(ttlS * 1000 + 60_000).catch((err) => fastify.log.warn({ err }, 'bulk result sweep failed'));
+  const sweeper = setInterval(sweep, Math.min(ttlS * 1000, 3_600_000));
+  sweeper.unref();
+  fastify.addHook('onReady', async () => void sweep());
+  fastify.addHook('onClose', async () => {
+    clearInterval(sweeper);
+    await jobs.close();
+    leases.close();
+  });
 
   // the CSV reaches the handler as the raw request stream: nothing is buffered, the limit is ours;
   // no other body type is read here (415)
@@ -106,6 +141,7 @@ const bulk: FastifyPluginAsyncTypebox<BulkOptions> = async (fastify, opts) => {
         consumes: CSV_TYPES,
         querystring: BulkQuerySchema,
         body: uploadBody,
+        security,
         response: { 200: { description: 'one row per input row, in input order', ...csvOut }, ...errors },
       },
     },
@@ -113,9 +149,21 @@ const bulk: FastifyPluginAsyncTypebox<BulkOptions> = async (fastify, opts) => {
   );
 
   async function streamed(r: BulkRequest, req: FastifyRequest, reply: FastifyReply) {
-    const input = await openInput(req);
     const id = store.newId();
-    await store.create(id, { mode: 'stream', format: r.format, total: null, bytes: input.bytes() });
+    try {
+      await leases.take(r.owner.tokenId, id);
+    } catch (err) {
+      (req.body as Readable).resume();
+      throw limitError(err);
+    }
+    let input: Awaited<ReturnType<typeof openInput>>;
+    try {
+      input = await openInput(req);
+      await store.create(id, { mode: 'stream', format: r.format, total: null, bytes: input.bytes(), owner: r.owner, instance: opts.config.instance });
+    } catch (err) {
+      await leases.give(id);
+      throw limitError(err);
+    }
     const summary = new SummaryAccumulator();
     let stage: 'rows' | 'summary' | 'done' = 'rows';
     const rows = (async function* () {
@@ -129,6 +177,7 @@ const bulk: FastifyPluginAsyncTypebox<BulkOptions> = async (fastify, opts) => {
           const why = stage === 'rows' ? `the answer was not delivered to the end (the client went away after ${summary.rows} rows)` : 'every row was answered, but the summary could not be stored';
           await store.fail(id, why, summary.rows).catch(() => undefined);
         }
+        await leases.give(id);
       }
     })();
     const body = encodeRows(rows, input.columns, r.format, STREAM_CHUNK_CHARS);
@@ -153,28 +202,35 @@ const bulk: FastifyPluginAsyncTypebox<BulkOptions> = async (fastify, opts) => {
         consumes: CSV_TYPES,
         querystring: BulkQuerySchema,
         body: uploadBody,
-        response: { 202: BulkJobSchema, ...errors },
+        security,
+        response: { 202: BulkJobSchema, ...errors, 507: json('the token keeps WHOHAD_BULK_MAX_STORED_BYTES of results already') },
       },
     },
     async (req, reply) => {
       const r = bulkRequest(req, opts.config.legalBases);
       let state: JobState;
       try {
-        state = await jobs.start(req.body as Readable, r.defaults, r.format, (job, rows) => audited(rows, fastify.accessLog, job, r.asker));
+        state = shown((await jobs.start(req.body as Readable, r.defaults, r.format, r.owner, (job, rows) => audited(rows, fastify.accessLog, job, r.asker))) as StoredJob);
       } catch (err) {
-        if (err instanceof BulkInputError) throw new HttpError(err.statusCode, err.message);
-        throw err;
+        throw limitError(err);
       }
       reply.code(202).header('location', `${BASE}/${state.job}`);
       return { ...state, links: links(state) };
     },
   );
 
-  const findJob = async (id: string): Promise<JobState> => {
+  /**
+   * The job, if the asking token made it. Anyone else is told exactly what a job that does not
+   * exist gets, so that job ids reveal nothing to other investigators.
+   */
+  const findJob = async (id: string, req: FastifyRequest): Promise<StoredJob> => {
     const state = await store.get(id);
-    if (!state) throw new HttpError(404, `no bulk job ${id}: it never existed, or it ended more than WHOHAD_BULK_RESULT_TTL_S (${ttlS} s) ago and was deleted`);
+    if (!state || state.owner?.tokenId !== req.principal!.tokenId) {
+      throw new HttpError(404, `no bulk job ${id} of this token: it never existed, was made with another token, or it ended more than WHOHAD_BULK_RESULT_TTL_S (${ttlS} s) ago and was deleted`);
+    }
     return state;
   };
+  const downloader = (req: FastifyRequest) => ({ user: req.principal!.name, tokenId: req.principal!.tokenId, client: req.ip });
   const notReady = (s: JobState, what: string) =>
     new HttpError(409, s.state === 'failed' ? `job ${s.job} failed: ${s.error}` : `job ${s.job} is still running (${s.rows} of ${s.total ?? '?'} rows): the ${what} is ready when it is done`);
   const jobErrors = { 404: json('no such job (never existed, or expired)'), 409: json('the job is still running, or failed') };
@@ -187,11 +243,12 @@ const bulk: FastifyPluginAsyncTypebox<BulkOptions> = async (fastify, opts) => {
         tags: ['attribution'],
         summary: 'State and progress of a bulk job',
         params: BulkJobParamsSchema,
+        security,
         response: { 200: BulkJobSchema, 404: jobErrors[404] },
       },
     },
     async (req) => {
-      const state = await findJob(req.params.job);
+      const state = shown(await findJob(req.params.job, req));
       return { ...state, links: links(state) };
     },
   );
@@ -203,15 +260,27 @@ const bulk: FastifyPluginAsyncTypebox<BulkOptions> = async (fastify, opts) => {
       schema: {
         tags: ['attribution'],
         summary: 'Download the answer of a finished background job',
+        description: 'Only for the token that made the job (404 for any other). Each download is recorded in the access log as a disclosure of every subscriber the answer names, before any of it is sent (503 if it cannot be).',
         params: BulkJobParamsSchema,
-        response: { 200: { description: 'the answer, as the streamed variant sends it', ...csvOut }, ...jobErrors },
+        security,
+        response: { 200: { description: 'the answer, as the streamed variant sends it', ...csvOut }, ...jobErrors, 503: errors[503] },
       },
     },
     async (req, reply) => {
-      const state = await findJob(req.params.job);
+      const state = await findJob(req.params.job, req);
       if (state.mode !== 'async') throw new HttpError(404, `job ${state.job} was answered in its upload's response; only its summary is kept`);
       if (state.state !== 'done') throw notReady(state, 'result');
-      return reply.type(MEDIA[state.format]).send(Readable.from(store.result(state.job), { objectMode: false }));
+      const text = await files.reader(state.job, state.format);
+      if (!text) {
+        throw new HttpError(404, `the result of job ${state.job} is not in this instance's data directory (it was written by ${state.instance ?? 'another instance'}): ask that instance, or share WHOHAD_DATA_DIR between them`);
+      }
+      try {
+        await recordDownload(fastify.accessLog, store, state, downloader(req), 'GET /v1/attribution/bulk/{job}/result');
+      } catch (err) {
+        text.destroy();
+        throw err;
+      }
+      return reply.type(MEDIA[state.format]).send(text);
     },
   );
 
@@ -222,13 +291,16 @@ const bulk: FastifyPluginAsyncTypebox<BulkOptions> = async (fastify, opts) => {
       schema: {
         tags: ['attribution'],
         summary: 'Summary of a bulk job: counts per status and reason, and the corroboration table',
+        description: 'Only for the token that made the job (404 for any other); each download is recorded in the access log as a disclosure of the subscribers the table names.',
         params: BulkJobParamsSchema,
-        response: { 200: BulkSummarySchema, ...jobErrors },
+        security,
+        response: { 200: BulkSummarySchema, ...jobErrors, 503: errors[503] },
       },
     },
     async (req, reply) => {
-      const state = await findJob(req.params.job);
+      const state = await findJob(req.params.job, req);
       if (state.state !== 'done') throw notReady(state, 'summary');
+      await recordDownload(fastify.accessLog, store, state, downloader(req), 'GET /v1/attribution/bulk/{job}/summary');
       return reply.type('application/json; charset=utf-8').send(Readable.from(store.summaryDocument(state), { objectMode: false }));
     },
   );

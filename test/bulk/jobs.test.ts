@@ -1,14 +1,19 @@
 import { parse } from 'csv-parse/sync';
 import type { FastifyInstance } from 'fastify';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobKeys } from '../../bulk/jobs.js';
 import type { NormalisedQuery } from '../../resolver/query.js';
 import { PURPOSE, testApp, type TestApp } from '../helpers/app.js';
 import { byName, loadSmallIsp, postBulk } from './helpers.js';
 
 let app: TestApp;
+const dataDir = mkdtempSync(join(tmpdir(), 'whohad-jobs-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 beforeAll(async () => {
-  app = await testApp({ WHOHAD_BULK_RESULT_TTL_S: '600' });
+  app = await testApp({ WHOHAD_BULK_RESULT_TTL_S: '600', WHOHAD_DATA_DIR: dataDir });
   await loadSmallIsp(app);
 });
 
@@ -84,9 +89,15 @@ describe('asynchronous jobs', () => {
     expect(summary.statusCode).toBe(200);
     expect(summary.json()).toMatchObject({ job: job.job, rows: 6000, byStatus: { unique: 6000 }, corroboration: [{ subscriberId: 'sub-A', uniqueRows: 6000, candidateRows: 0 }] });
 
-    // everything the job left expires; once gone, the service says so
+    // the result is a gzip file under the data directory, not in Redis
+    const file = join(dataDir, 'bulk', `${job.job}.csv.gz`);
+    expect(statSync(file).size).toBeLessThan(result.body.length / 5);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readdirSync(join(dataDir, 'bulk')).filter((n) => n.startsWith(job.job))).toEqual([`${job.job}.csv.gz`]);
+
+    // everything the job left in Redis expires; once gone, the service says so
     const redis = app.redis;
-    const keys = [jobKeys.job(job.job), jobKeys.result(job.job), jobKeys.table(job.job)];
+    const keys = [jobKeys.job(job.job), jobKeys.table(job.job)];
     for (const k of keys) {
       const ttl = await redis.ttl(k);
       expect(ttl, k).toBeGreaterThan(0);
@@ -95,7 +106,7 @@ describe('asynchronous jobs', () => {
     for (const k of keys) await redis.expire(k, 0);
     const gone = await app.inject({ headers: app.auth, url: `/v1/attribution/bulk/${job.job}/result` });
     expect(gone.statusCode).toBe(404);
-    expect(gone.json().message).toMatch(/^no bulk job [\w-]{16}: it never existed, or it ended more than WHOHAD_BULK_RESULT_TTL_S \(600 s\) ago/);
+    expect(gone.json().message).toMatch(/^no bulk job [\w-]{16} of this token: it never existed, was made with another token, or it ended more than WHOHAD_BULK_RESULT_TTL_S \(600 s\) ago/);
   });
 
   it('answers NDJSON jobs in NDJSON', async () => {

@@ -1,4 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { ROLES } from '../../audit/tokens.js';
 import { connectRedis } from '../../commands.js';
@@ -27,10 +30,13 @@ export async function testApp(env: Record<string, string> = {}): Promise<TestApp
   const redis = wholeKeyspace(connectRedis(await testRedisUrl()));
   // Shedding load is a test of its own (test/hostile/http-limits.test.ts): elsewhere a busy test
   // machine must not turn an answer into a 503, so the event-loop limit is off unless asked for.
-  const app = await buildApp({ config: loadConfig({ WHOHAD_MAX_EVENT_LOOP_DELAY_MS: '0', ...env }), redis, now: () => NOW, logger: false });
+  // Files the service keeps (background bulk results) go to a directory of this app's own.
+  const dataDir = env.WHOHAD_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'whohad-test-'));
+  const app = await buildApp({ config: loadConfig({ WHOHAD_MAX_EVENT_LOOP_DELAY_MS: '0', WHOHAD_DATA_DIR: dataDir, ...env }), redis, now: () => NOW, logger: false });
   afterAll(async () => {
     await app.close();
     await closeClient(redis);
+    if (!env.WHOHAD_DATA_DIR) rmSync(dataDir, { recursive: true, force: true });
   });
   // on a cluster the apps of one file share a keyspace, so each needs its own token name
   const { token } = await app.tokens.create(process.env.WHOHAD_TEST_CLUSTER && apps++ > 0 ? `tester-${apps}` : 'tester', [...ROLES]);

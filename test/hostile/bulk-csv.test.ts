@@ -1,4 +1,6 @@
+import { parse } from 'csv-parse/sync';
 import { performance } from 'node:perf_hooks';
+import { Readable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mapHeader } from '../../bulk/header.js';
 import { PURPOSE, testApp, type TestApp } from '../helpers/app.js';
@@ -94,39 +96,70 @@ describe('the header check on a hostile header', () => {
 });
 
 describe('an oversized field', () => {
-  const file = (before: number, big: string) =>
-    ['id,ip,port,timestamp,note', ...Array.from({ length: before + 11 }, (_, i) => `${i + 1},198.51.100.7,1100,2026-10-25T00:30:00Z,${i === before ? big : 'n'}`)].join('\n');
-  const bigs = ['x'.repeat(3_000_000), `"${'x'.repeat(3_000_000)}"`];
+  const file = (before: number, big: string, eol = '\n') =>
+    ['id,ip,port,timestamp,note', ...Array.from({ length: before + 11 }, (_, i) => `${i + 1},198.51.100.7,1100,2026-10-25T00:30:00Z,${i === before ? big : 'n'}`)].join(eol);
+  const bigs = ['x'.repeat(3_000_000), `"${'x'.repeat(3_000_000)}"`, `"${'x\n'.repeat(1_500_000)}"`, 'ø'.repeat(600_000)];
+  const tooLong = /^record_too_long: the record at line \d+ is \d+ bytes, longer than the 1048576 a record may have .*: it was not read, the rows after it were$/;
 
-  it('early in the file: the rows before it are answered, then one row says why, and the summary says incomplete', async () => {
+  it('early in the file: that row is one error row naming the reason, and every later row is answered', async () => {
     for (const big of bigs) {
       const r = await postBulk(app, file(1, big));
       expect(r.statusCode).toBe(200);
       const out = byName(r.records);
-      expect(out.map((x) => [x.id, x.status])).toEqual([['1', 'unique'], ['', 'error']]);
-      expect(out[1].reasons).toMatch(/^upload_incomplete: the record ending near line \d+ is longer than 1048576 characters .*: fix or remove it and send the file again, rows after this one were not read$/);
-      expect(r.summary).toMatchObject({ rows: 2, complete: false });
+      expect(out.map((x) => x.id)).toEqual(['1', '', ...Array.from({ length: 10 }, (_, i) => String(i + 3))]);
+      expect(out.map((x) => x.status)).toEqual(['unique', 'error', ...Array(10).fill('unique')]);
+      expect(out[1].reasons).toMatch(tooLong);
+      expect(out[1].reasons).toContain('the record at line 3 ');
+      expect(r.summary).toMatchObject({ rows: 12, complete: true, byStatus: { unique: 11, error: 1 }, byReason: { record_too_long: 1 } });
       expect(r.summary.byReason).not.toHaveProperty('csv_syntax');
     }
   });
 
-  it('after the answer has begun ends it with one row saying why, and the summary says incomplete', async () => {
-    for (const big of bigs) {
+  it('after the answer has begun: rows out equal rows in', async () => {
+    for (const big of bigs.slice(0, 2)) {
       const r = await postBulk(app, file(20_000, big));
       expect(r.statusCode).toBe(200);
       const out = byName(r.records);
-      expect(out).toHaveLength(20_001);
+      expect(out).toHaveLength(20_011);
       expect(out[19_999].id).toBe('20000');
       expect(out[20_000]).toMatchObject({ id: '', status: 'error' });
-      expect(out[20_000].reasons).toMatch(/^upload_incomplete: the record .*is longer than 1048576 characters .*rows after this one were not read$/);
-      expect(r.summary).toMatchObject({ rows: 20_001, complete: false });
-      expect(r.summary.byReason).not.toHaveProperty('csv_syntax');
+      expect(out[20_000].reasons).toMatch(tooLong);
+      expect(out[20_010]).toMatchObject({ id: '20011', status: 'unique' });
+      expect(r.summary).toMatchObject({ rows: 20_011, complete: true });
     }
+  });
+
+  it('with CRLF or CR line ends, several in a row, sent in small pieces, and in a background job alike', async () => {
+    const big = `"${'y'.repeat(1_100_000)}"`;
+    for (const eol of ['\r\n', '\r']) {
+      const out = byName((await postBulk(app, file(3, big, eol))).records);
+      expect(out.map((x) => x.status)).toEqual(['unique', 'unique', 'unique', 'error', ...Array(10).fill('unique')]);
+      expect(out[4].id).toBe('5');
+    }
+    const twice = ['id,ip,port,timestamp,note', `1,198.51.100.7,1100,2026-10-25T00:30:00Z,${big}`, `2,198.51.100.7,1100,2026-10-25T00:30:00Z,${big}`, '3,198.51.100.7,1100,2026-10-25T00:30:00Z,n'].join('\n');
+    const whole = await postBulk(app, twice);
+    expect(byName(whole.records).map((x) => x.status)).toEqual(['error', 'error', 'unique']);
+    expect(byName(whole.records)[1].reasons).toContain('the record at line 3 ');
+    const bytes = Buffer.from(twice);
+    const pieces = Readable.from(Array.from({ length: Math.ceil(bytes.length / 4099) }, (_, i) => bytes.subarray(i * 4099, (i + 1) * 4099)));
+    expect((await postBulk(app, pieces)).body).toBe(whole.body);
+    const job = parse(await jobResult(twice), { relax_column_count: true });
+    expect(job.slice(1).map((x: string[]) => x[5])).toEqual(['error', 'error', 'unique']);
+  });
+
+  it('a quote that never closes swallows the rest of the file: one row says so, and the summary says incomplete', async () => {
+    const csv = ['id,ip,port,timestamp,note', '1,198.51.100.7,1100,2026-10-25T00:30:00Z,n', '2,198.51.100.7,1100,2026-10-25T00:30:00Z,"runaway', ...Array.from({ length: 60_000 }, (_, i) => `${i + 3},198.51.100.7,1100,2026-10-25T00:30:00Z,n`)].join('\n');
+    const r = await postBulk(app, csv);
+    expect(r.statusCode).toBe(200);
+    const out = byName(r.records);
+    expect(out.map((x) => x.status)).toEqual(['unique', 'error']);
+    expect(out[1].reasons).toMatch(/^upload_incomplete: the quote opened in the record at line 3 never closes: .*no row after line 3 could be read/);
+    expect(r.summary).toMatchObject({ rows: 2, complete: false });
   });
 
   it('in the header line is a 4xx naming the problem', async () => {
     const r = await postBulk(app, `ip,port,timestamp,${'n'.repeat(2_000_000)}\n198.51.100.7,1100,2026-10-25T00:30:00Z\n`);
     expect([400, 413]).toContain(r.statusCode);
-    expect(JSON.parse(r.body).message).toMatch(/longer than 1048576 characters/);
+    expect(JSON.parse(r.body).message).toMatch(/longer than 1048576 bytes/);
   });
 });

@@ -1,0 +1,95 @@
+import type { FastifyInstance } from 'fastify';
+import { rmSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROLES } from '../../audit/tokens.js';
+import { connectRedis } from '../../commands.js';
+import { closeClient } from '../../redis/client.js';
+import type { RedisClient } from '../../redis/cluster.js';
+import { startRedisServer, type RunningRedis } from '../../redis/embedded.js';
+import type { NormalisedQuery } from '../../resolver/query.js';
+import { buildApp } from '../../service/app.js';
+import { loadConfig } from '../../config.js';
+import { NOW, PURPOSE } from '../helpers/app.js';
+import { SMALL_ISP } from '../helpers/events.js';
+
+/**
+ * A Redis that is full (maxmemory with noeviction) refuses every write: bulk answers 503 saying
+ * so, not a 500, and a job that Redis stops mid-way ends failed rather than running for ever.
+ */
+let server: RunningRedis;
+let client: RedisClient;
+let app: FastifyInstance;
+let auth: { authorization: string };
+const dir = mkdtempSync(join(tmpdir(), 'whohad-oom-'));
+
+beforeAll(async () => {
+  server = await startRedisServer({ dir: join(dir, 'redis'), appendonly: false, extraArgs: ['--maxmemory-policy', 'noeviction'] });
+  client = connectRedis(server.url);
+  app = await buildApp({ config: loadConfig({ WHOHAD_DATA_DIR: dir }), redis: client, now: () => NOW, logger: false });
+  auth = { authorization: `Bearer ${(await app.tokens.create('tester', [...ROLES])).token}` };
+  const r = await app.inject({ method: 'POST', url: '/v1/events', headers: auth, payload: SMALL_ISP });
+  expect(r.json().accepted).toBe(SMALL_ISP.length);
+});
+afterAll(async () => {
+  await app?.close();
+  if (client) await closeClient(client);
+  await server?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Redis refuses every write that needs memory from now on (1 byte), or takes them again (0: no limit). */
+const full = (on: boolean) => client.config('SET', 'maxmemory', on ? '1' : '0');
+
+const csv = `id,ip,port,timestamp\n${Array.from({ length: 600 }, (_, i) => `r${i},198.51.100.7,1100,2026-10-25T00:30:00Z`).join('\n')}\n`;
+const post = (path: string) => app.inject({ method: 'POST', url: `/v1/attribution/bulk${path}?${PURPOSE}`, headers: { ...auth, 'content-type': 'text/csv' }, payload: csv });
+
+describe('bulk when Redis is full', () => {
+  it('answers 503 with Retry-After and says why, for a streamed upload and a background job', async () => {
+    await full(true);
+    try {
+      for (const path of ['', '/jobs']) {
+        const r = await post(path);
+        expect(r.statusCode, `${path}: ${r.body}`).toBe(503);
+        expect(r.headers['retry-after']).toBeDefined();
+        expect(r.json().message).toMatch(/Redis is full/);
+        expect(r.body).not.toMatch(/EXECABORT|sub-A/);
+      }
+    } finally {
+      await full(false);
+    }
+  });
+
+  it('ends a background job that Redis stopped as failed, not running', async () => {
+    const real = app.resolver.resolve.bind(app.resolver);
+    let calls = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((ok) => (release = ok));
+    app.resolver.resolve = async (q: NormalisedQuery) => {
+      if (++calls > 300) await gate;
+      return real(q);
+    };
+    try {
+      const created = await post('/jobs');
+      expect(created.statusCode, created.body).toBe(202);
+      const { job } = created.json();
+      await full(true);
+      release();
+      let state;
+      for (;;) {
+        state = (await app.inject({ headers: auth, url: `/v1/attribution/bulk/${job}` })).json();
+        if (state.state !== 'running') break;
+        await new Promise((ok) => setImmediate(ok));
+      }
+      expect(state.state).toBe('failed');
+      expect(state.error).toMatch(/stopped before its end|OOM|full/);
+      await full(false);
+      // and it stays failed once Redis takes writes again
+      expect((await app.inject({ headers: auth, url: `/v1/attribution/bulk/${job}` })).json().state).toBe('failed');
+    } finally {
+      app.resolver.resolve = real;
+      await full(false);
+    }
+  });
+});
