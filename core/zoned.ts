@@ -88,3 +88,45 @@ export function deviceLocalInstant(t: WallTime, zoneName: string): EpochMs | str
   if (r.instants.length > 1) return `local time occurs twice in ${zoneName} (repeated DST hour); configure the device to log UTC or an offset`;
   return r.instants[0];
 }
+
+/**
+ * UTC offsets (minutes east) of the zone abbreviations devices write after a local time (Kea's
+ * `%Z`, RADIUS v3 Event-Timestamp). An abbreviation is not a zone: several name more than one
+ * offset (CST is US Central, Cuba and China), so each lists every offset it is used for, and a
+ * caller takes it as meaning one only where it has exactly one, or where the source's zone
+ * picks one of them. Only abbreviations in current use by tz and glibc are listed; one not
+ * here is unknown, never guessed.
+ */
+const ABBREVIATIONS: Readonly<Record<string, readonly number[]>> = {
+  UTC: [0], UT: [0], GMT: [0], Z: [0], WET: [0], WEST: [60], BST: [60], IST: [330, 60, 120],
+  CET: [60], CEST: [120], MET: [60], MEST: [120], EET: [120], EEST: [180], MSK: [180], MSD: [240],
+  SAST: [120], CAT: [120], EAT: [180], WAT: [60],
+  PKT: [300], NPT: [345], HKT: [480], SGT: [480], AWST: [480], PHT: [480], WIB: [420], WITA: [480], WIT: [540],
+  JST: [540], KST: [540], ACST: [570], ACDT: [630], AEST: [600], AEDT: [660], NZST: [720], NZDT: [780],
+  HST: [-600], AKST: [-540], AKDT: [-480], PST: [-480], PDT: [-420], MST: [-420], MDT: [-360],
+  CST: [-360, -300, 480], CDT: [-300, -240], EST: [-300], EDT: [-240], AST: [-240, 180], ADT: [-180],
+  NST: [-210], NDT: [-150],
+};
+
+/** The offsets (minutes east of UTC) a zone abbreviation is used for; undefined when unknown. */
+export function abbreviationOffsets(abbr: string): readonly number[] | undefined {
+  return Object.hasOwn(ABBREVIATIONS, abbr) ? ABBREVIATIONS[abbr] : undefined;
+}
+
+/** `+01:00` for 60 minutes east. */
+export function offsetText(minutes: number): string {
+  const abs = Math.abs(minutes);
+  return `${minutes < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}
+
+/** `2026-10-25 02:30:00`, as a reason names a wall time. */
+export function wallText(t: WallTime): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${t.year}-${p(t.month)}-${p(t.day)} ${p(t.hour)}:${p(t.minute)}:${p(t.second)}`;
+}
+
+/** The UTC offset of a zone at an instant, in minutes east; null for an unknown zone. */
+export function zoneOffsetAt(zoneName: string, ms: EpochMs): number | null {
+  const zone = zoneByName(zoneName);
+  return zone ? zone.offset(ms) : null;
+}

@@ -4,6 +4,7 @@ import type { CanonicalEvent } from '../events/schema.js';
 import type { SourceOptions } from '../schemas/source-config.js';
 import type { LineParser, ParseContext, ParseSink, TextFormat } from '../parse/format.js';
 import { isAutoParser } from '../parse/auto.js';
+import type { ZoneUse } from '../parse/zone-clock.js';
 
 /** Longest line handed to a parser, in characters (UTF-16 units; 64 KiB for ASCII logs). */
 export const MAX_LINE = 64 * 1024;
@@ -182,6 +183,8 @@ export interface ParseStreamOptions extends FeederOptions {
 export interface ParseResult extends ParseCounts {
   /** The format that read the input: for `auto`, the one it chose (or `auto` if none). */
   format: string;
+  /** The zone its times were read in (describeZoneUse in parse/zone-clock.ts words it); absent for formats whose times never need one. */
+  zone?: ZoneUse;
 }
 
 // Rejects from multi-line formats can name a line already passed (the start of a block or
@@ -274,7 +277,8 @@ export class LineFeeder {
       this.o.onProgress?.({ ...this.counts });
     }
     const chosen = isAutoParser(this.parser) ? this.parser.chosen : undefined;
-    return { ...this.counts, format: chosen ? chosen.name : this.o.format.name };
+    const zone = this.parser.zoneUse?.();
+    return { ...this.counts, format: chosen ? chosen.name : this.o.format.name, ...(zone ? { zone } : {}) };
   }
 
   private feed(l: Line): void {

@@ -6,6 +6,7 @@ import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { zoneByName } from '../core/zoned.js';
 import { SourceConfigSchema, SourceOptionsSchema, SourceSchema, type SourceConfig, type SourceOptions } from '../schemas/source-config.js';
 import { formatNames, isFormatName } from '../parse/registry.js';
+import { zoneRequirement } from '../parse/zone-need.js';
 
 export type Source = SourceConfig['sources'][number];
 
@@ -117,7 +118,7 @@ function schemaErrors(validator: { Check(v: unknown): boolean; Errors(v: unknown
   const seen = new Set<string>();
   for (const raw of validator.Errors(value) as TbError[]) {
     if (raw.message === 'schema is false') continue;
-    const segments = [...at, ...raw.instancePath.split('/').slice(1).map((s) => (/^\d+$/.test(s) ? Number(s) : s))];
+    const segments = [...at, ...pointerSegments(value, raw.instancePath)];
     const params = raw.params ?? {};
     if (params.additionalProperties) {
       const node = schemaAt(schema, raw.schemaPath);
@@ -175,6 +176,22 @@ function meaningProblems(value: unknown, add: Add): void {
       add(['sources', i, 'match'], 'match needs host or path (or leave match out)');
     }
     zone(s.options, ['sources', i, 'options']);
+    if (typeof s.format === 'string' && isFormatName(s.format)) {
+      const tz = (s.options as SourceOptions | undefined)?.timezone ?? (config.defaults as SourceOptions | undefined)?.timezone;
+      const problem = zoneRequirement(s.format, { timezone: typeof tz === 'string' ? tz : undefined });
+      if (problem !== null) add(['sources', i, 'format'], problem);
+    }
+  });
+}
+
+// A digit segment is a list index only inside a list: `vrfMap: { "0": … }` has a key "0".
+function pointerSegments(value: unknown, pointer: string): (string | number)[] {
+  let v: any = value;
+  return pointer.split('/').slice(1).map((raw) => {
+    const s = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    const segment = Array.isArray(v) && /^\d+$/.test(s) ? Number(s) : s;
+    v = v?.[s];
+    return segment;
   });
 }
 
@@ -240,6 +257,16 @@ function distance(a: string, b: string): number {
     prev = cur;
   }
   return prev[b.length];
+}
+
+/**
+ * Why a collector that reads unconfigured hosts with `auto` (their messages matched no
+ * source) cannot start: such a host gets only `defaults`, and without `defaults.timezone` the
+ * zone-less times of whatever format `auto` finds would have no zone. Null when it can.
+ */
+export function autoHostsZoneProblem(config: SourceConfig | null): string | null {
+  if (config?.defaults?.timezone !== undefined) return null;
+  return 'hosts that match no configured source are read with auto and get only defaults, and defaults set no timezone: set defaults.timezone (the zone of those devices\' clocks, or UTC), or refuse unconfigured hosts';
 }
 
 /** What is known about an input: the source's configured name, the sending host, the file. */

@@ -78,6 +78,10 @@ class AutoParser implements AutoLineParser {
     this.inner?.end(sink);
   }
 
+  zoneUse() {
+    return this.inner?.zoneUse?.();
+  }
+
   private decide(f: TextFormat | null, sink: ParseSink): void {
     this.chosen = f;
     this.onChoice?.(f, this.candidates.map((c) => c.name));

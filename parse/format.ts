@@ -1,5 +1,6 @@
 import type { CanonicalEvent } from '../events/schema.js';
 import type { SourceOptions } from '../schemas/source-config.js';
+import type { ZoneUse } from './zone-clock.js';
 
 /**
  * Where a parser puts what it read. A line yields events, a reject (it should have been an
@@ -19,6 +20,8 @@ export interface ParseSink {
 export interface LineParser {
   line(text: string, lineNo: number, sink: ParseSink): void;
   end(sink: ParseSink): void;
+  /** Which zone its times were read in, and how many needed it; absent for formats whose times never do. */
+  zoneUse?(): ZoneUse | undefined;
 }
 
 /** What a parser may need to know about the run, beyond the source's configuration. */
@@ -33,6 +36,12 @@ export interface TextFormat {
   /** One line for `whohad parse --help`. */
   summary: string;
   create(options: SourceOptions, context: ParseContext): LineParser;
+  /**
+   * What this format's lines usually write without a zone ("syslog header times"), so that a
+   * source of it must configure `timezone`; absent when its times carry their zone or are UTC
+   * by definition. Either way a line whose time has no zone is rejected when none is set.
+   */
+  zoneless?: string;
   /** Whether a line (the first few non-empty ones of a file) looks like this format, for `auto`. */
   sniff(line: string): boolean;
 }

@@ -1,5 +1,6 @@
 import { parseIsoInstant } from '../core/time.js';
 import { deviceLocalInstant } from '../core/zoned.js';
+import type { ZoneClock } from './zone-clock.js';
 
 /**
  * The header of one syslog line, read without regexes: this runs once per ingested line.
@@ -30,8 +31,14 @@ export interface SyslogHeader {
 }
 
 export interface SyslogHeaderOptions {
-  /** IANA zone for times that carry no zone. */
-  timezone: string;
+  /**
+   * The source's clock: times that carry no zone are read in its zone and decided by its
+   * order in the repeated DST hour, and every time read is noted for that order. A parser
+   * passes one; without it `timezone` is used statelessly (the repeated hour is refused).
+   */
+  clock?: ZoneClock;
+  /** IANA zone for times that carry no zone, when there is no clock; without either they are refused. */
+  timezone?: string;
   /** Year for times that carry none; default: the year putting the time closest to `now`. */
   year?: number;
   now: number;
@@ -73,7 +80,7 @@ function read5424(line: string, pos: number, options: SyslogHeaderOptions, h: Sy
     // IOS-XR CGN writes `2011 May 31 10:30:45` from gmtime_r: UTC by construction (§4.1).
     const t = readYearFirstTime(line, tsEnd + 1);
     if (!t) return false;
-    h.time = t.ms;
+    h.time = t.ms !== null && options.clock ? options.clock.own(t.ms) : t.ms;
     pos = t.end;
   } else if (tsEnd - pos === 1 && line.charCodeAt(pos) === 45 /* - */) {
     pos = tsEnd;
@@ -81,7 +88,7 @@ function read5424(line: string, pos: number, options: SyslogHeaderOptions, h: Sy
     const text = line.slice(pos, tsEnd);
     const ms = parseIsoInstant(text);
     if (ms === null) h.timeError = `header time ${JSON.stringify(text)} is not an RFC 3339 instant`;
-    else h.time = ms;
+    else h.time = options.clock ? options.clock.own(ms) : ms;
     pos = tsEnd;
   } else {
     return false;
@@ -168,7 +175,7 @@ function readBsd(line: string, pos: number, options: SyslogHeaderOptions, h: Sys
     }
   }
   if (year < 0) year = options.year ?? closestYear(month, day, clock.hour, clock.minute, options.now);
-  setTime(h, localTime(year, month, day, clock.hour, clock.minute, clock.second, clock.ms, options.timezone, p));
+  setTime(h, localTime(year, month, day, clock.hour, clock.minute, clock.second, clock.ms, options, p));
   readHostAndApp(line, afterTimeColon(line, p), h);
   return true;
 }
@@ -274,7 +281,7 @@ function readIsoTime(line: string, p: number, options: SyslogHeaderOptions): Tim
   let q = clock.end;
   const z = line.charCodeAt(q);
   if (z === 90 /* Z */ || z === 122) {
-    return utcTime(year, month, day, clock, 0, q + 1);
+    return noted(utcTime(year, month, day, clock, 0, q + 1), options);
   }
   if ((z === 43 || z === 45) && isDigit(line.charCodeAt(q + 1))) {
     const oh = readUint(line, q + 1, 2);
@@ -283,9 +290,15 @@ function readIsoTime(line: string, p: number, options: SyslogHeaderOptions): Tim
     const om = readUint(line, r, 2);
     if (oh < 0 || oh > 18 || om < 0 || om > 59) return null;
     const sign = z === 45 ? -1 : 1;
-    return utcTime(year, month, day, clock, sign * (oh * 60 + om), r + 2);
+    return noted(utcTime(year, month, day, clock, sign * (oh * 60 + om), r + 2), options);
   }
-  return localTime(year, month, day, clock.hour, clock.minute, clock.second, clock.ms, options.timezone, q);
+  return localTime(year, month, day, clock.hour, clock.minute, clock.second, clock.ms, options, q);
+}
+
+/** A time that carried its own zone, noted on the source's clock. */
+function noted(t: TimeRead, options: SyslogHeaderOptions): TimeRead {
+  if (t.ms !== null && options.clock) options.clock.own(t.ms);
+  return t;
 }
 
 function utcTime(year: number, month: number, day: number, c: Clock, offsetMin: number, end: number): TimeRead {
@@ -341,9 +354,13 @@ export function localWallToUtc(
 }
 
 function localTime(
-  year: number, month: number, day: number, hour: number, minute: number, second: number, ms: number, zone: string, end: number,
+  year: number, month: number, day: number, hour: number, minute: number, second: number, ms: number, options: SyslogHeaderOptions, end: number,
 ): TimeRead {
-  const r = localWallToUtc(year, month, day, hour, minute, second, ms, zone);
+  const r = options.clock
+    ? options.clock.local({ year, month, day, hour, minute, second, millisecond: ms })
+    : options.timezone === undefined
+      ? 'the header time carries no zone and no timezone is configured for this source'
+      : localWallToUtc(year, month, day, hour, minute, second, ms, options.timezone);
   return typeof r === 'string' ? { ms: null, error: r, end } : { ms: r, error: null, end };
 }
 

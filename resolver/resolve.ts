@@ -1,7 +1,7 @@
 import { bytesToIp } from '../core/ip.js';
 import { isoMs } from '../core/time.js';
 import { isoInZone } from '../core/zoned.js';
-import type { AllocationEvidence, AttributionAnswer, LeaseEvidence, Reason } from '../schemas/attribution.js';
+import type { AllocationEvidence, AttributionAnswer, LeaseEvidence, LeaseSearch, Reason } from '../schemas/attribution.js';
 import type { Entry } from '../timeindex/entry.js';
 import type { NatChain } from '../timeindex/reader.js';
 import type { IndexReader } from '../timeindex/reader.js';
@@ -85,6 +85,19 @@ export class Resolver {
     }
 
     const pairs: Array<Pair & { instant: number }> = [];
+    // Every lease look-up that found nothing: an investigator must see which inside address and
+    // VRF were searched, or a VRF named differently by two devices reads as "nobody".
+    const searches: LeaseSearch[] = [];
+    const searched = new Set<string>();
+    const noLease = (allocation: Allocation | null, vrf: string, ip: string, from: number, to: number) => {
+      const s: LeaseSearch = {
+        allocation: allocation ? allocationEvidence(q.ip, allocation) : null, ip, vrf, windowFrom: isoMs(from), windowTo: isoMs(to),
+      };
+      const key = `${s.allocation?.id ?? ''}|${vrf}|${ip}|${s.windowFrom}|${s.windowTo}`;
+      if (searched.has(key)) return;
+      searched.add(key);
+      searches.push(s);
+    };
     let allocations = 0;
     let incomplete = false;
     for (const t of instants) {
@@ -96,6 +109,7 @@ export class Resolver {
         const vrf = this.config.directVrf;
         const addresses = await this.reader.directAddresses(q.ip);
         const leases = await Promise.all(addresses.map((ip) => this.leaseHop(vrf, ip, from, to)));
+        if (leases.every((l) => l.length === 0)) noLease(null, vrf, q.ip, from, to);
         addresses.forEach((ip, i) => {
           for (const lease of leases[i]) pairs.push({ allocation: null, lease, leaseVrf: vrf, leaseIp: ip, instant: t });
         });
@@ -109,6 +123,7 @@ export class Resolver {
         if (leases[i].length === 0) {
           incomplete = true;
           reasons.add('no_lease_for_private_ip');
+          noLease(a, a.privateVrf, a.privateIp, Math.max(from, a.cover.from), Math.min(to, a.cover.to));
         }
         for (const lease of leases[i]) pairs.push({ allocation: a, lease, leaseVrf: a.privateVrf, leaseIp: a.privateIp, instant: t });
       });
@@ -129,6 +144,7 @@ export class Resolver {
     if (n > 1 && !this.allHoldAtInstant(pairs)) reasons.add('tolerance_crossing');
     for (const p of pairs) this.qualify(p, reasons);
     answer.reasons = [...reasons];
+    if (searches.length > 0) answer.leaseSearches = searches;
     return answer;
   }
 

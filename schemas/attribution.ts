@@ -78,6 +78,18 @@ export const LeaseEvidenceSchema = Type.Object(
   { $id: 'LeaseEvidence', additionalProperties: false },
 );
 
+export const LeaseSearchSchema = Type.Object(
+  {
+    allocation: Nullable(Type.Ref('AllocationEvidence', { description: 'the allocation whose inside address was looked up; null for a public address looked up directly' })),
+    ip: Type.String({ description: 'the address whose lease was looked for: the allocation\'s inside address, or the public address itself' }),
+    vrf: Type.String({ description: 'the VRF it was looked for in: the allocation\'s inside VRF as stored (after the source\'s vrfMap), or WHOHAD_DIRECT_VRF' }),
+    windowFrom: Instant,
+    windowTo: Instant,
+  },
+  // inline in the answer (no $id): the service registers the answer's schemas, not this one
+  { additionalProperties: false, description: 'a lease look-up that found nothing' },
+);
+
 export const AttributionAnswerSchema = Type.Object(
   {
     status: Type.Union(STATUSES.map((s) => Type.Literal(s))),
@@ -109,6 +121,11 @@ export const AttributionAnswerSchema = Type.Object(
         ),
       }),
     ),
+    leaseSearches: Type.Optional(
+      Type.Array(LeaseSearchSchema, {
+        description: 'present when reasons hold no_lease_for_private_ip or no_lease: each inside address (or directly looked-up public address) and VRF searched for a lease, and the window, where none was found',
+      }),
+    ),
   },
   { $id: 'AttributionAnswer', additionalProperties: false },
 );
@@ -120,6 +137,7 @@ export type Status = (typeof STATUSES)[number];
 export type Reason = (typeof REASONS)[number];
 export type AllocationEvidence = Type.Static<typeof AllocationEvidenceSchema>;
 export type LeaseEvidence = Type.Static<typeof LeaseEvidenceSchema>;
+export type LeaseSearch = { allocation: AllocationEvidence | null; ip: string; vrf: string; windowFrom: string; windowTo: string };
 
 export interface AttributionAnswer {
   status: Status;
@@ -128,4 +146,6 @@ export interface AttributionAnswer {
   query: { ip: string; port: number | null; at: string; tz: string | null; tolerance: number };
   instants: Array<{ utc: string; local: string; windowFrom: string; windowTo: string }>;
   candidates: Array<{ subscriberId: string; evidence: Array<{ allocation: AllocationEvidence | null; lease: LeaseEvidence }> }>;
+  /** Lease look-ups that found nothing (absent when none): what was searched for, so a VRF or address mismatch shows. */
+  leaseSearches?: LeaseSearch[];
 }

@@ -7,7 +7,7 @@ import Type from 'typebox';
 export const SourceOptionsSchema = Type.Object(
   {
     natInstance: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'NAT device/instance name for NAT logs; default "default"' })),
-    timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'IANA zone of timestamps that carry no zone (BSD syslog, Kea legal log, local-time lease files); default "UTC"' })),
+    timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'IANA zone of timestamps that carry no zone (BSD syslog, RADIUS detail headers); required for formats that read such times, and it picks the offset a written abbreviation (Kea legal log) means; no default' })),
     year: Type.Optional(Type.Integer({ minimum: 1970, maximum: 9999, description: 'year for timestamps without one (RFC 3164 headers); default: the year that puts the time closest to now' })),
     subscriberKey: Type.Optional(
       Type.Union(
@@ -15,7 +15,13 @@ export const SourceOptionsSchema = Type.Object(
         { description: 'which identifier is the subscriber key; default per format (mac for DHCPv4, duid for DHCPv6, username for RADIUS)' },
       ),
     ),
-    vrf: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'VRF of lease addresses and of NAT inside addresses; default "default"' })),
+    vrf: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'VRF of lease addresses and of NAT inside addresses when the record names none; default "default"' })),
+    vrfMap: Type.Optional(
+      Type.Record(Type.String({ minLength: 1, maxLength: 128 }), Type.String({ minLength: 1, maxLength: 128 }), {
+        maxProperties: 4096,
+        description: 'device VRF name -> the VRF name the index (and the leases) use, e.g. {"0": "default"} for NFWare; names not listed are kept as written',
+      }),
+    ),
     ipfixNatEventNumbering: Type.Optional(
       Type.Union([Type.Literal('rfc8158'), Type.Literal('juniper'), Type.Literal('cisco-iosxr')], { description: 'how this exporter numbers natEvent; default rfc8158' }),
     ),

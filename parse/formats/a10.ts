@@ -1,6 +1,6 @@
 import type { ParseSink, TextFormat } from '../format.js';
 import { readPairs } from './kv.js';
-import { emitNat, headerInstant, natSetup, portNumber, protocolOf, splitAddressPort, statelessParser, type NatSetup } from './nat-common.js';
+import { emitNat, headerInstant, natSetup, portNumber, protocolOf, splitAddressPort, statelessParser, type NatSetup, SYSLOG_ZONELESS } from './nat-common.js';
 
 /**
  * A10 Thunder CGN logs (nat-log-formats.md §5): the CEF form, and the ASCII `NAT-<proto>-<C|D|B|U>`
@@ -167,10 +167,11 @@ function readFixed(s: NatSetup, rest: string, at: number | string, lineNo: numbe
 export const a10: TextFormat = {
   name: 'a10',
   kind: 'nat',
+  zoneless: SYSLOG_ZONELESS,
   summary: 'A10 Thunder CGN syslog: CEF "CGN 100-103/106/107" and ASCII NAT-<proto>-<C|D|B|U>, FIXED-NAT-PORTS',
   create(options, context) {
     const s = natSetup('a10', options, context);
-    return statelessParser((text, lineNo, sink) => readLine(s, text, lineNo, sink));
+    return statelessParser((text, lineNo, sink) => readLine(s, text, lineNo, sink), s);
   },
   sniff(line) {
     return line.includes('CEF:0|A10|') || line.includes('FIXED-NAT-PORTS ') || ASCII_TAG.test(line);

@@ -1,6 +1,6 @@
 import type { NatEvent } from '../../events/schema.js';
 import type { LineParser, ParseSink, TextFormat } from '../format.js';
-import { emitNat, headerInstant, isBlank, natSetup, portNumber, protocolOf, type NatSetup } from './nat-common.js';
+import { emitNat, headerInstant, isBlank, natSetup, portNumber, protocolOf, type NatSetup, zoneReport, SYSLOG_ZONELESS } from './nat-common.js';
 
 /**
  * Cisco ASA / FTD translation logs (nat-log-formats.md §4.4):
@@ -144,12 +144,14 @@ function parseLine(s: NatSetup, text: string, lineNo: number, sink: ParseSink): 
 export const ciscoAsa: TextFormat = {
   name: 'cisco-asa',
   kind: 'nat',
+  zoneless: SYSLOG_ZONELESS,
   summary: 'Cisco ASA/FTD %ASA-6-305009..305015 translation build/teardown and PAT port-block logs',
   create(options, context): LineParser {
     const s = natSetup('cisco-asa', options, context);
     return {
       line: (text, lineNo, sink) => parseLine(s, text, lineNo, sink),
       end: () => {},
+      ...zoneReport(s),
     };
   },
   sniff: (line) => {

@@ -1,6 +1,6 @@
 import type { NatEvent } from '../../events/schema.js';
 import type { LineParser, ParseSink, TextFormat } from '../format.js';
-import { emitNat, headerInstant, isBlank, natSetup, portNumber, protocolOf, type NatSetup } from './nat-common.js';
+import { emitNat, headerInstant, isBlank, natSetup, portNumber, protocolOf, type NatSetup, zoneReport, SYSLOG_ZONELESS } from './nat-common.js';
 
 /**
  * IOS-XR CGN syslog (CRS CGSE, ASR9K ISM/VSM; nat-log-formats.md §4.1), as Cisco's own code
@@ -109,12 +109,14 @@ function parseLine(s: NatSetup, line: string, lineNo: number, sink: ParseSink): 
 export const ciscoCgn: TextFormat = {
   name: 'cisco-cgn',
   kind: 'nat',
+  zoneless: SYSLOG_ZONELESS,
   summary: 'Cisco IOS-XR CGN syslog [UserbasedA/W …] port blocks and [Sessionbased…] sessions, several records a line (UTC)',
   create(options, context): LineParser {
     const s = natSetup('cisco-cgn', options, context);
     return {
       line: (text, lineNo, sink) => parseLine(s, text, lineNo, sink),
       end: () => {},
+      ...zoneReport(s),
     };
   },
   sniff: (line) => line.includes('[UserbasedA ') || line.includes('[UserbasedW ') || line.includes('[Sessionbased') || line.includes('[Portblockrunout'),

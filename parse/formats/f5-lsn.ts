@@ -1,5 +1,5 @@
 import type { ParseSink, TextFormat } from '../format.js';
-import { emitNat, headerInstant, natSetup, portNumber, protocolOf, smallInt, statelessParser, type NatSetup } from './nat-common.js';
+import { emitNat, headerInstant, natSetup, portNumber, protocolOf, smallInt, statelessParser, type NatSetup, SYSLOG_ZONELESS } from './nat-common.js';
 
 /**
  * F5 BIG-IP CGNAT (LSN) per-session records (nat-log-formats.md §6), in the shape the
@@ -85,10 +85,11 @@ function readLine(s: NatSetup, text: string, lineNo: number, sink: ParseSink): v
 export const f5Lsn: TextFormat = {
   name: 'f5-lsn',
   kind: 'nat',
+  zoneless: SYSLOG_ZONELESS,
   summary: 'F5 BIG-IP CGNAT LSN_ADD/LSN_DELETE/LSN_INBOUND_* per-session records, %route-domain as the inside VRF',
   create(options, context) {
     const s = natSetup('f5-lsn', options, context);
-    return statelessParser((text, lineNo, sink) => readLine(s, text, lineNo, sink));
+    return statelessParser((text, lineNo, sink) => readLine(s, text, lineNo, sink), s);
   },
   sniff(line) {
     return / LSN_(?:INBOUND_)?(?:ADD|DELETE) /.test(line) || /^LSN_(?:INBOUND_)?(?:ADD|DELETE) /.test(line);

@@ -1,8 +1,7 @@
 import { parseIsoInstant } from '../../core/time.js';
-import { deviceLocalInstant } from '../../core/zoned.js';
 import type { ParseSink, TextFormat } from '../format.js';
 import { readPairs, type Pairs } from './kv.js';
-import { emitNat, headerInstant, natSetup, portNumber, statelessParser, type NatSetup } from './nat-common.js';
+import { emitNat, headerInstant, natSetup, portNumber, statelessParser, type NatSetup, SYSLOG_ZONELESS } from './nat-common.js';
 
 /**
  * FortiGate IP-pool port-block logs (nat-log-formats.md §7): `key=value` records, logid 22015
@@ -35,7 +34,7 @@ const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const TIME = /^(\d{2}):(\d{2}):(\d{2})$/;
 
 /** `date` + `time`, with `tz` (`+0200`) when given, else device-local in the configured zone. */
-function dateTimeMs(p: Pairs, zone: string): number | string | null {
+function dateTimeMs(p: Pairs, s: NatSetup): number | string | null {
   const date = p.get('date');
   const time = p.get('time');
   if (date === undefined && time === undefined) return null;
@@ -47,13 +46,13 @@ function dateTimeMs(p: Pairs, zone: string): number | string | null {
   const tz = p.get('tz');
   if (tz !== undefined) {
     const ms = parseIsoInstant(`${date}T${time}${tz}`);
-    return ms ?? `date/time/tz ${JSON.stringify(`${date} ${time} ${tz}`)} is not a valid time with an offset`;
+    return ms !== null ? s.clock.own(ms) : `date/time/tz ${JSON.stringify(`${date} ${time} ${tz}`)} is not a valid time with an offset`;
   }
-  const r = deviceLocalInstant({ year: +d[1], month: +d[2], day: +d[3], hour: +t[1], minute: +t[2], second: +t[3], millisecond: 0 }, zone);
+  const r = s.clock.local({ year: +d[1], month: +d[2], day: +d[3], hour: +t[1], minute: +t[2], second: +t[3], millisecond: 0 });
   return typeof r === 'string' ? `date/time ${date} ${time}: ${r}` : r;
 }
 
-function readLine(s: NatSetup, zone: string, text: string, lineNo: number, sink: ParseSink): void {
+function readLine(s: NatSetup, text: string, lineNo: number, sink: ParseSink): void {
   const h = s.header(text);
   const p = readPairs(h.message, 0, true);
   if (typeof p === 'string') return sink.reject(lineNo, p);
@@ -81,8 +80,10 @@ function readLine(s: NatSetup, zone: string, text: string, lineNo: number, sink:
 
   let at: number | string | null;
   const eventtime = p.get('eventtime');
-  if (eventtime !== undefined) at = eventTimeMs(eventtime);
-  else at = dateTimeMs(p, zone) ?? headerInstant(h);
+  if (eventtime !== undefined) {
+    at = eventTimeMs(eventtime);
+    if (typeof at === 'number') s.clock.own(at);
+  } else at = dateTimeMs(p, s) ?? headerInstant(h);
   if (typeof at === 'string') return sink.reject(lineNo, `logid ${id}: ${at}`);
 
   // A deallocation or interim states how long the block has been held (seconds), which
@@ -99,11 +100,11 @@ function readLine(s: NatSetup, zone: string, text: string, lineNo: number, sink:
 export const fortigate: TextFormat = {
   name: 'fortigate',
   kind: 'nat',
+  zoneless: `${SYSLOG_ZONELESS}, and date/time without tz`,
   summary: 'FortiGate IP-pool port-block logs (logid 22015 alloc, 22016 release, 22024 interim), time from eventtime',
   create(options, context) {
     const s = natSetup('fortigate', options, context);
-    const zone = options.timezone ?? 'UTC';
-    return statelessParser((text, lineNo, sink) => readLine(s, zone, text, lineNo, sink));
+    return statelessParser((text, lineNo, sink) => readLine(s, text, lineNo, sink), s);
   },
   sniff(line) {
     return /(?:^|[\s>])logid="?\d{10}"?(?:\s|$)/.test(line) && line.includes('devid=');

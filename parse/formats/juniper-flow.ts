@@ -2,7 +2,7 @@ import type { NatEvent } from '../../events/schema.js';
 import type { LineParser, ParseSink, TextFormat } from '../format.js';
 import { sdParam } from '../syslog-header.js';
 import { junosTag, tagAt } from './juniper-pba.js';
-import { emitNat, headerInstant, isBlank, natSetup, portNumber, protocolOf, smallInt, type NatSetup } from './nat-common.js';
+import { emitNat, headerInstant, isBlank, natSetup, portNumber, protocolOf, smallInt, type NatSetup, zoneReport, SYSLOG_ZONELESS } from './nat-common.js';
 
 /**
  * Junos per-session logs (nat-log-formats.md §3.2), structured form:
@@ -91,12 +91,14 @@ function parseLine(s: NatSetup, text: string, lineNo: number, sink: ParseSink): 
 export const juniperFlow: TextFormat = {
   name: 'juniper-flow',
   kind: 'nat',
+  zoneless: SYSLOG_ZONELESS,
   summary: 'Junos RT_FLOW_SESSION_CREATE[_USF]/CLOSE session logs (structured form) as one-port blocks',
   create(options, context): LineParser {
     const s = natSetup('juniper-flow', options, context);
     return {
       line: (text, lineNo, sink) => parseLine(s, text, lineNo, sink),
       end: () => {},
+      ...zoneReport(s),
     };
   },
   sniff: (line) => line.includes(TAG),

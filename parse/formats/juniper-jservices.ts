@@ -1,7 +1,8 @@
+import type { ZoneUse } from '../zone-clock.js';
 import type { NatEvent } from '../../events/schema.js';
 import type { LineParser, ParseContext, ParseSink, TextFormat } from '../format.js';
 import { hexEpochMs, tagAt } from './juniper-pba.js';
-import { emitNat, headerInstant, isBlank, natSetup, portNumber, protocolOf, splitAddressPort, type NatSetup } from './nat-common.js';
+import { emitNat, headerInstant, isBlank, natSetup, portNumber, protocolOf, splitAddressPort, type NatSetup, SYSLOG_ZONELESS } from './nat-common.js';
 
 /**
  * Junos MX MS-MPC / MS-MIC service-PIC logs (nat-log-formats.md §3.3):
@@ -33,6 +34,10 @@ class JservicesParser implements LineParser {
   private pending: Pending | null = null;
 
   constructor(private readonly s: NatSetup, private readonly now: number) {}
+
+  zoneUse(): ZoneUse {
+    return { ...this.s.clock.use };
+  }
 
   line(text: string, lineNo: number, sink: ParseSink): void {
     const p = this.pending;
@@ -157,6 +162,7 @@ class JservicesParser implements LineParser {
 export const juniperJservices: TextFormat = {
   name: 'juniper-jservices',
   kind: 'nat',
+  zoneless: SYSLOG_ZONELESS,
   summary: 'Junos MX MS-MPC JSERVICES_NAT_PORT_BLOCK_* port blocks and MSVCS_LOG_SESSION_OPEN/CLOSE sessions',
   create(options, context: ParseContext): LineParser {
     return new JservicesParser(natSetup('juniper-jservices', options, context), context.now);

@@ -2,7 +2,7 @@ import { MAX_INSTANT } from '../../core/time.js';
 import type { NatEvent } from '../../events/schema.js';
 import type { LineParser, ParseSink, TextFormat } from '../format.js';
 import { sdParam } from '../syslog-header.js';
-import { emitNat, headerInstant, isBlank, natSetup, portNumber, type NatSetup } from './nat-common.js';
+import { emitNat, headerInstant, isBlank, natSetup, portNumber, type NatSetup, zoneReport, SYSLOG_ZONELESS } from './nat-common.js';
 
 /**
  * Junos SRX / MX-SPC3 port-block allocation logs (nat-log-formats.md §3.1), in both renderings:
@@ -153,7 +153,7 @@ function parseLine(s: NatSetup, text: string, lineNo: number, sink: ParseSink): 
     else if (epoch !== null) at = epoch;
     else return sink.reject(lineNo, `${tag}: ${headerInstant(h)}`);
   } else if (epoch !== null) {
-    at = epoch;
+    at = s.clock.own(epoch);
   } else {
     const when = headerInstant(s.header(text));
     if (typeof when === 'string') return sink.reject(lineNo, `${tag}: ${when}`);
@@ -168,12 +168,14 @@ function parseLine(s: NatSetup, text: string, lineNo: number, sink: ParseSink): 
 export const juniperPba: TextFormat = {
   name: 'juniper-pba',
   kind: 'nat',
+  zoneless: SYSLOG_ZONELESS,
   summary: 'Junos SRX/MX-SPC3 RT_SRC_NAT_PBA_ALLOC/INTERIM/RELEASE port-block logs (structured or text; epoch-time-64 preferred)',
   create(options, context): LineParser {
     const s = natSetup('juniper-pba', options, context);
     return {
       line: (text, lineNo, sink) => parseLine(s, text, lineNo, sink),
       end: () => {},
+      ...zoneReport(s),
     };
   },
   sniff: (line) => line.includes(TAG),

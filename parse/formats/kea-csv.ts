@@ -1,5 +1,6 @@
 import { canonicalIp, ipv6Prefix } from '../../core/ip.js';
 import type { SourceOptions } from '../../schemas/source-config.js';
+import { vrfNamer } from '../vrf.js';
 import type { LineParser, ParseSink, TextFormat } from '../format.js';
 import { DHCP4_DEFAULT_KEYS, emitLease, normHex, pickSubscriber, type Identifiers } from './lease-identifiers.js';
 
@@ -87,7 +88,7 @@ class KeaCsvParser implements LineParser {
   private readonly vrf: string;
 
   constructor(private readonly options: SourceOptions) {
-    this.vrf = options.vrf ?? 'default';
+    this.vrf = vrfNamer(options)(null);
   }
 
   line(text: string, lineNo: number, sink: ParseSink): void {

@@ -1,17 +1,20 @@
 import { canonicalIp, ipv6Prefix } from '../../core/ip.js';
-import { deviceLocalInstant } from '../../core/zoned.js';
 import type { SourceOptions } from '../../schemas/source-config.js';
+import { vrfNamer } from '../vrf.js';
 import type { LineParser, ParseSink, TextFormat } from '../format.js';
+import { ZoneClock, type ZoneUse } from '../zone-clock.js';
 import { DHCP4_DEFAULT_KEYS, emitLease, normHex, pickSubscriber, setId, type Identifiers, type SubscriberKey } from './lease-identifiers.js';
 
 /**
  * Kea forensic ("legal") log, libdhcp_legal_log.so (reference/lease-formats.md §3).
  *
- * Line: `%Y-%m-%d %H:%M:%S %Z` + " " + entry. The time is the server's local time and %Z an
- * abbreviation that names no zone reliably (CST is +08:00 in one real sample), so the zone is
- * the source's `timezone` setting and the abbreviation is ignored. A numeric offset in its
- * place (a `%z` timestamp-format, or a zone whose abbreviation is "-03") is an offset, not a
- * name, and is used as is. From Kea 3.3 a `-` after the timestamp marks a continuation line;
+ * Line: `%Y-%m-%d %H:%M:%S %Z` + " " + entry. The time is the server's local time and %Z its
+ * zone abbreviation, which says which offset was meant (zone-clock.ts): with the source's
+ * `timezone`, the one of that zone's offsets the abbreviation is used for (so CET and CEST
+ * tell the two passes of the repeated hour apart, and CST is +08:00 in Asia/Shanghai and
+ * -06:00 in America/Chicago); with none, the abbreviation's own offset when it has only one.
+ * A numeric offset in its place (a `%z` timestamp-format, or a zone whose abbreviation is
+ * "-03") is used as is. A timestamp-format without %Z needs the source's `timezone`. From Kea 3.3 a `-` after the timestamp marks a continuation line;
  * the parts are joined and reported at the first line.
  *
  * Entries → events:
@@ -135,11 +138,11 @@ interface Stamped {
 }
 
 /** Splits timestamp and body and resolves the time, or says why the line has no timestamp. */
-function stamped(text: string, zone: string): Stamped | string {
+function stamped(text: string, clock: ZoneClock): Stamped | string {
   const m = STAMP.exec(text);
   if (!m) return 'line does not start with a "YYYY-MM-DD HH:MM:SS" timestamp';
   let rest = text.slice(m[0].length);
-  let offset: string | null = null;
+  let zone: string | null = null;
   let sep: string;
   // With no %Z in the timestamp-format the body follows at once; "HA partner" would
   // otherwise pass for a zone abbreviation.
@@ -149,20 +152,21 @@ function stamped(text: string, zone: string): Stamped | string {
   } else {
     const z = ZONE_THEN_BODY.exec(rest);
     if (!z) return 'no entry after the timestamp';
-    if (/^[+-]/.test(z[1])) offset = z[1];
+    zone = z[1];
     sep = z[2];
     rest = rest.slice(z[0].length);
   }
   const [, y, mo, d, h, mi, s, frac = ''] = m;
   const wall = { year: +y, month: +mo, day: +d, hour: +h, minute: +mi, second: +s, millisecond: Number(frac.padEnd(3, '0').slice(0, 3)) };
   let at: number | string;
-  if (offset) {
-    const digits = offset.slice(1).replace(':', '');
-    const minutes = (offset[0] === '-' ? -1 : 1) * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || 0));
-    at = deviceLocalInstant(wall, 'UTC');
-    if (typeof at === 'number') at -= minutes * 60_000;
+  if (zone === null) {
+    at = clock.local(wall);
+  } else if (zone[0] === '+' || zone[0] === '-') {
+    const digits = zone.slice(1).replace(':', '');
+    const minutes = (zone[0] === '-' ? -1 : 1) * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || 0));
+    at = clock.offset(wall, minutes);
   } else {
-    at = deviceLocalInstant(wall, zone);
+    at = clock.abbreviated(wall, zone.toUpperCase());
   }
   return { at, continued: sep === '-', body: rest };
 }
@@ -176,20 +180,24 @@ interface Holding {
 
 class KeaLegalParser implements LineParser {
   private readonly vrf: string;
-  private readonly zone: string;
+  private readonly clock: ZoneClock;
   /** Who this stream last saw holding each address, so address-only deletes can be attributed. */
   private readonly holders = new Map<string, Holding>();
   private pending: { line: number; parts: string[]; at: number | string } | null = null;
 
   constructor(private readonly options: SourceOptions) {
-    this.vrf = options.vrf ?? 'default';
-    this.zone = options.timezone ?? 'UTC';
+    this.vrf = vrfNamer(options)(null);
+    this.clock = new ZoneClock(options.timezone, 'legal log time');
+  }
+
+  zoneUse(): ZoneUse {
+    return { ...this.clock.use };
   }
 
   line(text: string, lineNo: number, sink: ParseSink): void {
     if (text.endsWith('\r')) text = text.slice(0, -1);
     if (text.trim() === '') return;
-    const st = stamped(text, this.zone);
+    const st = stamped(text, this.clock);
     if (typeof st === 'string') {
       if (this.pending) this.flushBroken(sink);
       return sink.reject(lineNo, st);
@@ -294,7 +302,7 @@ class KeaLegalParser implements LineParser {
 export const keaLegal: TextFormat = {
   name: 'kea-legal',
   kind: 'lease',
-  summary: 'Kea forensic (legal) log, libdhcp_legal_log (server local time; set timezone)',
+  summary: 'Kea forensic (legal) log, libdhcp_legal_log (server local time with its zone abbreviation; set timezone)',
   create(options: SourceOptions): LineParser {
     return new KeaLegalParser(options);
   },

@@ -4,23 +4,38 @@ import type { NatEvent } from '../../events/schema.js';
 import type { SourceOptions } from '../../schemas/source-config.js';
 import type { LineParser, ParseContext, ParseSink } from '../format.js';
 import { readSyslogHeader, type SyslogHeader } from '../syslog-header.js';
+import { vrfNamer } from '../vrf.js';
+import { ZoneClock, type ZoneUse } from '../zone-clock.js';
+
+/** What NAT formats read without a zone: BSD syslog headers (RFC 3164) write local time. */
+export const SYSLOG_ZONELESS = 'BSD syslog header times (RFC 3164 headers carry no zone)';
 
 /** What every NAT parser of a source fills in the same way. */
 export interface NatSetup {
   source: string;
   natInstance: string;
-  vrf: string;
+  /** The index's name of the inside VRF a record names (null: names none), through the source's `vrfMap`. */
+  vrf(written: string | null): string;
+  /** The source's clock: zone, DST order, what was applied. */
+  clock: ZoneClock;
   header(line: string): SyslogHeader;
 }
 
 export function natSetup(source: string, options: SourceOptions, context: ParseContext): NatSetup {
-  const headerOptions = { timezone: options.timezone ?? 'UTC', year: options.year, now: context.now };
+  const clock = new ZoneClock(options.timezone, 'syslog header time');
+  const headerOptions = { clock, year: options.year, now: context.now };
   return {
     source,
     natInstance: options.natInstance ?? 'default',
-    vrf: options.vrf ?? 'default',
+    vrf: vrfNamer(options),
+    clock,
     header: (line) => readSyslogHeader(line, headerOptions),
   };
+}
+
+/** A NAT parser's report of the zone it applied, for the ingest summary. */
+export function zoneReport(s: NatSetup): { zoneUse(): ZoneUse } {
+  return { zoneUse: () => ({ ...s.clock.use }) };
 }
 
 /** An event as a record states it: addresses as written, VRF null when the record names none. */
@@ -60,7 +75,7 @@ export function emitNat(sink: ParseSink, lineNo: number, s: NatSetup, d: NatDraf
     portStart: d.portStart,
     portEnd: d.portEnd,
     privateIp,
-    privateVrf: d.privateVrf ?? s.vrf,
+    privateVrf: s.vrf(d.privateVrf),
     protocol: d.protocol,
     allocatedAt: d.allocatedAt,
     source: s.source,
@@ -145,13 +160,17 @@ export function isBlank(text: string): boolean {
   return true;
 }
 
-/** A parser that keeps no state between lines; blank lines are skipped, not rejected. */
-export function statelessParser(read: (text: string, lineNo: number, sink: ParseSink) => void): LineParser {
+/**
+ * A parser that keeps no state between lines (but its source's clock, whose zone use it
+ * reports); blank lines are skipped, not rejected.
+ */
+export function statelessParser(read: (text: string, lineNo: number, sink: ParseSink) => void, s?: NatSetup): LineParser {
   return {
     line(text, lineNo, sink) {
       if (isBlank(text)) return sink.skip(lineNo, 'empty line');
       read(text, lineNo, sink);
     },
     end() {},
+    ...(s ? zoneReport(s) : {}),
   };
 }

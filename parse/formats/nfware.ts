@@ -1,5 +1,5 @@
 import type { ParseSink, TextFormat } from '../format.js';
-import { emitNat, headerInstant, natSetup, portNumber, protocolOf, splitAddressPort, statelessParser, type NatSetup } from './nat-common.js';
+import { emitNat, headerInstant, natSetup, portNumber, protocolOf, splitAddressPort, statelessParser, type NatSetup, SYSLOG_ZONELESS } from './nat-common.js';
 
 /**
  * NFWare vCGNAT records (nat-log-formats.md §12):
@@ -64,10 +64,11 @@ function readLine(s: NatSetup, text: string, lineNo: number, sink: ParseSink): v
 export const nfware: TextFormat = {
   name: 'nfware',
   kind: 'nat',
+  zoneless: SYSLOG_ZONELESS,
   summary: 'NFWare vCGNAT "A|D VRF n [proto] INT … EXT …" address, port, session and port-block records',
   create(options, context) {
     const s = natSetup('nfware', options, context);
-    return statelessParser((text, lineNo, sink) => readLine(s, text, lineNo, sink));
+    return statelessParser((text, lineNo, sink) => readLine(s, text, lineNo, sink), s);
   },
   sniff(line) {
     return RECORD.test(line) && line.includes(' INT ') && line.includes(' EXT ');

@@ -1,7 +1,8 @@
 import { canonicalIp } from '../../core/ip.js';
+import type { ZoneUse } from '../zone-clock.js';
 import type { LineParser, ParseSink, TextFormat } from '../format.js';
 import { readPairs } from './kv.js';
-import { emitNat, headerInstant, isBlank, natSetup, portNumber, smallInt, type NatSetup } from './nat-common.js';
+import { emitNat, headerInstant, isBlank, natSetup, portNumber, smallInt, type NatSetup, SYSLOG_ZONELESS } from './nat-common.js';
 
 /**
  * Nokia 7750 SR (ISA/ESA) NAT port-block events (nat-log-formats.md §8).
@@ -63,6 +64,10 @@ class NokiaParser implements LineParser {
   private readonly open = new Map<string, Block[]>();
 
   constructor(private readonly s: NatSetup) {}
+
+  zoneUse(): ZoneUse {
+    return { ...this.s.clock.use };
+  }
 
   line(text: string, lineNo: number, sink: ParseSink): void {
     if (isBlank(text)) return sink.skip(lineNo, 'empty line');
@@ -127,7 +132,7 @@ class NokiaParser implements LineParser {
 
   private key(inside: string, vrtr: string | null): string | null {
     const ip = canonicalIp(inside);
-    return ip === null ? null : `${vrtr ?? this.s.vrf} ${ip}`;
+    return ip === null ? null : `${this.s.vrf(vrtr)} ${ip}`;
   }
 
   private track(allocated: boolean, inside: string, vrtr: string | null, b: Block): void {
@@ -148,7 +153,7 @@ class NokiaParser implements LineParser {
     if (key === null) return sink.reject(lineNo, `event ${event}: inside address ${JSON.stringify(inside)} is not an IPv4 or IPv6 address`);
     const blocks = this.open.get(key);
     if (!blocks) {
-      return sink.reject(lineNo, `event ${event}: frees the subscriber's remaining blocks without naming them, and no open block of ${inside} (router ${vrtr ?? this.s.vrf}) was seen earlier in this input`);
+      return sink.reject(lineNo, `event ${event}: frees the subscriber's remaining blocks without naming them, and no open block of ${inside} (router ${this.s.vrf(vrtr)}) was seen earlier in this input`);
     }
     this.open.delete(key);
     for (const b of blocks) {
@@ -162,6 +167,7 @@ class NokiaParser implements LineParser {
 export const nokia: TextFormat = {
   name: 'nokia',
   kind: 'nat',
+  zoneless: SYSLOG_ZONELESS,
   summary: 'Nokia 7750 SR NAT events 2012/2013 (block allocated/freed by tmnxNatNotifyTruthValue) and 2021 (subscriber blocks freed)',
   create(options, context) {
     return new NokiaParser(natSetup('nokia', options, context));

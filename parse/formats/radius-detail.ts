@@ -1,8 +1,9 @@
 import { canonicalIp, ipv6Prefix } from '../../core/ip.js';
 import { parseIsoInstant } from '../../core/time.js';
-import { deviceLocalInstant } from '../../core/zoned.js';
 import type { SourceOptions } from '../../schemas/source-config.js';
+import { vrfNamer } from '../vrf.js';
 import type { LineParser, ParseSink, TextFormat } from '../format.js';
+import { ZoneClock, type ZoneUse } from '../zone-clock.js';
 import { emitLease, monthNumber, pickSubscriber, setId, type Identifiers } from './lease-identifiers.js';
 
 /**
@@ -48,7 +49,7 @@ interface RecordState {
 
 const ATTR = /^[ \t]+([A-Za-z0-9][\w.:-]*)\s*(?:=|:=|\+=)\s*(.*)$/;
 const HEADER = /^(?:[A-Za-z]{3}\s+)?([A-Za-z]{3})\s+(\d{1,2})\s+(\d{1,2}):(\d{2}):(\d{2})\s+(\d{4})$/;
-const V3_EVENT = /^([A-Za-z]{3})\s+(\d{1,2})\s+(\d{4})\s+(\d{1,2}):(\d{2}):(\d{2})(?:\s+\S+)?$/;
+const V3_EVENT = /^([A-Za-z]{3})\s+(\d{1,2})\s+(\d{4})\s+(\d{1,2}):(\d{2}):(\d{2})(?:\s+(\S+))?$/;
 /** Addresses a NAS sends instead of a real one: "let the NAS choose" and "let the user choose". */
 const NOT_AN_ADDRESS = new Set(['0.0.0.0', '255.255.255.254', '255.255.255.255']);
 
@@ -72,13 +73,17 @@ const STATUS: Record<string, string> = {
 
 class RadiusDetailParser implements LineParser {
   private readonly vrf: string;
-  private readonly zone: string;
+  private readonly clock: ZoneClock;
   private rec: RecordState | null = null;
   private readonly sessions = new Map<string, Session>();
 
   constructor(private readonly options: SourceOptions) {
-    this.vrf = options.vrf ?? 'default';
-    this.zone = options.timezone ?? 'UTC';
+    this.vrf = vrfNamer(options)(null);
+    this.clock = new ZoneClock(options.timezone, 'detail file time');
+  }
+
+  zoneUse(): ZoneUse {
+    return { ...this.clock.use };
   }
 
   line(text: string, lineNo: number, sink: ParseSink): void {
@@ -122,28 +127,29 @@ class RadiusDetailParser implements LineParser {
     if (typeof delay === 'string') return delay;
     const delayMs = (delay ?? 0) * 1000;
     const ev = r.attrs.get('Event-Timestamp');
-    if (ev !== undefined && /^\d{1,12}$/.test(ev)) return Number(ev) * 1000;
+    if (ev !== undefined && /^\d{1,12}$/.test(ev)) return this.clock.own(Number(ev) * 1000);
     if (ev !== undefined) {
       const iso = parseIsoInstant(ev);
-      if (iso !== null) return iso;
+      if (iso !== null) return this.clock.own(iso);
     }
     const tsText = r.attrs.get('Timestamp');
     const tsIso = tsText === undefined ? null : parseIsoInstant(tsText);
-    if (tsIso !== null) return tsIso - delayMs;
+    if (tsIso !== null) return this.clock.own(tsIso - delayMs);
     const ts = this.num(r, 'Timestamp');
     if (typeof ts === 'string') return ts;
-    if (ts !== null) return ts * 1000 - delayMs;
+    if (ts !== null) return this.clock.own(ts * 1000 - delayMs);
     if (ev !== undefined) {
       const m = V3_EVENT.exec(ev);
       const month = m ? monthNumber(m[1]) : 0;
       if (!m || !month) return `Event-Timestamp ${JSON.stringify(ev)} is not a date this parser reads, and there is no Timestamp`;
-      const t = deviceLocalInstant({ year: +m[3], month, day: +m[2], hour: +m[4], minute: +m[5], second: +m[6], millisecond: 0 }, this.zone);
+      const wall = { year: +m[3], month, day: +m[2], hour: +m[4], minute: +m[5], second: +m[6], millisecond: 0 };
+      const t = m[7] === undefined ? this.clock.local(wall) : this.clock.abbreviated(wall, m[7].toUpperCase());
       return typeof t === 'string' ? `Event-Timestamp: ${t}` : t;
     }
     const h = HEADER.exec(r.header);
     const month = h ? monthNumber(h[1]) : 0;
     if (!h || !month) return `header ${JSON.stringify(r.header.slice(0, 60))} is not a detail-file date, and the record has no Timestamp or Event-Timestamp`;
-    const t = deviceLocalInstant({ year: +h[6], month, day: +h[2], hour: +h[3], minute: +h[4], second: +h[5], millisecond: 0 }, this.zone);
+    const t = this.clock.local({ year: +h[6], month, day: +h[2], hour: +h[3], minute: +h[4], second: +h[5], millisecond: 0 });
     return typeof t === 'string' ? `header time: ${t}` : t - delayMs;
   }
 
@@ -251,6 +257,7 @@ export const radiusDetail: TextFormat = {
   name: 'radius-detail',
   kind: 'lease',
   summary: 'FreeRADIUS v3/v4 accounting detail files (Start / Interim-Update / Stop, Accounting-On/Off)',
+  zoneless: 'record header times (server local time, no zone)',
   create(options: SourceOptions): LineParser {
     return new RadiusDetailParser(options);
   },

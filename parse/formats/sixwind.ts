@@ -1,5 +1,5 @@
 import type { ParseSink, TextFormat } from '../format.js';
-import { emitNat, headerInstant, natSetup, portNumber, protocolOf, splitAddressPort, statelessParser, type NatSetup } from './nat-common.js';
+import { emitNat, headerInstant, natSetup, portNumber, protocolOf, splitAddressPort, statelessParser, type NatSetup, SYSLOG_ZONELESS } from './nat-common.js';
 
 /**
  * 6WIND fp-cgnat events (nat-log-formats.md §13), after a BSD syslog header:
@@ -86,10 +86,11 @@ function readConn(s: NatSetup, at: number | string, event: 'alloc' | 'release', 
 export const sixWind: TextFormat = {
   name: '6wind',
   kind: 'nat',
+  zoneless: SYSLOG_ZONELESS,
   summary: '6WIND fp-cgnat NEW/DESTROY BLOCK (per protocol, "port a - b") and NEW/DESTROY CONN (one port) events',
   create(options, context) {
     const s = natSetup('6wind', options, context);
-    return statelessParser((text, lineNo, sink) => readLine(s, text, lineNo, sink));
+    return statelessParser((text, lineNo, sink) => readLine(s, text, lineNo, sink), s);
   },
   sniff(line) {
     return line.includes('fp-cgnat') || / \(matching rule [^)]*\): (?:NEW|DESTROY) BLOCK \(/.test(line) || line.includes('CONN: fwd proto ');

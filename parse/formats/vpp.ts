@@ -1,6 +1,6 @@
 import type { ParseSink, TextFormat } from '../format.js';
 import { readPairs } from './kv.js';
-import { emitNat, headerInstant, natSetup, portNumber, protocolOf, smallInt, statelessParser, type NatSetup } from './nat-common.js';
+import { emitNat, headerInstant, natSetup, portNumber, protocolOf, smallInt, statelessParser, type NatSetup, SYSLOG_ZONELESS } from './nat-common.js';
 
 /**
  * FD.io VPP NAT44 / DS-Lite syslog (nat-log-formats.md §11), RFC 5424 with structured data:
@@ -58,10 +58,11 @@ function readLine(s: NatSetup, text: string, lineNo: number, sink: ParseSink): v
 export const vpp: TextFormat = {
   name: 'vpp',
   kind: 'nat',
+  zoneless: SYSLOG_ZONELESS,
   summary: 'FD.io VPP / TNSR NAT syslog (RFC 5424): APMADD/APMDEL mappings and SADD/SDEL sessions as one-port blocks',
   create(options, context) {
     const s = natSetup('vpp', options, context);
-    return statelessParser((text, lineNo, sink) => readLine(s, text, lineNo, sink));
+    return statelessParser((text, lineNo, sink) => readLine(s, text, lineNo, sink), s);
   },
   sniff(line) {
     return / (?:APMADD|APMDEL|SADD|SDEL) \[(?:napmap|nsess) /.test(line);

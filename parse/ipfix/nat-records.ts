@@ -2,6 +2,7 @@ import { natProblem } from '../../events/wire.js';
 import { bytesToIp } from '../../core/ip.js';
 import type { NatEvent } from '../../events/schema.js';
 import type { SourceOptions } from '../../schemas/source-config.js';
+import { vrfNamer } from '../vrf.js';
 
 /**
  * Turns decoded NetFlow v9 / IPFIX data records into canonical NAT events (reference §16, §4.2).
@@ -207,7 +208,8 @@ type Out = { publicIp: string; portStart: number | null; portEnd: number | null 
 
 export class NatRecordMapper {
   private readonly natInstance: string;
-  private readonly defaultVrf: string;
+  /** The index's VRF name for one the exporter names (null: none), through the source's `vrfMap`. */
+  private readonly vrfName: (written: string | null) => string;
   private readonly numbering: 'rfc8158' | 'juniper' | 'cisco-iosxr';
   private readonly openLimit: number;
   private readonly maxPorts: number;
@@ -221,7 +223,7 @@ export class NatRecordMapper {
     private readonly exporter: string,
   ) {
     this.natInstance = options.natInstance ?? 'default';
-    this.defaultVrf = options.vrf ?? 'default';
+    this.vrfName = vrfNamer(options);
     this.numbering = options.ipfixNatEventNumbering ?? 'rfc8158';
     this.openLimit = options.openBlockLimit ?? 500_000;
     this.maxPorts = options.maxPortsPerRecord ?? 4096;
@@ -463,10 +465,10 @@ export class NatRecordMapper {
 
   /** VRF id 0 is the global table on Cisco and Juniper: the configured default VRF, not "0". */
   private vrf(p: RecordPlan, r: RecordView, ctx: RecordContext): string {
-    if (p.vrf < 0) return this.defaultVrf;
+    if (p.vrf < 0) return this.vrfName(null);
     const id = readUint(r.buf, r.off[p.vrf], r.len[p.vrf]);
     const name = this.vrfNames.get(`${ctx.domain}|${id}`);
-    if (name !== undefined) return name;
-    return id === 0 || Number.isNaN(id) ? this.defaultVrf : String(id);
+    if (name !== undefined) return this.vrfName(name);
+    return this.vrfName(id === 0 || Number.isNaN(id) ? null : String(id));
   }
 }

@@ -37,7 +37,9 @@ export function run<E extends CanonicalEvent = NatEvent>(
     reject: (line, reason) => out.rejects.push({ line, reason }),
     skip: (line, reason) => out.skips.push({ line, reason }),
   };
-  const parser = format.create(options, { now: NOW, ...context });
+  // The devices of these tests log UTC unless a test says otherwise: a source without a zone
+  // has its zone-less times rejected, so a test of that passes `{ timezone: undefined }`.
+  const parser = format.create({ timezone: 'UTC', ...options }, { now: NOW, ...context });
   lines.forEach((text, i) => parser.line(text, i + 1, sink));
   parser.end(sink);
   return out;

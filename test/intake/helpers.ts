@@ -18,7 +18,8 @@ export function feed(format: TextFormat, lines: string[], options: SourceOptions
     reject: (line: number, reason: string) => out.rejects.push({ line, reason }),
     skip: (line: number, reason: string) => out.skips.push({ line, reason }),
   };
-  const p = format.create(options, { now: NOW });
+  // as test/helpers/parse.ts: these devices log UTC unless a test says otherwise
+  const p = format.create({ timezone: 'UTC', ...options }, { now: NOW });
   lines.forEach((l, i) => p.line(l, i + 1, sink));
   p.end(sink);
   return out;

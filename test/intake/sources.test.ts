@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { globToRegExp, loadSourceConfig, optionsFor, parseSourceConfig, SourceConfigError, sourceFor } from '../../intake/sources.js';
+import { autoHostsZoneProblem, globToRegExp, loadSourceConfig, optionsFor, parseSourceConfig, SourceConfigError, sourceFor } from '../../intake/sources.js';
 
 const GOOD = `# sources for the lab
 defaults:
@@ -49,8 +49,8 @@ describe('source configuration', () => {
   });
 
   it('loads JSON too', () => {
-    const c = parseSourceConfig(JSON.stringify({ sources: [{ name: 'a', format: 'nokia', options: { interimIntervalS: 300 } }] }), 'sources.json');
-    expect(c.sources[0].options).toEqual({ interimIntervalS: 300 });
+    const c = parseSourceConfig(JSON.stringify({ sources: [{ name: 'a', format: 'nokia', options: { interimIntervalS: 300, timezone: 'UTC' } }] }), 'sources.json');
+    expect(c.sources[0].options).toEqual({ interimIntervalS: 300, timezone: 'UTC' });
   });
 
   it('names the file, the path and the line of unknown fields, with a suggestion', () => {
@@ -80,6 +80,30 @@ describe('source configuration', () => {
       ['sources[3].format', 'unknown format "juniper"; valid formats: 6wind, a10, cisco-a'],
     ]);
     expect(problems('defaults: { timezone: CEST }\nsources: []\n').problems[0]).toMatchObject({ path: 'defaults.timezone', line: 1 });
+  });
+
+  it('refuses a source whose format reads zone-less times when neither it nor defaults sets a zone', () => {
+    const noDefault = GOOD.replace('defaults:\n  timezone: UTC\n  vrf: default\n', '');
+    const e = problems(noDefault);
+    expect(e.problems.map((p) => [p.path, p.line, p.message])).toEqual([
+      ['sources[2].format', 16, 'format radius-detail reads record header times (server local time, no zone), and no timezone is set: set timezone for it (the zone of the device\'s clock, or UTC if it logs UTC), in its options or in defaults'],
+      ['sources[3].format', 20, 'format auto may choose a format whose times carry no zone (BSD syslog header times (RFC 3164 headers carry no zone)), and no timezone is set: set timezone for it (the zone of the device\'s clock, or UTC if it logs UTC), in its options or in defaults'],
+    ]);
+    // the juniper-pba source sets its own zone, and Kea CSV times are epoch seconds: both fine
+    expect(() => parseSourceConfig(`defaults: { timezone: Europe/Copenhagen }\n${noDefault}`)).not.toThrow();
+  });
+
+  it('says when unconfigured hosts read by auto would have no zone', () => {
+    expect(autoHostsZoneProblem(null)).toMatch(/^hosts that match no configured source are read with auto and get only defaults, and defaults set no timezone: set defaults.timezone/);
+    expect(autoHostsZoneProblem(parseSourceConfig('sources: []\n'))).not.toBeNull();
+    expect(autoHostsZoneProblem(parseSourceConfig(GOOD))).toBeNull();
+  });
+
+  it('reads a VRF map and refuses one that is not a map of names', () => {
+    const c = parseSourceConfig('sources:\n  - { name: nf, format: nfware, options: { timezone: UTC, vrfMap: { "0": default, "7": Broadband } } }\n');
+    expect(c.sources[0].options?.vrfMap).toEqual({ 0: 'default', 7: 'Broadband' });
+    const e = problems('sources:\n  - { name: nf, format: nfware, options: { timezone: UTC, vrfMap: { "0": "" } } }\n  - { name: n2, format: nfware, options: { timezone: UTC, vrfMap: [a] } }\n');
+    expect(e.problems.map((p) => [p.path, p.line])).toEqual([['sources[0].options.vrfMap.0', 2], ['sources[1].options.vrfMap', 3]]);
   });
 
   it('reports YAML syntax errors and empty or misshapen files with their place', () => {

@@ -30,7 +30,7 @@ sources:
   - name: srx
     format: juniper-pba
     match: { host: "srx-cgn-*" }
-    options: { natInstance: srx-cgn-2 }
+    options: { natInstance: srx-cgn-2, timezone: UTC }
   - name: a10
     format: a10
     match: { host: "cgn7.*" }

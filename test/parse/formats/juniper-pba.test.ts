@@ -110,7 +110,7 @@ describe('juniper-pba, text form', () => {
     const without = run(juniperPba, [ambiguous.replace(' epoch 0x69b529dd', '')], cph);
     expect(without.events).toEqual([]);
     expect(without.rejects).toEqual([
-      { line: 1, reason: 'RT_SRC_NAT_PBA_ALLOC: no usable time: local time occurs twice in Europe/Copenhagen (repeated DST hour); configure the device to log UTC or an offset' },
+      { line: 1, reason: 'RT_SRC_NAT_PBA_ALLOC: no usable time: local time 2026-10-25 02:30:00 occurs twice in Europe/Copenhagen (+02:00, then +01:00: the repeated DST hour) and no earlier line of this source decides which; configure the device to log UTC or an offset' },
     ]);
   });
 

@@ -24,21 +24,46 @@ describe('kea-legal entries', () => {
     }]);
   });
 
-  it('takes the zone from configuration, not from the abbreviation', () => {
-    // "CST" here is China Standard Time; the source's timezone says so, the text cannot.
+  it('reads an abbreviation used for several offsets in the configured zone, and refuses it with none', () => {
+    // "CST" is China Standard Time in one real sample and US Central in another: the zone says which.
     const line = '2026-01-15 10:00:00 CST Address: 100.64.7.9 has been assigned for 0 hrs 10 mins 0 secs to a device with hardware address: hwtype=1 00:16:3e:aa:bb:cc';
     expect(parse(keaLegal, line, { timezone: 'Asia/Shanghai' }).events[0].at).toBe(utc('2026-01-15T02:00:00Z'));
     expect(parse(keaLegal, line, { timezone: 'America/Chicago' }).events[0].at).toBe(utc('2026-01-15T16:00:00Z'));
-    expect(parse(keaLegal, line).events[0].at).toBe(utc('2026-01-15T10:00:00Z'));
+    const none = parse(keaLegal, line, { timezone: undefined });
+    expect(none.events).toEqual([]);
+    expect(none.rejects).toEqual([{ line: 1, reason: 'timestamp: 2026-01-15 10:00:00 CST: "CST" is used for several UTC offsets (-06:00, -05:00, +08:00), and no timezone is configured for this source to say which: set timezone in its options or in defaults' }]);
   });
 
-  it('refuses the repeated DST hour and uses a numeric offset as is', () => {
+  it('uses the written abbreviation with no zone configured: 02:30 CET is not stored an hour off', () => {
     const body = 'Address: 100.64.7.9 has been assigned for 0 hrs 10 mins 0 secs to a device with hardware address: hwtype=1 00:16:3e:aa:bb:cc';
-    const r = parse(keaLegal, `2026-10-25 02:30:00 CET ${body}\n2026-10-25 02:30:00.250 +0100 ${body}`, CPH);
-    expect(r.rejects).toHaveLength(1);
-    expect(r.rejects[0].line).toBe(1);
-    expect(r.rejects[0].reason).toMatch(/occurs twice in Europe\/Copenhagen/);
-    expect(r.events.map((e) => [e.line, e.at])).toEqual([[2, utc('2026-10-25T01:30:00.250Z')]]);
+    const r = parse(keaLegal, `2026-10-25 02:30:00 CET ${body}\n2026-07-01 12:00:00 CEST ${body}\n2026-07-01 12:00:00 PDT ${body}`, { timezone: undefined });
+    expect(r.rejects).toEqual([]);
+    expect(r.events.map((e) => e.at)).toEqual([utc('2026-10-25T01:30:00Z'), utc('2026-07-01T10:00:00Z'), utc('2026-07-01T19:00:00Z')]);
+  });
+
+  it('tells the two passes of the repeated hour apart by CEST and CET, and uses a numeric offset as is', () => {
+    const body = 'Address: 100.64.7.9 has been assigned for 0 hrs 10 mins 0 secs to a device with hardware address: hwtype=1 00:16:3e:aa:bb:cc';
+    const r = parse(keaLegal, [
+      `2026-10-25 02:30:00 CET ${body}`,
+      `2026-10-25 02:30:00 CEST ${body}`,
+      `2026-10-25 02:30:00.250 +0100 ${body}`,
+    ].join('\n'), CPH);
+    expect(r.rejects).toEqual([]);
+    expect(r.events.map((e) => [e.line, e.at])).toEqual([
+      [1, utc('2026-10-25T01:30:00Z')],
+      [2, utc('2026-10-25T00:30:00Z')],
+      [3, utc('2026-10-25T01:30:00.250Z')],
+    ]);
+  });
+
+  it('refuses an abbreviation the configured zone does not have then, and a zone-less time with no zone', () => {
+    const body = 'Address: 100.64.7.9 has been assigned for 0 hrs 10 mins 0 secs to a device with hardware address: hwtype=1 00:16:3e:aa:bb:cc';
+    const wrong = parse(keaLegal, `2026-01-15 10:00:00 CEST ${body}`, CPH);
+    expect(wrong.rejects).toEqual([{ line: 1, reason: 'timestamp: 2026-01-15 10:00:00 CEST: "CEST" (+02:00) is not an offset of Europe/Copenhagen at that time (it is +01:00 there then): the device\'s zone and the source\'s timezone disagree' }]);
+    const bare = parse(keaLegal, `2026-01-15 10:00:00 ${body}`, { timezone: undefined });
+    expect(bare.rejects).toEqual([{ line: 1, reason: 'timestamp: legal log time 2026-01-15 10:00:00 carries no zone and no timezone is configured for this source: set timezone in its options or in defaults (UTC if the device logs UTC)' }]);
+    const gap = parse(keaLegal, `2026-03-29 02:30:00 ${body}`, CPH);
+    expect(gap.rejects).toEqual([{ line: 1, reason: 'timestamp: local time 2026-03-29 02:30:00 does not exist in Europe/Copenhagen (skipped when the clocks went forward)' }]);
   });
 
   it('accepts the documented "renewed" verb and "min", and ends on "released"', () => {

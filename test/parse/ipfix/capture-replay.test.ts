@@ -24,7 +24,7 @@ sources:
   - { name: rfc-cgn, format: ipfix, match: { host: 127.0.0.1 }, options: { natInstance: cgn-rfc, vrf: Broadband } }
   - { name: juniper-mx, format: ipfix, match: { host: 127.0.0.2 }, options: { natInstance: mx, ipfixNatEventNumbering: juniper } }
   - { name: asr9k, format: ipfix, match: { host: 127.0.0.3 }, options: { natInstance: asr9k, ipfixNatEventNumbering: cisco-iosxr } }
-  - { name: syslog-box, format: juniper-pba, match: { host: 127.0.0.4 } }
+  - { name: syslog-box, format: juniper-pba, match: { host: 127.0.0.4 }, options: { timezone: UTC } }
 `);
 
 const JUNIPER_V9: TemplateDef = { id: 400, fields: [[230, 1], [8, 4], [225, 4], [361, 2], [362, 2]] };

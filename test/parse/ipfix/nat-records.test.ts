@@ -37,6 +37,16 @@ describe('RFC 8158 numbering', () => {
     ]);
   });
 
+  it('maps the exporter\'s VRF id through the source\'s vrfMap, as every format does', () => {
+    const c = ipfix(PBA_TEMPLATE, [
+      pbaRecord({ ms: T0, ev: 16, vrf: 7, inside: '100.64.12.34', outside: '198.51.100.7', start: 1024, end: 1535 }),
+      pbaRecord({ ms: T0, ev: 16, vrf: 0, inside: '100.64.12.35', outside: '198.51.100.7', start: 1536, end: 2047 }),
+      pbaRecord({ ms: T0, ev: 16, vrf: 9, inside: '100.64.12.36', outside: '198.51.100.7', start: 2048, end: 2559 }),
+    ], { vrf: 'global', vrfMap: { 7: 'Broadband', global: 'default' } });
+    expect(c.rejects).toEqual([]);
+    expect(c.list().map((e) => e.privateVrf)).toEqual(['Broadband', 'default', '9']);
+  });
+
   it('maps NAT44 session create/delete 4/5 to one-port blocks of the outside port', () => {
     const c = ipfix(SESSION_TEMPLATE, [
       sessionRecord({ ms: T0, ev: 4, inside: '100.64.0.5', outside: '198.51.100.9', proto: 6, port: 51000, outPort: 40123 }),
