@@ -8,6 +8,8 @@ import type { Transport } from '../intake/syslog-listener.js';
 import { loadConfig } from '../config.js';
 import { ProfileDictionary } from '../timeindex/profiles.js';
 import { IndexWriter } from '../timeindex/writer.js';
+import { intakeRegistry, parseMetricsListen, startMetricsServer, type MetricsServer } from '../intake/metrics-server.js';
+import { processName, SourceStats } from '../intake/source-stats.js';
 
 export interface CollectOptions {
   syslog: string[];
@@ -17,6 +19,7 @@ export interface CollectOptions {
   unmatched?: string;
   statsEvery?: string;
   maxPending?: string;
+  metricsListen?: string;
 }
 
 export interface ListenUrl {
@@ -81,6 +84,7 @@ async function prepare(o: CollectOptions): Promise<() => Promise<number>> {
   const maxPending = o.maxPending === undefined ? undefined : Number(o.maxPending);
   if (maxPending !== undefined && (!Number.isInteger(maxPending) || maxPending < 1)) throw new Error(`--max-pending ${JSON.stringify(o.maxPending)}: must be a whole number of at least 1`);
 
+  const listen = o.metricsListen === undefined ? null : parseMetricsListen(o.metricsListen);
   const settings = loadConfig();
   const sources = o.config ? await loadSourceConfig(o.config) : null;
   const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -98,6 +102,8 @@ async function prepare(o: CollectOptions): Promise<() => Promise<number>> {
     down = false;
   });
   let collector: Collector;
+  let metrics: MetricsServer | null = null;
+  const stats = new SourceStats(redis.redis, processName('collect'));
   try {
     collector = await startCollector({
       syslog,
@@ -107,13 +113,31 @@ async function prepare(o: CollectOptions): Promise<() => Promise<number>> {
       rejects: o.rejects ?? join(settings.dataDir, 'collect-rejects.ndjson'),
       unmatched,
       maxPending,
+      stats,
       log,
     });
+    if (listen) {
+      const c = collector;
+      const pending = () => Object.fromEntries(Object.entries(c.state().sources).map(([n, s]) => [n, s.pending]));
+      metrics = await startMetricsServer(
+        listen,
+        intakeRegistry(stats, { pending, spoolBytes: () => 0, overloaded: () => c.state().overloaded, storeFailures: () => c.state().storeFailures }),
+      ).catch(async (err) => {
+        await c.stop();
+        throw err;
+      });
+      process.stdout.write(`metrics: http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${metrics.address.port}/metrics\n`);
+    }
   } catch (err) {
     await redis.close();
     throw err;
   }
-  return () => runUntilSignal(collector, statsEvery, redis.close);
+  const served = metrics as MetricsServer | null;
+  return () =>
+    runUntilSignal(collector, statsEvery, async () => {
+      await served?.close();
+      await redis.close();
+    });
 }
 
 async function runUntilSignal(c: Collector, statsEvery: number, closeRedis: () => Promise<void>): Promise<number> {

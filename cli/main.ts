@@ -129,6 +129,7 @@ program
   .option('--rejects <file>', 'keep every rejected line with its reason (NDJSON)')
   .option('--follow', 'keep reading the files as they grow, across rotation; resumes where it stopped')
   .option('--state <dir>', 'where --follow keeps its positions (default WHOHAD_DATA_DIR/follow)')
+  .option('--metrics-listen <host:port>', 'with --follow: serve Prometheus metrics at http://HOST:PORT/metrics (docs/operations.md)')
   .addHelpText('after', `\n${formats}`)
   .action(async (files, o) => {
     process.exitCode = await ingestCommand(files, o);
@@ -157,6 +158,7 @@ program
   .option('--unmatched <policy>', 'messages of hosts no source matches: auto (detect the format per host) or reject', 'auto')
   .option('--stats-every <seconds>', 'print counters this often (0: only at exit and on SIGUSR1)', '60')
   .option('--max-pending <events>', 'events queued for Redis before TCP is paused and UDP dropped (default 100000)')
+  .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (docs/operations.md)')
   .addHelpText('after', '\nsee docs/collect.md')
   .action(async (o) => {
     const { collectCommand } = await import('./collect.js');
