@@ -8,6 +8,8 @@ import type { Transport } from '../intake/syslog-listener.js';
 import { loadConfig } from '../config.js';
 import { ProfileDictionary } from '../timeindex/profiles.js';
 import { IndexWriter } from '../timeindex/writer.js';
+import { intakeRegistry, parseMetricsListen, startMetricsServer, type MetricsServer } from '../intake/metrics-server.js';
+import { processName, SourceStats } from '../intake/source-stats.js';
 
 export interface CollectOptions {
   syslog: string[];
@@ -19,6 +21,7 @@ export interface CollectOptions {
   maxPending?: string;
   spool?: string;
   spoolMaxBytes?: string;
+  metricsListen?: string;
 }
 
 export interface ListenUrl {
@@ -87,6 +90,7 @@ async function prepare(o: CollectOptions): Promise<() => Promise<number>> {
 
   const spoolMax = o.spoolMaxBytes === undefined ? undefined : Number(o.spoolMaxBytes);
   if (spoolMax !== undefined && (!Number.isInteger(spoolMax) || spoolMax < 4096)) throw new Error(`--spool-max-bytes ${JSON.stringify(o.spoolMaxBytes)}: must be a whole number of bytes, at least 4096`);
+  const listen = o.metricsListen === undefined ? null : parseMetricsListen(o.metricsListen);
   const settings = loadConfig();
   const sources = o.config ? await loadSourceConfig(o.config) : null;
   const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -94,6 +98,8 @@ async function prepare(o: CollectOptions): Promise<() => Promise<number>> {
   const redis = await openStore(settings);
   const writer = new IndexWriter(redis.redis, new ProfileDictionary(redis.redis), { days: settings.retentionDays, now: Date.now });
   let collector: Collector;
+  let metrics: MetricsServer | null = null;
+  const stats = new SourceStats(redis.redis, processName('collect'));
   try {
     collector = await startCollector({
       syslog,
@@ -103,14 +109,32 @@ async function prepare(o: CollectOptions): Promise<() => Promise<number>> {
       rejects: o.rejects ?? join(settings.dataDir, 'collect-rejects.ndjson'),
       unmatched,
       maxPending,
+      stats,
       log,
       spool: { dir: o.spool ?? join(settings.dataDir, 'collect-spool'), maxBytes: spoolMax },
     });
+    if (listen) {
+      const c = collector;
+      const pending = () => Object.fromEntries(Object.entries(c.state().sources).map(([n, s]) => [n, s.pending]));
+      metrics = await startMetricsServer(
+        listen,
+        intakeRegistry(stats, { pending, spoolBytes: () => c.state().spool?.bytes ?? 0, overloaded: () => c.state().overloaded, storeFailures: () => c.state().storeFailures }),
+      ).catch(async (err) => {
+        await c.stop();
+        throw err;
+      });
+      process.stdout.write(`metrics: http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${metrics.address.port}/metrics\n`);
+    }
   } catch (err) {
     await redis.close();
     throw err;
   }
-  return () => runUntilSignal(collector, statsEvery, redis.close);
+  const served = metrics as MetricsServer | null;
+  return () =>
+    runUntilSignal(collector, statsEvery, async () => {
+      await served?.close();
+      await redis.close();
+    });
 }
 
 async function runUntilSignal(c: Collector, statsEvery: number, closeRedis: () => Promise<void>): Promise<number> {

@@ -9,6 +9,8 @@ import { LineFeeder, linesOf, parseStream, type ParseCounts } from '../intake/pi
 import type { CanonicalEvent } from '../events/schema.js';
 import { loadConfig } from '../config.js';
 import { defaultRetryDelay, storeEvents } from '../intake/store-queue.js';
+import { processName, SourceStats } from '../intake/source-stats.js';
+import { intakeRegistry, parseMetricsListen, startMetricsServer } from '../intake/metrics-server.js';
 import { ProfileDictionary } from '../timeindex/profiles.js';
 import { IndexWriter } from '../timeindex/writer.js';
 import { inputsFor, RejectLog, type Input, type InputOptions } from './inputs.js';
@@ -17,6 +19,8 @@ export interface IngestOptions extends InputOptions {
   rejects?: string;
   follow?: boolean;
   state?: string;
+  /** With --follow: serve Prometheus metrics on HOST:PORT. */
+  metricsListen?: string;
   /** How long one batch is retried while Redis is unreachable before ingest stops; default 10 minutes. */
   retryForMs?: number;
   /** Delay before retry number `attempt`; default the collector's (100 ms doubling to 5 s). */
@@ -53,7 +57,12 @@ function progress(label: string) {
 export async function ingestCommand(files: string[], o: IngestOptions): Promise<number> {
   const config = loadConfig();
   const inputs = await inputsFor(files, o);
+  const listen = o.metricsListen === undefined ? null : parseMetricsListen(o.metricsListen);
+  if (listen && !o.follow) throw new DomainError('bad_parameter', '--metrics-listen serves a running process: use it with --follow (a one-off ingest prints its counts and ends)');
   const redis = await openStore(config);
+  const stats = new SourceStats(redis.redis, processName('ingest'));
+  // the per-source counts name the configured source when given, else the format read
+  const sourceOf = (input: Input) => o.source ?? input.format.name;
   // connection errors reach the retry loop below, which reports them once per batch
   redis.redis.on('error', () => {});
   const profiles = new ProfileDictionary(redis.redis);
@@ -63,8 +72,10 @@ export async function ingestCommand(files: string[], o: IngestOptions): Promise<
   const totals: Totals = { lines: 0, events: 0, rejected: 0, skipped: 0, stored: 0 };
   const retryFor = o.retryForMs ?? RETRY_FOR_MS;
   const delayOf = o.retryDelayMs ?? defaultRetryDelay;
-  const store = (file: string) => async (events: CanonicalEvent[], lines: number[]) => {
+  const store = (file: string, source: string) => async (events: CanonicalEvent[], lines: number[]) => {
     const out = await storeEvents((e) => writer.write(e), events, { delayMs: delayOf, giveUpAfterMs: retryFor }, {
+      stats,
+      sourceOf: () => source,
       onStored: (positions) => (totals.stored += positions.length),
       onRefused: (position, f) => rejects.add({ file, line: lines[position], reason: f.reason, text: '' }),
       onRetry: (error, attempt, delay, left) => {
@@ -84,7 +95,7 @@ export async function ingestCommand(files: string[], o: IngestOptions): Promise<
     }
   };
   try {
-    if (o.follow) await followAll(inputs, o, config.dataDir, store, rejects, totals);
+    if (o.follow) await followAll(inputs, o, config.dataDir, store, rejects, totals, stats, sourceOf, listen);
     else {
       for (const input of inputs) {
         const bar = progress(input.file);
@@ -94,16 +105,21 @@ export async function ingestCommand(files: string[], o: IngestOptions): Promise<
           options: input.options,
           context: { now: Date.now() },
           file: input.file,
-          onBatch: store(input.file),
-          onReject: (x) => rejects.add(x),
+          onBatch: store(input.file, sourceOf(input)),
+          onReject: (x) => {
+            rejects.add(x);
+            stats.reason(sourceOf(input), 'rejected', x.reason);
+          },
           onProgress: (p) => bar.update(p, totals.stored),
         });
         bar.stop();
+        stats.grown(sourceOf(input), { received: 0, skipped: 0 }, r);
         for (const k of ['lines', 'events', 'rejected', 'skipped'] as const) totals[k] += r[k];
         process.stderr.write(`${input.file}: ${r.format}: ${r.lines} lines, ${r.events} events, ${r.rejected} rejected, ${r.skipped} skipped\n`);
       }
     }
   } finally {
+    await stats.flush();
     await rejects.close();
     await redis.close();
   }
@@ -113,7 +129,17 @@ export async function ingestCommand(files: string[], o: IngestOptions): Promise<
 }
 
 /** Tails each file until SIGINT or SIGTERM, resuming from its recorded position next time. */
-async function followAll(inputs: Input[], o: IngestOptions, dataDir: string, store: (file: string) => (e: CanonicalEvent[], l: number[]) => Promise<void>, rejects: RejectLog, totals: Totals) {
+async function followAll(
+  inputs: Input[],
+  o: IngestOptions,
+  dataDir: string,
+  store: (file: string, source: string) => (e: CanonicalEvent[], l: number[]) => Promise<void>,
+  rejects: RejectLog,
+  totals: Totals,
+  stats: SourceStats,
+  sourceOf: (input: Input) => string,
+  listen: { host: string; port: number } | null,
+) {
   const stateDir = o.state ?? join(dataDir, 'follow');
   mkdirSync(stateDir, { recursive: true });
   const followers = inputs.map((input) => {
@@ -121,18 +147,35 @@ async function followAll(inputs: Input[], o: IngestOptions, dataDir: string, sto
     const path = resolve(input.file);
     const statePath = join(stateDir, `${createHash('sha256').update(path).digest('hex').slice(0, 16)}.json`);
     let feeder: LineFeeder | null = null;
+    let counted = { received: 0, skipped: 0 };
+    const source = sourceOf(input);
     // each feeder's counts join the totals when it ends, as a file's do without --follow
     const count = (f: LineFeeder) => {
       for (const k of ['lines', 'events', 'rejected', 'skipped'] as const) totals[k] += f.counts[k];
     };
-    const newFeeder = (firstLine: number) =>
-      new LineFeeder({ format: input.format, options: input.options, context: { now: Date.now() }, file: input.file, firstLine, onBatch: store(input.file), onReject: (x) => rejects.add(x) });
+    const newFeeder = (firstLine: number) => {
+      counted = { received: 0, skipped: 0 };
+      return new LineFeeder({
+        format: input.format,
+        options: input.options,
+        context: { now: Date.now() },
+        file: input.file,
+        firstLine,
+        onBatch: store(input.file, source),
+        onReject: (x) => {
+          rejects.add(x);
+          stats.reason(source, 'rejected', x.reason);
+        },
+      });
+    };
     const follower = followFile(path, {
       statePath,
       onLines: async (lines, pos) => {
         feeder ??= newFeeder(pos.firstLine);
         await feeder.push(lines);
         await feeder.flush();
+        stats.grown(source, counted, feeder.counts);
+        void stats.flush();
       },
       onReset: async (why) => {
         process.stderr.write(`${input.file}: ${why}, reading it from the start\n`);
@@ -147,9 +190,14 @@ async function followAll(inputs: Input[], o: IngestOptions, dataDir: string, sto
     });
     return { follower, end: async () => feeder && (await feeder.end(), count(feeder)) };
   });
+  const metrics = listen
+    ? await startMetricsServer(listen, intakeRegistry(stats, { pending: () => ({}), spoolBytes: () => 0, overloaded: () => false, storeFailures: () => 0 }))
+    : null;
+  if (metrics) process.stdout.write(`metrics: http://${listen!.host.includes(':') ? `[${listen!.host}]` : listen!.host}:${metrics.address.port}/metrics\n`);
   await new Promise<void>((done) => {
     for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, () => done());
   });
   await Promise.all(followers.map((f) => f.follower.stop()));
   for (const f of followers) await f.end();
+  await metrics?.close();
 }

@@ -120,6 +120,7 @@ program
   .option('--rejects <file>', 'keep every rejected line with its reason (NDJSON)')
   .option('--follow', 'keep reading the files as they grow, across rotation; resumes where it stopped')
   .option('--state <dir>', 'where --follow keeps its positions (default WHOHAD_DATA_DIR/follow)')
+  .option('--metrics-listen <host:port>', 'with --follow: serve Prometheus metrics at http://HOST:PORT/metrics (docs/operations.md)')
   .addHelpText('after', `\n${formats}`)
   .action(async (files, o) => {
     process.exitCode = await ingestCommand(files, o);
@@ -150,6 +151,7 @@ program
   .option('--max-pending <events>', 'events queued for Redis before TCP is paused and UDP dropped (default 100000)')
   .option('--spool <dir>', 'where received messages are kept until Redis has them, replayed after a crash (default WHOHAD_DATA_DIR/collect-spool)')
   .option('--spool-max-bytes <bytes>', 'largest spool on disk (default 1073741824)')
+  .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (docs/operations.md)')
   .addHelpText('after', '\nsee docs/collect.md')
   .action(async (o) => {
     const { collectCommand } = await import('./collect.js');

@@ -6,6 +6,7 @@ import type { SourceConfig } from '../schemas/source-config.js';
 import type { WriteOutcome } from '../timeindex/writer.js';
 import { CounterBoard, type CounterSnapshot } from './counters.js';
 import { RejectFile, type CollectReject } from './reject-file.js';
+import type { SourceStats } from './source-stats.js';
 import { Router, type Unmatched } from './router.js';
 import { startSyslogListener, type SyslogListener, type Transport } from './syslog-listener.js';
 import { Spool, type SpoolRecord, type SpoolState } from './spool.js';
@@ -48,6 +49,10 @@ export interface CollectorOptions {
   retryDelayMs?: (attempt: number) => number;
   /** "Now" for year-less timestamps (tests fix it); default Date.now. */
   now?: () => number;
+  /** Per-source counts kept in Redis for the service's /metrics; default: none. */
+  stats?: SourceStats;
+  /** How often the counts are written when no write settles; default 10 s. */
+  reportIntervalMs?: number;
   /** Operational messages (auto choices, Redis retries, overload); default: none. */
   log?: (line: string) => void;
   /**
@@ -96,7 +101,19 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
   const log = o.log ?? (() => {});
   const board = new CounterBoard();
   const rejects = new RejectFile(o.rejects, (err) => log(`rejects file ${o.rejects}: ${err.message}`));
-  const keep = (r: CollectReject) => rejects.add(r);
+  const keep = (r: CollectReject) => {
+    rejects.add(r);
+    // reasons of what the parsers and listeners turned away; store refusals are counted by the store queue
+    if (r.reason.startsWith('dropped')) o.stats?.reason(r.source, 'dropped', r.reason);
+    else if (r.text !== undefined) o.stats?.reason(r.source, 'rejected', r.reason);
+  };
+  const report = () => {
+    if (!o.stats) return;
+    const s = board.snapshot().sources;
+    o.stats.mirror(s);
+    o.stats.setGauges({ pending: Object.fromEntries(Object.entries(s).map(([n, c]) => [n, c.pending])), spoolBytes: spool?.bytes ?? 0 });
+    void o.stats.flush();
+  };
   const maxPending = o.maxPending ?? 100_000;
   let overloaded = false;
   let stopping: Promise<CollectorState> | null = null;
@@ -127,6 +144,7 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
     write: (events) => o.writer.write(events),
     maxWrite: Math.max(2000, o.batchSize ?? 500),
     retryDelayMs: o.retryDelayMs,
+    stats: o.stats,
     onStored: (source, n) => {
       board.of(source).stored += n;
       settle(n);
@@ -150,6 +168,7 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
         for (const l of syslog) l.resume();
         log(`store caught up (${queue.pending} pending): reading again`);
       }
+      report();
       board.notify();
     },
   });
@@ -216,6 +235,9 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
   const flushMs = o.flushIntervalMs ?? 500;
   const timer = flushMs > 0 ? setInterval(() => void router.flush(), flushMs) : null;
   timer?.unref();
+  // skips, rejects and drops change without a write settling; pending and freshness age
+  const reporting = o.stats ? setInterval(report, o.reportIntervalMs ?? 10_000) : null;
+  reporting?.unref();
 
   // The spool's commit point: the last record appended, once everything before it is settled.
   // (A multi-line record still open in a parser is not seen here: see docs/collect.md.)
@@ -258,10 +280,13 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
       stopping ??= (async () => {
         if (timer) clearInterval(timer);
         if (commitTimer) clearInterval(commitTimer);
+        if (reporting) clearInterval(reporting);
         await close();
         await router.end();
         await queue.idle();
         await committing;
+        report();
+        await o.stats?.flush();
         await rejects.close();
         if (spool) {
           // everything received is settled now, unless given up while Redis was away

@@ -2,6 +2,7 @@ import { isTransientError } from '../redis/errors.js';
 import type { CanonicalEvent } from '../events/schema.js';
 import type { WriteFailure } from '../timeindex/codes.js';
 import type { WriteOutcome } from '../timeindex/writer.js';
+import type { SourceStats } from './source-stats.js';
 
 /**
  * The one way events reach the time index, shared by `whohad ingest`, the live collector and
@@ -37,6 +38,10 @@ export interface StoreHooks {
   /** How to wait between attempts (a queue that can be woken passes its own). */
   sleep?(ms: number): Promise<void>;
   now?(): number;
+  /** Per-source counts in Redis: events stored and refusals by reason, written once per call. */
+  stats?: SourceStats;
+  /** The source an event (by position) is counted under; default the event's own `source`. */
+  sourceOf?(position: number): string;
 }
 
 export interface StoreResult {
@@ -57,6 +62,31 @@ const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
  * (HTTP: the client retries) a thrown error of either kind is thrown as it is.
  */
 export async function storeEvents(write: Write, events: readonly CanonicalEvent[], policy: RetryPolicy | null, hooks: StoreHooks = {}): Promise<StoreResult> {
+  const stats = hooks.stats;
+  if (!stats) return storeLoop(write, events, policy, hooks);
+  const sourceOf = hooks.sourceOf ?? ((i: number) => events[i].source);
+  const counted: StoreHooks = {
+    ...hooks,
+    onStored(positions) {
+      const per = new Map<string, number>();
+      for (const p of positions) per.set(sourceOf(p), (per.get(sourceOf(p)) ?? 0) + 1);
+      for (const [source, n] of per) stats.stored(source, n);
+      hooks.onStored?.(positions);
+    },
+    onRefused(position, failure) {
+      stats.reason(sourceOf(position), 'rejected', `store ${failure.code}`);
+      hooks.onRefused?.(position, failure);
+    },
+  };
+  try {
+    return await storeLoop(write, events, policy, counted);
+  } finally {
+    // never awaited: counting must not hold up, nor fail, a store (a failed flush is retried with the next)
+    void stats.flush();
+  }
+}
+
+async function storeLoop(write: Write, events: readonly CanonicalEvent[], policy: RetryPolicy | null, hooks: StoreHooks): Promise<StoreResult> {
   const now = hooks.now ?? Date.now;
   const since = now();
   let left = events.map((_, i) => i);

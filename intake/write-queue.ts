@@ -1,6 +1,7 @@
 import type { CanonicalEvent } from '../events/schema.js';
 import { defaultRetryDelay, storeEvents, type StoreResult } from './store-queue.js';
 import type { WriteOutcome } from '../timeindex/writer.js';
+import type { SourceStats } from './source-stats.js';
 
 /**
  * The events between the parsers and Redis. One write is in flight at a time; small batches
@@ -29,6 +30,8 @@ export interface WriteQueueOptions {
   /** An event the store refused (older than retention, a script error), or one given up at shutdown. */
   onRefused(source: string, seq: number, event: CanonicalEvent, reason: string): void;
   onRetry?(err: Error, attempt: number, delayMs: number): void;
+  /** Per-source counts in Redis (events stored, refusals by reason), under each batch's source. */
+  stats?: SourceStats;
   /** After every write settles (the caller resumes paused inputs from here). */
   onSettled?(): void;
 }
@@ -131,6 +134,8 @@ export class WriteQueue {
           for (const [source, n] of stored) this.o.onStored(source, n);
         },
         onRefused: (k, f) => refuse(k, f.reason),
+        stats: this.o.stats,
+        sourceOf: (k) => items[k].b.source,
         stopReason: () => this.abandoned,
         onRetry: (error, attempt, delay) => {
           this.failures = attempt;

@@ -16,6 +16,14 @@ export interface IspShape {
   privateIps: number;
   start: number;
   seed: number;
+  /**
+   * Churn of the port blocks: allocations per block per day. Unset: the default mix (a mean hold
+   * of `meanHoldHours` capped at a day, about 3 a day at 6 h). Set: three quarters of each cycle
+   * held, one quarter free, no cap, so 0.3 means holdings of about 2.5 days.
+   */
+  allocsPerBlockPerDay?: number;
+  /** Churn of the leases: holdings per inside address per day (unset: `meanHoldHours` of leaseEvents). */
+  holdingsPerAddressPerDay?: number;
 }
 
 export const DEFAULT_SHAPE: IspShape = {
@@ -52,14 +60,15 @@ function* blockEvents(shape: IspShape, r: () => number, ip: number, b: number): 
   const publicIp = publicIpOf(ip);
   const portStart = 1024 + b * 1024;
   let t = shape.start + Math.floor(r() * 3_600_000);
+  const cycle = shape.allocsPerBlockPerDay ? 86_400_000 / shape.allocsPerBlockPerDay : null;
   while (t < end) {
-    const hold = Math.min(86_399_000, 600_000 + Math.floor(exp(r, shape.meanHoldHours * 3_600_000)));
+    const hold = cycle ? 600_000 + Math.floor(exp(r, 0.75 * cycle - 600_000)) : Math.min(86_399_000, 600_000 + Math.floor(exp(r, shape.meanHoldHours * 3_600_000)));
     const privateIp = privateIpOf(Math.floor(r() * shape.privateIps));
     const base = { kind: 'nat', natInstance: 'cgn1', publicIp, portStart, portEnd: portStart + 1023, privateIp, privateVrf: 'default', protocol: null, allocatedAt: null, source: 'synthetic' } as const;
     yield { ...base, event: 'alloc', at: t };
     // one release in fifty is lost, as over UDP syslog; the next allocation supersedes it
     if (r() >= 0.02) yield { ...base, event: 'release', at: t + hold };
-    t += hold + 1000 + Math.floor(exp(r, 2 * 3_600_000));
+    t += hold + 1000 + Math.floor(exp(r, cycle ? 0.25 * cycle : 2 * 3_600_000));
   }
 }
 
@@ -109,18 +118,20 @@ export function* natEvents(shape: IspShape): Generator<NatEvent> {
 export function* leaseEvents(shape: IspShape, meanHoldHours = 20): Generator<LeaseEvent> {
   const r = rng(shape.seed + 1);
   const end = shape.start + shape.days * 86_400_000;
+  // a cycle of 9/10 held, 1/10 free when a churn is given
+  const cycle = shape.holdingsPerAddressPerDay ? 86_400_000 / shape.holdingsPerAddressPerDay : null;
   for (let p = 0; p < shape.privateIps; p++) {
     const ip = privateIpOf(p);
     let subscriber = Math.floor(r() * 2_000_000);
     let t = shape.start - Math.floor(r() * 86_400_000);
     while (t < end) {
-      const hold = 3_600_000 + Math.floor(exp(r, meanHoldHours * 3_600_000));
+      const hold = cycle ? 3_600_000 + Math.floor(exp(r, Math.max(0.9 * cycle - 3_600_000, 600_000))) : 3_600_000 + Math.floor(exp(r, meanHoldHours * 3_600_000));
       const subscriberId = `S${String(subscriber).padStart(7, '0')}`;
       const base = { kind: 'lease', ip, vrf: 'default', subscriberId, identifiers: {}, source: 'synthetic' } as const;
       // a one-day lease renewed at half its time (DHCP T1) until the holding ends
       for (let s = t; s < t + hold; s += 43_200_000) yield { ...base, event: 'start', at: s, expiresAt: s + 86_400_000 };
       yield { ...base, event: 'end', at: t + hold, expiresAt: null };
-      t += hold + Math.floor(exp(r, 3_600_000));
+      t += hold + Math.floor(exp(r, cycle ? 0.1 * cycle : 3_600_000));
       if (r() < 0.1) subscriber = Math.floor(r() * 2_000_000);
     }
   }

@@ -1,5 +1,7 @@
 import fp from 'fastify-plugin';
 import { collectProcessMetrics, countIngest, metrics, metricsText, registry } from '../../core/metrics.js';
+import { SourceMetrics } from '../source-metrics.js';
+import { processName, SourceStats } from '../../intake/source-stats.js';
 
 /** The counters routes add to, reached through the instance so a route declares it needs them. */
 export type ServiceMetrics = typeof metrics & { countIngest: typeof countIngest };
@@ -7,6 +9,8 @@ export type ServiceMetrics = typeof metrics & { countIngest: typeof countIngest 
 declare module 'fastify' {
   interface FastifyInstance {
     metrics: ServiceMetrics;
+    /** Per-source counts of HTTP ingest, kept in Redis with every other ingest path's. */
+    sourceStats: SourceStats;
   }
 }
 
@@ -23,6 +27,22 @@ export default fp(
   async (fastify) => {
     collectProcessMetrics();
     fastify.decorate('metrics', { ...metrics, countIngest });
+    fastify.decorate('sourceStats', new SourceStats(fastify.redis, processName('serve')));
+    // what every collector, follower and ingest wrote to Redis, per source (the same on every worker)
+    const sources = new SourceMetrics(fastify.redis);
+    let failing = false;
+    const fromRedis = async () => {
+      try {
+        const text = await sources.metrics();
+        failing = false;
+        return text;
+      } catch (err) {
+        // the process metrics are still worth a scrape; the outage is logged once
+        if (!failing) fastify.log.warn({ err: (err as Error).message }, 'per-source ingest metrics could not be read from Redis');
+        failing = true;
+        return '';
+      }
+    };
 
     fastify.addHook('onResponse', async (req, reply) => {
       const route = req.routeOptions.url ?? 'unmatched';
@@ -39,8 +59,11 @@ export default fp(
           hide: true,
         },
       },
-      async (_req, reply) => reply.type(registry.contentType).send(await metricsText()),
+      async (_req, reply) => {
+        const [own, stored] = await Promise.all([metricsText(), fromRedis()]);
+        return reply.type(registry.contentType).send(`${own}\n${stored}`);
+      },
     );
   },
-  { name: 'metrics', dependencies: ['access'] },
+  { name: 'metrics', dependencies: ['access', 'redis'] },
 );

@@ -82,7 +82,7 @@ const events: FastifyPluginAsyncTypebox = async (fastify) => {
           lines.push(row.line);
         }
       }
-      const accepted = await storeForRequest(fastify.indexWriter, good, lines, rejected);
+      const accepted = await storeForRequest(fastify.indexWriter, good, lines, rejected, fastify.sourceStats);
       rejected.sort((a, b) => a.line - b.line);
       fastify.metrics.countIngest('canonical', accepted, rejected.length);
       await recordIngest(fastify.accessLog, who, { client: req.ip, route: 'POST /v1/events', format: 'canonical', sources: storedPerSource(good, lines, rejected), accepted, rejected: rejected.length });
