@@ -246,6 +246,12 @@ export class LineFeeder {
     return this.recentNo[slot] === line ? this.recentText[slot] : '';
   }
 
+  /** The format reading the lines: `auto`'s choice once made, else the format's own name. */
+  get chosenFormat(): string {
+    const chosen = isAutoParser(this.parser) ? this.parser.chosen : undefined;
+    return chosen ? chosen.name : this.o.format.name;
+  }
+
   /** The number the next line will get. */
   get nextLine(): number {
     return this.lineNo + 1;
@@ -288,8 +294,7 @@ export class LineFeeder {
       await this.flushEvents(true);
       this.o.onProgress?.({ ...this.counts });
     }
-    const chosen = isAutoParser(this.parser) ? this.parser.chosen : undefined;
-    return { ...this.counts, format: chosen ? chosen.name : this.o.format.name };
+    return { ...this.counts, format: this.chosenFormat };
   }
 
   private feed(l: Line): void {
