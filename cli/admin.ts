@@ -1,13 +1,13 @@
 import { verifyChain } from '../audit/read.js';
 import { TokenError, TokenStore } from '../audit/tokens.js';
-import { openStore } from '../commands.js';
+import { openCliStore } from './store.js';
 import type { RedisClient } from '../redis/cluster.js';
 import { loadConfig } from '../config.js';
 
 /** Runs an administrative action straight against Redis (REDIS_URL, else the embedded one). */
 async function withRedis<T>(fn: (store: TokenStore, redis: RedisClient) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const handle = await openStore(config);
+  const handle = await openCliStore(config, { command: 'whohad' });
   try {
     return await fn(new TokenStore(handle.redis), handle.redis);
   } finally {
