@@ -14,13 +14,15 @@ import { resolveCsvCommand } from './resolve-csv.js';
 export { EXIT_CODES };
 
 const exitHelp = () => {
-  const byExit = new Map<number, DomainCode[]>();
-  for (const code of Object.keys(DOMAIN_CODES) as DomainCode[]) byExit.set(EXIT_CODES[code], [...(byExit.get(EXIT_CODES[code]) ?? []), code]);
-  const lines = [...byExit].sort(([a], [b]) => a - b).map(([exit, codes]) => `  ${String(exit).padEnd(3)} ${codes.join(', ')}`);
-  return (
-    `\nexit codes:\n  0   done\n${lines.join('\n')}\n  ${EXIT_DATA}  ingest, parse: input read but nothing of it stored (or printed), or more rejected than --max-reject-ratio allows\n` +
-    `  ${EXIT_BUG}  whohad itself failed (a bug: report it)\n  (2 also for a bad setting, option or unreadable file; 75 also when Redis does not answer)`
-  );
+  const byExit = new Map<number, string>();
+  for (const code of Object.keys(DOMAIN_CODES) as DomainCode[]) {
+    const exit = EXIT_CODES[code];
+    byExit.set(exit, byExit.has(exit) ? `${byExit.get(exit)}, ${code}` : code);
+  }
+  byExit.set(EXIT_DATA, 'ingest, parse: input read but nothing of it stored (or printed), or more rejected than --max-reject-ratio allows');
+  byExit.set(EXIT_BUG, 'whohad itself failed (a bug: report it with the command line)');
+  const lines = [...byExit].sort(([a], [b]) => a - b).map(([exit, what]) => `  ${String(exit).padEnd(3)} ${what}`);
+  return `\nexit codes:\n  0   done\n${lines.join('\n')}\n  (2 also for a bad setting, option or unreadable file; 75 also when Redis does not answer)`;
 };
 
 const program = new Command();
