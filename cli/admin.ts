@@ -3,15 +3,15 @@ import { checkAgainst, CheckpointError, makeCheckpoint, parseCheckpoint, type Ch
 import { AccessLog } from '../audit/log.js';
 import { verifyChain, type VerifyResult } from '../audit/read.js';
 import { TokenError, TokenStore } from '../audit/tokens.js';
-import { openStore } from '../commands.js';
 import { loadOrCreateSigningKey, loadSigningKey, SigningKeyError } from '../core/signing-key.js';
+import { openCliStore } from './store.js';
 import type { RedisClient } from '../redis/cluster.js';
 import { loadConfig, type Config } from '../config.js';
 
 /** Runs an administrative action straight against Redis (REDIS_URL, else the embedded one). */
 async function withRedis<T>(fn: (store: TokenStore, redis: RedisClient, config: Config) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const handle = await openStore(config);
+  const handle = await openCliStore(config, { command: 'whohad' });
   try {
     return await fn(new TokenStore(handle.redis), handle.redis, config);
   } finally {

@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { openStore } from '../commands.js';
 import { loadSourceConfig } from '../intake/sources.js';
 import { startCollector, type Collector, type CollectorState } from '../intake/collector.js';
 import { countersLine } from '../intake/counters.js';
@@ -10,6 +9,8 @@ import { ProfileDictionary } from '../timeindex/profiles.js';
 import { IndexWriter } from '../timeindex/writer.js';
 import { intakeRegistry, parseMetricsListen, startMetricsServer, type MetricsServer } from '../intake/metrics-server.js';
 import { processName, SourceStats } from '../intake/source-stats.js';
+import { ending } from './fail.js';
+import { openCliStore } from './store.js';
 
 export interface CollectOptions {
   syslog: string[];
@@ -70,8 +71,9 @@ export async function collectCommand(o: CollectOptions): Promise<number> {
     run = await prepare(o);
   } catch (err) {
     // a bad URL, a taken port, an unreadable configuration: one line the operator can act on
-    process.stderr.write(`whohad: ${(err as Error).message}\n`);
-    return 2;
+    const { exit, message } = ending(err);
+    process.stderr.write(`whohad: ${message}\n`);
+    return exit;
   }
   return run();
 }
@@ -94,8 +96,9 @@ async function prepare(o: CollectOptions): Promise<() => Promise<number>> {
   const settings = loadConfig();
   const sources = o.config ? await loadSourceConfig(o.config) : null;
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  // Redis going down and coming back: one JSON line each (the client's default report)
-  const redis = await openStore(settings);
+  // Redis going down and coming back: one JSON line each (the client's default report); a Redis
+  // that is down at start is waited for: events queue (and spill to the rejects file) meanwhile
+  const redis = await openCliStore(settings, { command: 'collect', probe: false });
   const writer = new IndexWriter(redis.redis, new ProfileDictionary(redis.redis), { days: settings.retentionDays, now: Date.now });
   let collector: Collector;
   let metrics: MetricsServer | null = null;
@@ -139,6 +142,25 @@ async function prepare(o: CollectOptions): Promise<() => Promise<number>> {
 
 async function runUntilSignal(c: Collector, statsEvery: number, closeRedis: () => Promise<void>): Promise<number> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
+  // handlers first: a signal right after start (say, from a supervisor) must still flush
+  let signals = 0;
+  let stopRequested!: () => void;
+  const stopping = new Promise<void>((done) => (stopRequested = done));
+  const onSignal = () => {
+    signals++;
+    if (signals === 1) {
+      const pending = c.state().total.pending;
+      log(`collect: stopping; storing ${pending} pending events (signal again to stop waiting and keep them in the rejects file)`);
+      stopRequested();
+    } else {
+      log('collect: no longer waiting for Redis; pending events go to the rejects file');
+      c.abandon();
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const onUsr1 = () => printCounters(c.state(), 'collect');
+  process.on('SIGUSR1', onUsr1);
   for (const l of c.listening) {
     const a = l.address;
     process.stdout.write(`listening: ${l.kind} ${l.transport}://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}\n`);
@@ -149,24 +171,7 @@ async function runUntilSignal(c: Collector, statsEvery: number, closeRedis: () =
   process.on('SIGHUP', onHup);
 
   const stats = statsEvery > 0 ? setInterval(() => printCounters(c.state(), 'collect'), statsEvery * 1000) : null;
-  const onUsr1 = () => printCounters(c.state(), 'collect');
-  process.on('SIGUSR1', onUsr1);
-  await new Promise<void>((done) => {
-    let signals = 0;
-    const onSignal = () => {
-      signals++;
-      if (signals === 1) {
-        const pending = c.state().total.pending;
-        log(`collect: stopping; storing ${pending} pending events (signal again to stop waiting and keep them in the rejects file)`);
-        done();
-      } else {
-        log('collect: no longer waiting for Redis; pending events go to the rejects file');
-        c.abandon();
-      }
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
+  await stopping;
   if (stats) clearInterval(stats);
   try {
     const final = await c.stop();

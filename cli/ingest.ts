@@ -3,23 +3,30 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { DomainError } from '../core/domain-error.js';
-import { openStore } from '../commands.js';
 import { followFile } from '../intake/follow.js';
-import { LineFeeder, linesOf, parseStream, type ParseCounts } from '../intake/pipeline.js';
+import { intakeRegistry, parseMetricsListen, startMetricsServer } from '../intake/metrics-server.js';
+import { processName, SourceStats } from '../intake/source-stats.js';
+import { addCounts, countsLine, rejectedOf, skipsLine, zeroInputCounts, type InputCounts } from '../intake/input-tally.js';
+import { LineFeeder, type ParseCounts } from '../intake/pipeline.js';
 import type { CanonicalEvent } from '../events/schema.js';
 import { loadConfig } from '../config.js';
 import { defaultRetryDelay, storeEvents } from '../intake/store-queue.js';
-import { processName, SourceStats } from '../intake/source-stats.js';
-import { intakeRegistry, parseMetricsListen, startMetricsServer } from '../intake/metrics-server.js';
 import { ProfileDictionary } from '../timeindex/profiles.js';
 import { IndexWriter } from '../timeindex/writer.js';
-import { inputsFor, RejectLog, type Input, type InputOptions } from './inputs.js';
+import { EXIT_DATA, UsageError } from './fail.js';
+import { inputsFor, RejectLog, type Input, type InputOptions, type TextInput } from './inputs.js';
+import { readInput, type InputReport } from './read-input.js';
+import { openCliStore } from './store.js';
 
 export interface IngestOptions extends InputOptions {
   rejects?: string;
+  /** Keep skipped lines in the rejects file too, marked `skipped: true`. */
+  keepSkipped?: boolean;
+  /** Exit 65 when more than this share of the lines read were rejected (0-1); default: no limit. */
+  maxRejectRatio?: string;
   follow?: boolean;
   state?: string;
-  /** With --follow: serve Prometheus metrics on HOST:PORT. */
+  /** With --follow: serve Prometheus metrics at HOST:PORT. */
   metricsListen?: string;
   /** How long one batch is retried while Redis is unreachable before ingest stops; default 10 minutes. */
   retryForMs?: number;
@@ -28,10 +35,6 @@ export interface IngestOptions extends InputOptions {
 }
 
 const RETRY_FOR_MS = 10 * 60_000;
-
-interface Totals extends ParseCounts {
-  stored: number;
-}
 
 /** A progress line on a terminal only; logs and pipes get the final counts alone. */
 function progress(label: string) {
@@ -46,38 +49,80 @@ function progress(label: string) {
   };
 }
 
+export function parseRatio(text: string | undefined): number | null {
+  if (text === undefined) return null;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) {
+    throw new UsageError(`--max-reject-ratio ${JSON.stringify(text)}: give a share of the lines from 0 to 1, e.g. 0.01 for 1%`);
+  }
+  return n;
+}
+
+/** Per-input lines on stderr: the counts, the skips by reason, and a wrong-format warning. */
+export function reportInput(r: InputReport, counts: InputCounts, stored: boolean): void {
+  const lines = [`${r.file}: ${r.format}: ${countsLine(counts, { unit: r.unit, stored })}`];
+  const skips = skipsLine(r.skips);
+  if (skips) lines.push(`${r.file}: ${skips}`);
+  if (r.hint) lines.push(`${r.file}: ${r.hint}`);
+  process.stderr.write(`${lines.join('\n')}\n`);
+}
+
+/**
+ * Why a run that read its input should still not count as a success (exit 65), or null: nothing
+ * kept from a non-empty input, or more rejected than the operator allows.
+ */
+export function dataVerdict(t: InputCounts, kept: number, what: string, maxRatio: number | null): string | null {
+  const rejected = rejectedOf(t);
+  if (t.lines > 0 && kept === 0) {
+    return `nothing was ${what} from ${t.lines} lines (${rejected} rejected, ${t.skipped} skipped): see the reasons above, and check --format`;
+  }
+  if (maxRatio !== null && t.lines > 0 && rejected / t.lines > maxRatio) {
+    return `${rejected} of ${t.lines} lines rejected (${((100 * rejected) / t.lines).toFixed(1)}%), over --max-reject-ratio ${maxRatio}: see the reasons above`;
+  }
+  return null;
+}
+
 /**
  * Parses the inputs and stores their events straight in Redis. Every batch is acknowledged by
  * Redis before more is read. Events Redis could not take because it was away or busy
  * (connection lost, restarting, loading its append-only file: the writer says which) are written again
  * with backoff until it takes them, so a Redis restart mid-file loses nothing; the index's merge
  * makes the repeat harmless. Only events the store refused for themselves (older than
- * retention, a script error) count as rejects. Redis away for longer than `retryForMs` is fatal.
+ * retention, a script error) count as rejects, kept with their line and event. Redis away for
+ * longer than `retryForMs` is fatal; Redis not answering at the start stops it at once.
  */
 export async function ingestCommand(files: string[], o: IngestOptions): Promise<number> {
+  const maxRatio = parseRatio(o.maxRejectRatio);
   const config = loadConfig();
   const inputs = await inputsFor(files, o);
+  const capture = inputs.find((i) => i.kind === 'capture');
+  if (o.follow && capture) {
+    throw new UsageError(`--follow reads text logs as they grow, and ${capture.file} is a ${capture.capture} capture: replay it once, without --follow`);
+  }
   const listen = o.metricsListen === undefined ? null : parseMetricsListen(o.metricsListen);
   if (listen && !o.follow) throw new DomainError('bad_parameter', '--metrics-listen serves a running process: use it with --follow (a one-off ingest prints its counts and ends)');
-  const redis = await openStore(config);
+  const redis = await openCliStore(config, { command: 'ingest' });
   const stats = new SourceStats(redis.redis, processName('ingest'));
   // the per-source counts name the configured source when given, else the format read
-  const sourceOf = (input: Input) => o.source ?? input.format.name;
+  const sourceOf = (input: Input) => o.source ?? (input.kind === 'capture' ? 'ipfix' : input.format.name);
   // connection errors reach the retry loop below, which reports them once per batch
   redis.redis.on('error', () => {});
   const profiles = new ProfileDictionary(redis.redis);
   const newWriter = () => new IndexWriter(redis.redis, profiles, { days: config.retentionDays, now: Date.now });
   let writer = newWriter();
   const rejects = new RejectLog(o.rejects);
-  const totals: Totals = { lines: 0, events: 0, rejected: 0, skipped: 0, stored: 0 };
+  const totals = zeroInputCounts();
   const retryFor = o.retryForMs ?? RETRY_FOR_MS;
   const delayOf = o.retryDelayMs ?? defaultRetryDelay;
-  const store = (file: string, source: string) => async (events: CanonicalEvent[], lines: number[]) => {
+  const store = (file: string, source: string, counts: InputCounts) => async (events: CanonicalEvent[], lines: number[], texts: string[]) => {
     const out = await storeEvents((e) => writer.write(e), events, { delayMs: delayOf, giveUpAfterMs: retryFor }, {
       stats,
       sourceOf: () => source,
-      onStored: (positions) => (totals.stored += positions.length),
-      onRefused: (position, f) => rejects.add({ file, line: lines[position], reason: f.reason, text: '' }),
+      onStored: (positions) => void (counts.stored += positions.length),
+      onRefused: (position, f) => {
+        counts.refused++;
+        rejects.add({ file, line: lines[position], reason: f.reason, text: texts[position] ?? '', event: events[position] });
+      },
       onRetry: (error, attempt, delay, left) => {
         // A failed pipeline may have lost address registrations the writer counts as done.
         writer = newWriter();
@@ -95,27 +140,33 @@ export async function ingestCommand(files: string[], o: IngestOptions): Promise<
     }
   };
   try {
-    if (o.follow) await followAll(inputs, o, config.dataDir, store, rejects, totals, stats, sourceOf, listen);
+    if (o.follow) {
+      const counts = zeroInputCounts();
+      try {
+        await followAll(inputs as TextInput[], o, config.dataDir, (file, source) => store(file, source, counts), rejects, counts, stats, sourceOf, listen);
+      } finally {
+        addCounts(totals, counts);
+      }
+    }
     else {
       for (const input of inputs) {
         const bar = progress(input.file);
-        const r = await parseStream({
-          lines: linesOf(input.file),
-          format: input.format,
-          options: input.options,
-          context: { now: Date.now() },
-          file: input.file,
-          onBatch: store(input.file, sourceOf(input)),
+        const counts = zeroInputCounts();
+        const source = sourceOf(input);
+        const r = await readInput(input, {
+          onBatch: store(input.file, source, counts),
           onReject: (x) => {
             rejects.add(x);
-            stats.reason(sourceOf(input), 'rejected', x.reason);
+            stats.reason(source, 'rejected', x.reason);
           },
-          onProgress: (p) => bar.update(p, totals.stored),
+          onSkip: o.keepSkipped ? (x) => rejects.skip(x) : undefined,
+          onProgress: (p) => bar.update(p, counts.stored),
         });
         bar.stop();
-        stats.grown(sourceOf(input), { received: 0, skipped: 0 }, r);
-        for (const k of ['lines', 'events', 'rejected', 'skipped'] as const) totals[k] += r[k];
-        process.stderr.write(`${input.file}: ${r.format}: ${r.lines} lines, ${r.events} events, ${r.rejected} rejected, ${r.skipped} skipped\n`);
+        Object.assign(counts, { lines: r.counts.lines, events: r.counts.events, unreadable: r.counts.unreadable, skipped: r.counts.skipped });
+        stats.grown(source, { received: 0, skipped: 0 }, r.counts);
+        reportInput(r, counts, true);
+        addCounts(totals, counts);
       }
     }
   } finally {
@@ -123,19 +174,22 @@ export async function ingestCommand(files: string[], o: IngestOptions): Promise<
     await rejects.close();
     await redis.close();
   }
-  const refused = rejects.count - totals.rejected;
-  process.stdout.write(`stored ${totals.stored} events from ${totals.lines} lines; rejected ${rejects.count} (${totals.rejected} unreadable, ${refused} refused by the store); skipped ${totals.skipped}\n`);
-  return 0;
+  process.stdout.write(`stored ${totals.stored} events from ${totals.lines} lines; rejected ${rejectedOf(totals)} (${totals.unreadable} unreadable, ${totals.refused} refused by the store); skipped ${totals.skipped}\n`);
+  if (o.follow) return 0;
+  const verdict = dataVerdict(totals, totals.stored, 'stored', maxRatio);
+  if (verdict === null) return 0;
+  process.stderr.write(`whohad ingest: ${verdict}\n`);
+  return EXIT_DATA;
 }
 
 /** Tails each file until SIGINT or SIGTERM, resuming from its recorded position next time. */
 async function followAll(
-  inputs: Input[],
+  inputs: TextInput[],
   o: IngestOptions,
   dataDir: string,
-  store: (file: string, source: string) => (e: CanonicalEvent[], l: number[]) => Promise<void>,
+  store: (file: string, source: string) => (e: CanonicalEvent[], l: number[], t: string[]) => Promise<void>,
   rejects: RejectLog,
-  totals: Totals,
+  counts: InputCounts,
   stats: SourceStats,
   sourceOf: (input: Input) => string,
   listen: { host: string; port: number } | null,
@@ -143,15 +197,18 @@ async function followAll(
   const stateDir = o.state ?? join(dataDir, 'follow');
   mkdirSync(stateDir, { recursive: true });
   const followers = inputs.map((input) => {
-    if (input.file === '-') throw new Error('--follow needs files, not standard input');
+    if (input.file === '-') throw new UsageError('--follow needs files, not standard input: name the files to follow');
     const path = resolve(input.file);
     const statePath = join(stateDir, `${createHash('sha256').update(path).digest('hex').slice(0, 16)}.json`);
     let feeder: LineFeeder | null = null;
     let counted = { received: 0, skipped: 0 };
     const source = sourceOf(input);
-    // each feeder's counts join the totals when it ends, as a file's do without --follow
+    // each feeder's counts join the run's when it ends, as a file's do without --follow
     const count = (f: LineFeeder) => {
-      for (const k of ['lines', 'events', 'rejected', 'skipped'] as const) totals[k] += f.counts[k];
+      counts.lines += f.counts.lines;
+      counts.events += f.counts.events;
+      counts.unreadable += f.counts.rejected;
+      counts.skipped += f.counts.skipped;
     };
     const newFeeder = (firstLine: number) => {
       counted = { received: 0, skipped: 0 };

@@ -1,7 +1,7 @@
-import { Command, InvalidArgumentError } from 'commander';
-import { DOMAIN_CODES, DomainError, type DomainCode } from '../core/domain-error.js';
-import { EXIT_CODES } from './exit-codes.js';
-import { ConfigError, loadConfig } from '../config.js';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { DOMAIN_CODES, type DomainCode } from '../core/domain-error.js';
+import { loadConfig } from '../config.js';
+import { endWith, EXIT_BUG, EXIT_CODES, EXIT_DATA } from './fail.js';
 import { serve } from '../service/server.js';
 import { formatHelp } from '../parse/registry.js';
 import { auditCheckpoint, auditVerify, tokenCreate, tokenList, tokenRevoke } from './admin.js';
@@ -11,15 +11,22 @@ import { resolveCommand } from './resolve.js';
 import { registerRetentionCommands } from './retention.js';
 import { resolveCsvCommand } from './resolve-csv.js';
 
+export { EXIT_CODES };
+
 const exitHelp = () => {
-  const byExit = new Map<number, DomainCode[]>();
-  for (const code of Object.keys(DOMAIN_CODES) as DomainCode[]) byExit.set(EXIT_CODES[code], [...(byExit.get(EXIT_CODES[code]) ?? []), code]);
-  const lines = [...byExit].sort(([a], [b]) => a - b).map(([exit, codes]) => `  ${String(exit).padEnd(3)} ${codes.join(', ')}`);
-  return `\nexit codes:\n  0   done\n${lines.join('\n')}\n  (2 also for a bad setting, option or unreadable file)`;
+  const byExit = new Map<number, string>();
+  for (const code of Object.keys(DOMAIN_CODES) as DomainCode[]) {
+    const exit = EXIT_CODES[code];
+    byExit.set(exit, byExit.has(exit) ? `${byExit.get(exit)}, ${code}` : code);
+  }
+  byExit.set(EXIT_DATA, 'ingest, parse: input read but nothing of it stored (or printed), or more rejected than --max-reject-ratio allows');
+  byExit.set(EXIT_BUG, 'whohad itself failed (a bug: report it with the command line)');
+  const lines = [...byExit].sort(([a], [b]) => a - b).map(([exit, what]) => `  ${String(exit).padEnd(3)} ${what}`);
+  return `\nexit codes:\n  0   done\n${lines.join('\n')}\n  (2 also for a bad setting, option or unreadable file; 75 also when Redis does not answer)`;
 };
 
 const program = new Command();
-program.name('whohad').description('Carrier-grade NAT attribution: who had a public IP and port at an instant.').showHelpAfterError();
+program.name('whohad').description('Carrier-grade NAT attribution: who had a public IP and port at an instant.').showHelpAfterError().exitOverride();
 program.addHelpText('after', exitHelp());
 
 const defaultUrl = () => process.env.WHOHAD_URL ?? `http://127.0.0.1:${process.env.PORT ?? 8080}`;
@@ -110,15 +117,23 @@ registerRetentionCommands(program);
 
 const formats = `formats:\n${formatHelp.map((f) => `  ${f.name.padEnd(18)} ${f.summary}`).join('\n')}`;
 
-program
-  .command('ingest')
-  .description('parse files (or - for standard input) and store their events in Redis (REDIS_URL, else the embedded one)')
-  .argument('<files...>')
-  .option('--format <format>', 'input format (default: the configured source\'s, else canonical)')
-  .option('--config <file>', 'source configuration (YAML or JSON, see docs/sources.md)')
-  .option('--source <name>', 'the configured source these files come from')
-  .option('--rejects <file>', 'keep every rejected line with its reason (NDJSON)')
-  .option('--follow', 'keep reading the files as they grow, across rotation; resumes where it stopped')
+const readOptions = (c: Command) =>
+  c
+    .option('--format <format>', "input format (default: the configured source's, else canonical); ipfix replays a pcap / pcapng capture")
+    .option('--config <file>', 'source configuration (YAML or JSON, see docs/sources.md)')
+    .option('--source <name>', 'the configured source these files come from')
+    .option('--ipfix-port <ports>', 'replay only the capture\'s UDP datagrams to these ports (comma-separated; default: every UDP datagram)')
+    .option('--keep-skipped', 'also keep every skipped line, with its reason, in the --rejects file (marked "skipped": true)')
+    .option('--max-reject-ratio <share>', 'exit 65 when more than this share of the lines (0-1) was rejected');
+
+readOptions(
+  program
+    .command('ingest')
+    .description('parse files (or - for standard input) and store their events in Redis (REDIS_URL, else the embedded one); says where on every run')
+    .argument('<files...>'),
+)
+  .option('--rejects <file>', 'keep every rejected line with its reason, and refused events with their line and event (NDJSON)')
+  .option('--follow', 'keep reading the files as they grow, across rotation; resumes where it stopped (text logs only)')
   .option('--state <dir>', 'where --follow keeps its positions (default WHOHAD_DATA_DIR/follow)')
   .option('--metrics-listen <host:port>', 'with --follow: serve Prometheus metrics at http://HOST:PORT/metrics (docs/operations.md)')
   .addHelpText('after', `\n${formats}`)
@@ -126,13 +141,12 @@ program
     process.exitCode = await ingestCommand(files, o);
   });
 
-program
-  .command('parse')
-  .description('print the canonical events of files (or -) as NDJSON; rejects go to stderr as file:line: reason. No Redis needed')
-  .argument('<files...>')
-  .option('--format <format>', 'input format (default: the configured source\'s, else canonical)')
-  .option('--config <file>', 'source configuration (YAML or JSON, see docs/sources.md)')
-  .option('--source <name>', 'the configured source these files come from')
+readOptions(
+  program
+    .command('parse')
+    .description('print the canonical events of files (or -) as NDJSON; rejects and counts go to stderr. No Redis needed')
+    .argument('<files...>'),
+)
   .option('--rejects <file>', 'also keep every rejected line with its reason (NDJSON)')
   .addHelpText('after', `\n${formats}`)
   .action(async (files, o) => {
@@ -165,20 +179,15 @@ export function positiveInt(value: string): number {
 }
 
 export async function main(argv: string[]) {
+  // whatever escapes a command (a stray promise included) still ends as one line and a documented code
+  process.on('uncaughtException', endWith);
+  process.on('unhandledRejection', endWith);
   try {
     await program.parseAsync(argv);
   } catch (err) {
-    // a fatal error (bad setting, unreadable file, Redis unreachable) is one line the user can act on
-    if (err instanceof DomainError) {
-      process.stderr.write(`whohad: ${err.text}\n`);
-      process.exit(EXIT_CODES[err.code]);
-    }
-    const e = err as NodeJS.ErrnoException;
-    if (err instanceof ConfigError || e.code === 'ENOENT' || e.code === 'EACCES' || e.name === 'SourceConfigError' || /unknown format|--source|--follow|ECONNREFUSED|redis-server/.test(e.message)) {
-      process.stderr.write(`whohad: ${e.message}\n`);
-      process.exit(2);
-    }
-    throw err;
+    // commander has printed its own line (and the help) already: a command line to fix, or help shown
+    if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
+    endWith(err);
   }
 }
 

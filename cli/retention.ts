@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { AccessLog } from '../audit/log.js';
-import { openStore } from '../commands.js';
+import { openCliStore } from './store.js';
 import type { RedisClient } from '../redis/cluster.js';
 import { DomainError } from '../core/domain-error.js';
 import { HoldStore, type Actor, type Hold } from '../retention/holds.js';
@@ -12,7 +12,7 @@ import { loadConfig, type Config } from '../config.js';
 /** Straight against Redis (REDIS_URL, else the embedded one), as `whohad token` is. */
 async function withRedis<T>(fn: (redis: RedisClient, log: AccessLog, config: Config) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const handle = await openStore(config);
+  const handle = await openCliStore(config, { command: 'whohad' });
   try {
     return await fn(handle.redis, new AccessLog(handle.redis, `${config.instance}/cli`), config);
   } finally {

@@ -3,7 +3,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { CanonicalEvent } from '../events/schema.js';
 import type { SourceOptions } from '../schemas/source-config.js';
 import type { LineParser, ParseContext, ParseSink, TextFormat } from '../parse/format.js';
-import { isAutoParser } from '../parse/auto.js';
+import { AUTO_SNIFF_LINES, isAutoParser } from '../parse/auto.js';
 import type { ZoneUse } from '../parse/zone-clock.js';
 
 /** Longest line handed to a parser, in characters (UTF-16 units; 64 KiB for ASCII logs). */
@@ -165,9 +165,14 @@ export interface FeederOptions {
   file: string;
   /** Events per `onBatch` call (a final flush may send fewer); default 2000. */
   batchSize?: number;
-  /** Awaited before another line is read: a slow writer slows the reader, not memory. */
-  onBatch: (events: CanonicalEvent[], lines: number[]) => Promise<void>;
+  /**
+   * Awaited before another line is read: a slow writer slows the reader, not memory. `texts`
+   * holds each event's line, so an event the store refuses can be kept with it.
+   */
+  onBatch: (events: CanonicalEvent[], lines: number[], texts: string[]) => Promise<void>;
   onReject: (r: Reject) => void;
+  /** Each skipped line with its reason (a skip is counted either way). */
+  onSkip?: (s: Reject) => void;
   /** Called about every `progressEvery` lines (at chunk ends) and once at the end. */
   onProgress?: (p: ParseCounts) => void;
   progressEvery?: number;
@@ -202,8 +207,11 @@ export class LineFeeder {
   private readonly sink: ParseSink;
   private readonly batchSize: number;
   private readonly progressEvery: number;
+  /** The first non-empty lines, as `auto` would look at them: what a wrong-format hint is judged by. */
+  readonly sample: string[] = [];
   private events: CanonicalEvent[] = [];
   private eventLines: number[] = [];
+  private eventTexts: string[] = [];
   private readonly recentText: string[] = new Array(RECENT).fill('');
   private readonly recentNo: number[] = new Array(RECENT).fill(-1);
   private lineNo: number;
@@ -220,18 +228,31 @@ export class LineFeeder {
       event: (e, line) => {
         this.events.push(e);
         this.eventLines.push(line);
+        this.eventTexts.push(this.textOf(line));
         counts.events++;
       },
       reject: (line, reason) => {
         counts.rejected++;
-        const slot = line & (RECENT - 1);
-        o.onReject({ file: o.file, line, reason, text: this.recentNo[slot] === line ? this.recentText[slot] : '' });
+        o.onReject({ file: o.file, line, reason, text: this.textOf(line) });
       },
-      skip: () => {
+      skip: (line, reason) => {
         counts.skipped++;
+        o.onSkip?.({ file: o.file, line, reason, text: this.textOf(line) });
       },
     };
     this.parser = o.format.create(o.options, o.context);
+  }
+
+  /** The text of a recent line (multi-line records may name an earlier one), or '' when it is gone. */
+  private textOf(line: number): string {
+    const slot = line & (RECENT - 1);
+    return this.recentNo[slot] === line ? this.recentText[slot] : '';
+  }
+
+  /** The format reading the lines: `auto`'s choice once made, else the format's own name. */
+  get chosenFormat(): string {
+    const chosen = isAutoParser(this.parser) ? this.parser.chosen : undefined;
+    return chosen ? chosen.name : this.o.format.name;
   }
 
   /** The number the next line will get. */
@@ -276,9 +297,8 @@ export class LineFeeder {
       await this.flushEvents(true);
       this.o.onProgress?.({ ...this.counts });
     }
-    const chosen = isAutoParser(this.parser) ? this.parser.chosen : undefined;
     const zone = this.parser.zoneUse?.();
-    return { ...this.counts, format: chosen ? chosen.name : this.o.format.name, ...(zone ? { zone } : {}) };
+    return { ...this.counts, format: this.chosenFormat, ...(zone ? { zone } : {}) };
   }
 
   private feed(l: Line): void {
@@ -293,6 +313,7 @@ export class LineFeeder {
       return;
     }
     this.recentText[slot] = l;
+    if (this.sample.length < AUTO_SNIFF_LINES && l.trim() !== '') this.sample.push(l);
     try {
       this.parser.line(l, n, this.sink);
     } catch (err) {
@@ -305,17 +326,21 @@ export class LineFeeder {
     while (this.events.length >= size || (all && this.events.length > 0)) {
       let e = this.events;
       let l = this.eventLines;
+      let t = this.eventTexts;
       if (e.length <= size) {
         this.events = [];
         this.eventLines = [];
+        this.eventTexts = [];
       } else {
         // One line gave several events past the batch size: send exactly a batch.
         this.events = e.slice(size);
         this.eventLines = l.slice(size);
+        this.eventTexts = t.slice(size);
         e = e.slice(0, size);
         l = l.slice(0, size);
+        t = t.slice(0, size);
       }
-      await this.o.onBatch(e, l);
+      await this.o.onBatch(e, l, t);
     }
   }
 }

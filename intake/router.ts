@@ -1,6 +1,8 @@
 import { sourceFor, type Source } from './sources.js';
 import type { TextFormat } from '../parse/format.js';
+import { wrongFormatHint } from './input-tally.js';
 import { LineFeeder } from './pipeline.js';
+import { AUTO_SNIFF_LINES } from '../parse/auto.js';
 import { autoWith, formatByName, IPFIX } from '../parse/registry.js';
 import { readSyslogHeader } from '../parse/syslog-header.js';
 import type { SourceConfig, SourceOptions } from '../schemas/source-config.js';
@@ -11,8 +13,11 @@ import type { QueuedBatch } from './write-queue.js';
 
 /**
  * Sends each syslog message to the parser of its source. The source is the configuration's
- * first syslog source whose `match.host` matches the HOSTNAME in the message header, else the
- * sender's address (lines without a header, such as Kea CSV rows, only have that).
+ * first syslog source whose `match.host` matches the HOSTNAME in the message header; a message
+ * without a hostname (lines without a header, such as Kea CSV rows) is matched by the sender's
+ * address instead. A message that names a host no source matches is not routed by its sender:
+ * behind a relay every host has the relay's address, and the relay's own source would read
+ * (and skip, without a word) every other device's messages with the wrong parser.
  *
  * A message no source matches goes, by default, to an `auto` parser of its own host (named
  * `auto:HOST`), which picks the host's format from its first messages and rejects them all,
@@ -62,6 +67,8 @@ interface Route {
   from: string[];
   /** Set when `auto` recognised nothing: the reason every message of the route is rejected with. */
   refusal: string | null;
+  /** Whether the route's first messages were judged (a wrong format is said once). */
+  judged: boolean;
 }
 
 export class Router {
@@ -137,7 +144,7 @@ export class Router {
     const key = `${host ?? ''}\u0000${from}`;
     let source = this.matched.get(key);
     if (source === undefined) {
-      source = (host !== null ? sourceFor(this.config, { host }) : undefined) ?? sourceFor(this.config, { host: from }) ?? null;
+      source = sourceFor(this.config, { host: host ?? from }) ?? null;
       if (this.matched.size >= 10_000) this.matched.clear();
       this.matched.set(key, source);
     }
@@ -156,7 +163,7 @@ export class Router {
       options = { ...defaults, natInstance: defaults?.natInstance ?? t.host.slice(0, 128) };
       formatName = 'auto';
     }
-    const route: Route = { name: t.name, tally: this.o.board.of(t.name), from: new Array(RECENT).fill(''), refusal: null, feeder: null! };
+    const route: Route = { name: t.name, tally: this.o.board.of(t.name), from: new Array(RECENT).fill(''), refusal: null, judged: false, feeder: null! };
     const format: TextFormat =
       formatName === 'auto'
         ? autoWith((chosen, tried) => {
@@ -187,8 +194,16 @@ export class Router {
   }
 
   private sync(r: Route): void {
-    r.tally.events = r.feeder.counts.events;
-    r.tally.skipped = r.feeder.counts.skipped;
+    const c = r.feeder.counts;
+    r.tally.events = c.events;
+    r.tally.skipped = c.skipped;
+    if (!r.judged && c.lines >= AUTO_SNIFF_LINES && r.refusal === null) {
+      // a source read with the wrong parser is skipped or rejected message by message: say so once
+      r.judged = true;
+      const chosen = r.feeder.chosenFormat;
+      const hint = wrongFormatHint({ lines: c.lines, unreadable: c.rejected, skipped: c.skipped }, chosen, r.feeder.sample, (g) => `set format: ${g} for it in the source configuration`);
+      if (hint !== null) this.o.log(`${r.name}: ${hint}`);
+    }
     this.o.board.notify();
   }
 }

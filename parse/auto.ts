@@ -23,6 +23,18 @@ export interface AutoLineParser extends LineParser {
   readonly chosen: TextFormat | null | undefined;
 }
 
+/**
+ * The format `auto` would choose for these lines: the first candidate whose sniff accepts a
+ * non-empty line, trying the lines in order (null when none does).
+ */
+export function detectFormat(lines: Iterable<string>, candidates: readonly TextFormat[]): TextFormat | null {
+  for (const text of lines) {
+    if (text.trim() === '') continue;
+    for (const f of candidates) if (f.sniff(text)) return f;
+  }
+  return null;
+}
+
 export function isAutoParser(p: LineParser): p is AutoLineParser {
   return p instanceof AutoParser;
 }
@@ -67,9 +79,8 @@ class AutoParser implements AutoLineParser {
     if (this.chosen === null) return refuse(text, lineNo, sink, this.refusal);
     this.held.push({ text, lineNo });
     if (text.trim() === '') return;
-    for (const f of this.candidates) {
-      if (f.sniff(text)) return this.decide(f, sink);
-    }
+    const f = detectFormat([text], this.candidates);
+    if (f !== null) return this.decide(f, sink);
     if (++this.looked >= this.limit) this.decide(null, sink);
   }
 

@@ -1,4 +1,5 @@
-import { autoFormat, type AutoOptions } from './auto.js';
+import { DomainError } from '../core/domain-error.js';
+import { autoFormat, detectFormat, type AutoOptions } from './auto.js';
 import type { TextFormat } from './format.js';
 import { a10 } from './formats/a10.js';
 import { canonical } from './formats/canonical.js';
@@ -56,13 +57,19 @@ export function autoWith(onChoice: NonNullable<AutoOptions['onChoice']>): TextFo
   return autoFormat({ candidates: sniffOrder, onChoice });
 }
 
+/** The name of the text format `auto` would choose for these lines (a file's first ones), or null. */
+export function suggestFormat(lines: readonly string[]): string | null {
+  return detectFormat(lines, sniffOrder)?.name ?? null;
+}
+
 /**
  * IPFIX / NetFlow v9 is binary, so it has no line parser: the collector takes it over UDP, and
- * file ingest of `ipfix` reads a pcap capture (`pcapFileUdp` in parse/ipfix/pcap.ts feeding an
- * `IpfixDecoder`).
+ * `ingest` / `parse` of `ipfix` replay a pcap or pcapng capture file (parse/ipfix/capture.ts
+ * tells them apart by the magic number; intake/capture-replay.ts feeds the datagrams through the
+ * collector's own decoding path).
  */
 export const IPFIX = 'ipfix';
-export const IPFIX_NOTE = 'IPFIX / NetFlow v9 NAT events (binary): UDP collector, or a pcap capture file for file ingest';
+export const IPFIX_NOTE = 'IPFIX / NetFlow v9 NAT events (binary): `collect --ipfix` over UDP, or a pcap / pcapng capture file for ingest and parse';
 
 export interface FormatHelp {
   name: string;
@@ -84,17 +91,18 @@ export const formatHelp: readonly FormatHelp[] = [
 export const formatNames: readonly string[] = formatHelp.map((f) => f.name);
 
 /**
- * The text format called `name` (including `auto`). Unknown names and `ipfix` throw: the
- * message lists what is valid, or says how ipfix is read, since it has no line parser.
+ * The text format called `name` (including `auto`). Unknown names and `ipfix` throw a
+ * `bad_parameter` DomainError: the message lists what is valid, or says how ipfix is read,
+ * since it has no line parser.
  */
 export function formatByName(name: string): TextFormat {
   if (name === auto.name) return auto;
   const f = textFormats.get(name);
   if (f) return f;
   if (name === IPFIX) {
-    throw new Error(`ipfix is binary, not a line format: ingest it with the UDP collector, or give a pcap capture file (${IPFIX_NOTE})`);
+    throw new DomainError('bad_parameter', 'ipfix is binary, not a line format: receive it with `whohad collect --ipfix`, or give a pcap / pcapng capture file to ingest or parse', '--format');
   }
-  throw new Error(`unknown format ${JSON.stringify(name)}; valid formats: ${formatNames.join(', ')}`);
+  throw new DomainError('bad_parameter', `unknown format ${JSON.stringify(name)}; valid formats: ${formatNames.join(', ')}`, '--format');
 }
 
 /** Whether `name` is a format the ingest accepts (a text format, `auto` or `ipfix`). */

@@ -181,6 +181,49 @@ describe('collect: messages no source recognises', () => {
   });
 });
 
+describe('collect: a source read with the wrong parser', () => {
+  const RELAYED = parseSourceConfig(`
+defaults:
+  timezone: UTC
+sources:
+  - name: kea-relay
+    format: kea-csv
+    # Kea CSV rows have no syslog header: the relay's address says whose they are
+    match: { host: 127.0.0.2 }
+  - name: fw1
+    format: a10
+    match: { host: fw1 }
+`);
+
+  it("a message naming a host no source matches is not read by the parser of the sender's source", async () => {
+    const { c } = await collector({ config: RELAYED });
+    // the relay forwards a Juniper box's messages: they carry its hostname, and the relay's address
+    const relay = await udpSender('127.0.0.2');
+    for (const line of JUNIPER) await relay.send(line, port(c, 'syslog', 'udp'));
+    await until(c, 'three messages', (s) => s.total.received === 3);
+    await c.flush();
+    const s = await c.stop();
+    await relay.close();
+    expect(s.sources['kea-relay']).toBeUndefined();
+    expect(s.sources['auto:srx-cgn-2']).toMatchObject({ received: 3, events: 3, stored: 3, skipped: 0 });
+  });
+
+  it('a source whose first messages are mostly skipped or rejected is reported as probably the wrong format, with what auto-detection reads', async () => {
+    const log: string[] = [];
+    const { c } = await collector({ config: RELAYED, log: (l) => log.push(l) });
+    const tcp = await tcpSender(port(c, 'syslog', 'tcp'));
+    const line = JUNIPER[0].replace('srx-cgn-2', 'fw1');
+    await tcp.write(Array.from({ length: 20 }, () => `${line}\n`).join(''));
+    await until(c, 'twenty messages', (s) => s.total.received === 20);
+    await tcp.end();
+    const s = await c.stop();
+    expect(s.sources.fw1).toMatchObject({ received: 20, events: 0, skipped: 20 });
+    expect(log.filter((l) => l.startsWith('fw1: '))).toEqual([
+      'fw1: probably the wrong format: 20 of 20 lines were skipped or rejected as a10; auto-detection reads it as juniper-pba: set format: juniper-pba for it in the source configuration',
+    ]);
+  });
+});
+
 describe('collect: IPFIX', () => {
   it('decodes exports over UDP with the options of the source matching the exporter address', async () => {
     const { c } = await collector({ syslog: [], ipfix: [{ host: '127.0.0.1', port: 0 }] });
