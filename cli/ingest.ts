@@ -65,6 +65,7 @@ export async function ingestCommand(files: string[], o: IngestOptions): Promise<
   const delayOf = o.retryDelayMs ?? defaultRetryDelay;
   const store = (file: string) => async (events: CanonicalEvent[], lines: number[]) => {
     const out = await storeEvents((e) => writer.write(e), events, { delayMs: delayOf, giveUpAfterMs: retryFor }, {
+      freshness: redis.redis,
       onStored: (positions) => (totals.stored += positions.length),
       onRefused: (position, f) => rejects.add({ file, line: lines[position], reason: f.reason, text: '' }),
       onRetry: (error, attempt, delay, left) => {

@@ -2,6 +2,8 @@ import { isTransientError } from '../redis/errors.js';
 import type { CanonicalEvent } from '../events/schema.js';
 import type { WriteFailure } from '../timeindex/codes.js';
 import type { WriteOutcome } from '../timeindex/writer.js';
+import type { RedisClient } from '../redis/cluster.js';
+import { recordLastEvents } from './last-event.js';
 
 /**
  * The one way events reach the time index, shared by `whohad ingest`, the live collector and
@@ -37,6 +39,8 @@ export interface StoreHooks {
   /** How to wait between attempts (a queue that can be woken passes its own). */
   sleep?(ms: number): Promise<void>;
   now?(): number;
+  /** Where to record each source's last stored event (intake/last-event.ts), once per call. */
+  freshness?: RedisClient;
 }
 
 export interface StoreResult {
@@ -57,6 +61,22 @@ const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
  * (HTTP: the client retries) a thrown error of either kind is thrown as it is.
  */
 export async function storeEvents(write: Write, events: readonly CanonicalEvent[], policy: RetryPolicy | null, hooks: StoreHooks = {}): Promise<StoreResult> {
+  const redis = hooks.freshness;
+  if (!redis) return storeLoop(write, events, policy, hooks);
+  const stored: CanonicalEvent[] = [];
+  const result = await storeLoop(write, events, policy, {
+    ...hooks,
+    onStored(positions) {
+      for (const p of positions) stored.push(events[p]);
+      hooks.onStored?.(positions);
+    },
+  });
+  // freshness is a report's footnote: failing to note it must not fail, nor hold up, a store
+  await recordLastEvents(redis, stored).catch(() => undefined);
+  return result;
+}
+
+async function storeLoop(write: Write, events: readonly CanonicalEvent[], policy: RetryPolicy | null, hooks: StoreHooks): Promise<StoreResult> {
   const now = hooks.now ?? Date.now;
   const since = now();
   let left = events.map((_, i) => i);

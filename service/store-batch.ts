@@ -2,17 +2,25 @@ import { DomainError } from '../core/domain-error.js';
 import type { CanonicalEvent } from '../events/schema.js';
 import { storeEvents } from '../intake/store-queue.js';
 import type { IndexWriter } from '../timeindex/writer.js';
+import type { RedisClient } from '../redis/cluster.js';
 
 /**
  * Stores the events of an HTTP ingest request, once: the client is the one to retry. Redis
  * being away is a 503 (nothing is acknowledged; a retry is safe, writes are idempotent); events
  * the store refused for themselves join `rejected` at their line. Returns how many were stored.
  */
-export async function storeForRequest(writer: IndexWriter, events: CanonicalEvent[], lines: number[], rejected: Array<{ line: number; reason: string }>): Promise<number> {
+export async function storeForRequest(
+  writer: IndexWriter,
+  events: CanonicalEvent[],
+  lines: number[],
+  rejected: Array<{ line: number; reason: string }>,
+  freshness?: RedisClient,
+): Promise<number> {
   if (events.length === 0) return 0;
   let stored = 0;
   const refused: Array<{ line: number; reason: string }> = [];
   const out = await storeEvents((e) => writer.write(e), events, null, {
+    freshness,
     onStored: (positions) => (stored += positions.length),
     onRefused: (position, f) => refused.push({ line: lines[position], reason: f.reason }),
   });

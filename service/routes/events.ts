@@ -65,7 +65,7 @@ const events: FastifyPluginAsyncTypebox = async (fastify) => {
           lines.push(row.line);
         }
       }
-      const accepted = await storeForRequest(fastify.indexWriter, good, lines, rejected);
+      const accepted = await storeForRequest(fastify.indexWriter, good, lines, rejected, fastify.redis);
       rejected.sort((a, b) => a.line - b.line);
       fastify.metrics.countIngest('canonical', accepted, rejected.length);
       return { accepted, rejected };

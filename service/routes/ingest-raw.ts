@@ -57,7 +57,7 @@ const ingestRaw: FastifyPluginAsyncTypebox<IngestRawOptions> = async (fastify, o
         context: { now: Date.now() },
         file: `body`,
         onBatch: async (events, lines) => {
-          accepted += await storeForRequest(fastify.indexWriter, events, lines, rejected);
+          accepted += await storeForRequest(fastify.indexWriter, events, lines, rejected, fastify.redis);
         },
         onReject: (r) => rejected.push({ line: r.line, reason: r.reason }),
       });
