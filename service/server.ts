@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { purgeAccessLog } from '../audit/purge.js';
 import { openStore } from '../commands.js';
+import { loadSigningKey } from '../core/signing-key.js';
 import type { RedisHandle } from '../redis/embedded.js';
 import { HoldStore } from '../retention/holds.js';
 import { purgeAttribution } from '../retention/purge.js';
@@ -22,6 +23,8 @@ export interface RunningService {
 export async function serve(config: Config): Promise<RunningService> {
   // an outage is reported in the service log once the app (and its logger) exists
   let reportOutage: (err: Error) => void = (err) => void process.stderr.write(`whohad: redis: ${err.message}\n`);
+  // the installation's signing key exists from the first start on (reports are signed with it)
+  loadSigningKey(config.dataDir, process.env);
   const redis = await openStore(config, { onError: (err) => reportOutage(err) });
   const app = await buildApp({ config, redis: redis.redis });
   reportOutage = (err) => app.log.error({ redis: err.message }, 'redis unreachable; retrying until it answers');
