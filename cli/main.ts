@@ -164,7 +164,7 @@ export async function main(argv: string[]) {
       process.exit(EXIT_CODES[err.code]);
     }
     const e = err as NodeJS.ErrnoException;
-    if (err instanceof ConfigError || e.code === 'ENOENT' || e.code === 'EACCES' || e.name === 'SourceConfigError' || /unknown format|--source|--follow|ECONNREFUSED|redis-server/.test(e.message)) {
+    if (err instanceof ConfigError || e.code === 'ENOENT' || e.code === 'EACCES' || e.name === 'SourceConfigError' || e.name === 'SigningKeyError' || /unknown format|--source|--follow|ECONNREFUSED|redis-server/.test(e.message)) {
       process.stderr.write(`whohad: ${e.message}\n`);
       process.exit(2);
     }
