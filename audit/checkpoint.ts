@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import { keyIdOf, verifySignature, type SigningKey } from '../core/signing-key.js';
+import { keyIdOf, verifyWith, type SigningKey } from '../core/signing-key.js';
 import { canonicalJson } from './canonical.js';
 import { formatPoint } from './log.js';
 import { pointKey, walkLog, type VerifyResult } from './read.js';
@@ -45,8 +45,8 @@ export async function makeCheckpoint(redis: Redis | Cluster, key: SigningKey, no
   const chains = [...walk.chains]
     .map(([chain, w]): CheckpointChain => ({ chain, anchor: formatPoint(w.anchor), first: w.first, head: { ...w.at, id: w.lastId }, records: w.records }))
     .sort((a, b) => (a.chain < b.chain ? -1 : a.chain > b.chain ? 1 : 0));
-  const body = { format: CHECKPOINT_FORMAT, time: new Date(now).toISOString(), records: walk.result.records, lastId: walk.lastId, chains, keyId: key.keyId, publicKey: key.publicKeyPem } as const;
-  return { ...body, signature: key.sign(signed(body)) };
+  const body = { format: CHECKPOINT_FORMAT, time: new Date(now).toISOString(), records: walk.result.records, lastId: walk.lastId, chains, keyId: key.id, publicKey: key.publicKeyPem } as const;
+  return { ...body, signature: key.sign(Buffer.from(signed(body), 'utf8')).toString('base64') };
 }
 
 /** Reads a checkpoint file's text, or says why it is not one. */
@@ -102,7 +102,7 @@ export async function checkAgainst(redis: Redis | Cluster, c: Checkpoint, o: Che
   const key: CheckpointVerdict['key'] = o.installationKeyId === null ? 'checkpoint' : 'installation';
   if (keyIdOf(c.publicKey) !== c.keyId) problems.push('the checkpoint names a key id that is not that of the key it carries');
   else if (o.installationKeyId !== null && c.keyId !== o.installationKeyId) problems.push(`the checkpoint is signed by key ${c.keyId}, not by this installation's key ${o.installationKeyId}`);
-  if (!verifySignature(c.publicKey, signed(body), signature)) problems.push('the signature does not match the checkpoint (the file was altered, or not signed by its key)');
+  if (!verifyWith(c.publicKey, Buffer.from(signed(body), 'utf8'), Buffer.from(signature, 'base64'))) problems.push('the signature does not match the checkpoint (the file was altered, or not signed by its key)');
 
   const wanted = new Set(c.chains.flatMap((ch) => [pointKey(ch.chain, ch.head.seq), ...(ch.first ? [pointKey(ch.chain, ch.first.seq)] : [])]));
   const walk = await walkLog(redis, wanted);

@@ -23,7 +23,7 @@ export class UsageError extends Error {
 }
 
 /** Errors of the operator's making, by `err.name`: a fix of the input or configuration, exit 2. */
-const USAGE_NAMES = new Set(['UsageError', 'SourceConfigError', 'PcapFormatError', 'InvalidArgumentError']);
+const USAGE_NAMES = new Set(['UsageError', 'SourceConfigError', 'PcapFormatError', 'InvalidArgumentError', 'SigningKeyError']);
 
 const FILE_ERRORS: Record<string, string> = {
   ENOENT: 'no such file or directory: check the path',

@@ -9,6 +9,7 @@ import { ingestCommand } from './ingest.js';
 import { parseCommand } from './parse.js';
 import { resolveCommand } from './resolve.js';
 import { registerRetentionCommands } from './retention.js';
+import { registerReportCommands } from './report.js';
 import { resolveCsvCommand } from './resolve-csv.js';
 
 export { EXIT_CODES };
@@ -114,6 +115,7 @@ program
   });
 
 registerRetentionCommands(program);
+registerReportCommands(program);
 
 const formats = `formats:\n${formatHelp.map((f) => `  ${f.name.padEnd(18)} ${f.summary}`).join('\n')}`;
 

@@ -22,6 +22,8 @@ import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 
 export const SOURCES_KEY = '{whohad}:ingest:sources';
 export const LAST_KEY = '{whohad}:ingest:last';
+/** Sorted set, score = the latest event time (the device's clock) stored for the source. */
+export const LAST_EVENT_AT_KEY = '{whohad}:ingest:last-event-at';
 export const PROCESSES_KEY = '{whohad}:ingest:processes';
 export const sourceKey = (source: string) => `{whohad}:ingest:source:${source}`;
 
@@ -53,6 +55,8 @@ export interface ProcessGauges {
 interface Delta {
   counts: Map<string, number>;
   last: number;
+  /** The latest event time among the events stored since the last flush. */
+  lastEventAt: number;
 }
 
 /** Cumulative counts of one source in this process (what `--metrics-listen` shows). */
@@ -90,7 +94,7 @@ export class SourceStats {
 
   private delta(source: string): Delta {
     let d = this.pending.get(source);
-    if (!d) this.pending.set(source, (d = { counts: new Map(), last: 0 }));
+    if (!d) this.pending.set(source, (d = { counts: new Map(), last: 0, lastEventAt: 0 }));
     return d;
   }
 
@@ -130,12 +134,14 @@ export class SourceStats {
     l.reasons[field] = (l.reasons[field] ?? 0) + n;
   }
 
-  /** Events Redis took for `source`, now. */
-  stored(source: string, n: number): void {
+  /** Events Redis took for `source`, now; `latestAt` is the latest event time among them. */
+  stored(source: string, n: number, latestAt = 0): void {
     if (n <= 0) return;
     this.count(source, 'events', n);
     const t = this.now();
-    this.delta(source).last = t;
+    const d = this.delta(source);
+    d.last = t;
+    d.lastEventAt = Math.max(d.lastEventAt, latestAt);
     this.localOf(source).lastEventMs = t;
   }
 
@@ -194,6 +200,7 @@ export class SourceStats {
       m.sadd(SOURCES_KEY, source);
       for (const [field, n] of d.counts) m.hincrby(sourceKey(source), field, n);
       if (d.last > 0) m.zadd(LAST_KEY, 'GT', d.last, source);
+      if (d.lastEventAt > 0) m.zadd(LAST_EVENT_AT_KEY, 'GT', d.lastEventAt, source);
     }
     if (this.gauges) m.hset(PROCESSES_KEY, this.processName, JSON.stringify({ ...this.gauges, at: this.now() }));
     try {
@@ -208,6 +215,7 @@ export class SourceStats {
         const into = this.delta(source);
         for (const [field, n] of d.counts) into.counts.set(field, (into.counts.get(field) ?? 0) + n);
         into.last = Math.max(into.last, d.last);
+        into.lastEventAt = Math.max(into.lastEventAt, d.lastEventAt);
       }
     }
   }

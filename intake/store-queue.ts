@@ -68,9 +68,16 @@ export async function storeEvents(write: Write, events: readonly CanonicalEvent[
   const counted: StoreHooks = {
     ...hooks,
     onStored(positions) {
-      const per = new Map<string, number>();
-      for (const p of positions) per.set(sourceOf(p), (per.get(sourceOf(p)) ?? 0) + 1);
-      for (const [source, n] of per) stats.stored(source, n);
+      // per source: how many, and the latest event time (a report's data freshness)
+      const per = new Map<string, { n: number; latestAt: number }>();
+      for (const p of positions) {
+        const source = sourceOf(p);
+        const t = per.get(source) ?? { n: 0, latestAt: 0 };
+        t.n++;
+        t.latestAt = Math.max(t.latestAt, events[p].at);
+        per.set(source, t);
+      }
+      for (const [source, t] of per) stats.stored(source, t.n, t.latestAt);
       hooks.onStored?.(positions);
     },
     onRefused(position, failure) {

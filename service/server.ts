@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { purgeAccessLog } from '../audit/purge.js';
 import { openStore } from '../commands.js';
-import { loadOrCreateSigningKey } from '../core/signing-key.js';
+import { loadSigningKey } from '../core/signing-key.js';
 import type { RedisHandle } from '../redis/embedded.js';
 import { stateToStderr, type RedisStateChange } from '../redis/state.js';
 import { HoldStore } from '../retention/holds.js';
@@ -24,14 +24,14 @@ export interface RunningService {
 export async function serve(config: Config): Promise<RunningService> {
   // Redis down / up go to the service log once the app (and its logger) exists; JSON lines either way
   let report: (s: RedisStateChange) => void = stateToStderr;
-  // the installation's signing key exists from the first start on (checkpoints of the access log sign with it)
-  const signingKey = loadOrCreateSigningKey(config);
+  // the installation's signing key exists from the first start on (access-log checkpoints and disclosure reports sign with it)
+  const signingKey = loadSigningKey(config.dataDir);
   const redis = await openStore(config, { onState: (s) => report(s) });
   const app = await buildApp({ config, redis: redis.redis });
   report = (s) =>
     s.state === 'down' ? app.log.error({ redis: 'down', error: s.error }, 'redis down; retrying until it answers') : app.log.info({ redis: 'up', downForMs: s.downForMs }, 'redis up again');
   const address = await app.listen({ port: config.port, host: config.host });
-  app.log.info({ redis: config.redisUrl ? 'REDIS_URL' : `embedded (${config.dataDir})`, signingKey: signingKey.keyId }, `whohad listening on ${address}`);
+  app.log.info({ redis: config.redisUrl ? 'REDIS_URL' : `embedded (${config.dataDir})`, signingKey: signingKey.id }, `whohad listening on ${address}`);
   // the access log's own retention, checked hourly; several instances purging is harmless
   const purge = setInterval(() => {
     purgeAccessLog(redis.redis, app.accessLog, config.auditRetentionDays).catch((err) => app.log.error({ err }, 'access log purge failed'));

@@ -8,13 +8,13 @@ import { AccessLog, auditKeys, formatPoint, recordHash, type AuditRecord } from 
 import { purgeAccessLog } from '../../audit/purge.js';
 import { verifyChain } from '../../audit/read.js';
 import { auditCheckpoint, auditVerify } from '../../cli/admin.js';
-import { keyIdOf, loadOrCreateSigningKey, loadSigningKey, SIGNING_KEY_FILE, SigningKeyError, verifySignature } from '../../core/signing-key.js';
+import { existingSigningKey, keyIdOf, loadSigningKey, SIGNING_KEY_FILE, SigningKeyError, verifyWith } from '../../core/signing-key.js';
 import { testRedis } from '../helpers/redis.js';
 
 let redis: Awaited<ReturnType<typeof testRedis>>['redis'];
 let url: string;
 const dataDir = mkdtempSync(join(tmpdir(), 'whohad-checkpoint-'));
-const key = loadOrCreateSigningKey({ dataDir, signingKey: null });
+const key = loadSigningKey(dataDir, {});
 const CHAIN = 'host-a';
 
 beforeAll(async () => {
@@ -35,7 +35,7 @@ async function rows(): Promise<Array<[string, AuditRecord]>> {
 }
 
 const check = (c: Checkpoint, o: { now?: number; retentionDays?: number } = {}) =>
-  checkAgainst(redis, c, { installationKeyId: key.keyId, retentionDays: o.retentionDays ?? 1826, now: o.now });
+  checkAgainst(redis, c, { installationKeyId: key.id, retentionDays: o.retentionDays ?? 1826, now: o.now });
 
 async function reset(n: number): Promise<Checkpoint> {
   await redis.flushdb();
@@ -47,18 +47,18 @@ describe('the installation signing key', () => {
   it('is made once under the data directory, readable by its owner only, and named by the hash of its public key', () => {
     const path = join(dataDir, SIGNING_KEY_FILE);
     expect(statSync(path).mode & 0o777).toBe(0o600);
-    expect(loadOrCreateSigningKey({ dataDir, signingKey: null }).keyId).toBe(key.keyId);
-    expect(key.keyId).toBe(keyIdOf(key.publicKeyPem));
-    expect(key.keyId).toMatch(/^[0-9a-f]{64}$/);
-    expect(verifySignature(key.publicKeyPem, 'text', key.sign('text'))).toBe(true);
-    expect(verifySignature(key.publicKeyPem, 'texT', key.sign('text'))).toBe(false);
+    expect(loadSigningKey(dataDir, {}).id).toBe(key.id);
+    expect(key.id).toBe(keyIdOf(key.publicKeyPem));
+    expect(key.id).toMatch(/^[0-9a-f]{64}$/);
+    expect(verifyWith(key.publicKeyPem, Buffer.from('text'), key.sign(Buffer.from('text')))).toBe(true);
+    expect(verifyWith(key.publicKeyPem, Buffer.from('texT'), key.sign(Buffer.from('text')))).toBe(false);
     // WHOHAD_SIGNING_KEY as the PEM itself or as its path
     const pem = readFileSync(path, 'utf8');
-    expect(loadSigningKey({ dataDir: '/nonexistent', signingKey: pem })!.keyId).toBe(key.keyId);
-    expect(loadSigningKey({ dataDir: '/nonexistent', signingKey: path })!.keyId).toBe(key.keyId);
-    expect(loadSigningKey({ dataDir: mkdtempSync(join(tmpdir(), 'whohad-nokey-')), signingKey: null })).toBeNull();
-    expect(() => loadSigningKey({ dataDir, signingKey: '/nonexistent/key.pem' })).toThrow(/WHOHAD_SIGNING_KEY: no file/);
-    expect(() => loadSigningKey({ dataDir, signingKey: '-----BEGIN PRIVATE KEY-----\nnonsense\n-----END PRIVATE KEY-----' })).toThrow(SigningKeyError);
+    expect(existingSigningKey('/nonexistent', { WHOHAD_SIGNING_KEY: pem })!.id).toBe(key.id);
+    expect(existingSigningKey('/nonexistent', { WHOHAD_SIGNING_KEY: path })!.id).toBe(key.id);
+    expect(existingSigningKey(mkdtempSync(join(tmpdir(), 'whohad-nokey-')), {})).toBeNull();
+    expect(() => existingSigningKey(dataDir, { WHOHAD_SIGNING_KEY: '/nonexistent/key.pem' })).toThrow(/WHOHAD_SIGNING_KEY: no file/);
+    expect(() => existingSigningKey(dataDir, { WHOHAD_SIGNING_KEY: '-----BEGIN PRIVATE KEY-----\nnonsense\n-----END PRIVATE KEY-----' })).toThrow(SigningKeyError);
   });
 });
 
@@ -131,7 +131,7 @@ describe('a signed checkpoint of the access log', () => {
     await fill(5);
     await fill(3, 'host-b');
     let v = await check(c);
-    expect(v).toMatchObject({ ok: true, problems: [], key: 'installation', keyId: key.keyId, purgedSince: 0 });
+    expect(v).toMatchObject({ ok: true, problems: [], key: 'installation', keyId: key.id, purgedSince: 0 });
     const all = await rows();
     // everything up to the checkpoint's head is older than the (one-day) retention then
     const boundary = Number(all[9][0].split('-')[0]) + 1;
@@ -148,9 +148,9 @@ describe('a signed checkpoint of the access log', () => {
     const c = await reset(5);
     const altered = { ...c, chains: c.chains.map((ch) => ({ ...ch, head: { ...ch.head, seq: 4 } })) };
     expect((await check(altered)).problems).toContain('the signature does not match the checkpoint (the file was altered, or not signed by its key)');
-    const other = loadOrCreateSigningKey({ dataDir: mkdtempSync(join(tmpdir(), 'whohad-other-')), signingKey: null });
+    const other = loadSigningKey(mkdtempSync(join(tmpdir(), 'whohad-other-')), {});
     const foreign = await makeCheckpoint(redis, other);
-    expect((await check(foreign)).problems).toEqual([`the checkpoint is signed by key ${other.keyId}, not by this installation's key ${key.keyId}`]);
+    expect((await check(foreign)).problems).toEqual([`the checkpoint is signed by key ${other.id}, not by this installation's key ${key.id}`]);
     expect(() => parseCheckpoint('{"format":"x"}')).toThrow(/not a checkpoint/);
     expect(() => parseCheckpoint('nope')).toThrow(/not JSON/);
   });
@@ -184,7 +184,7 @@ describe('whohad audit checkpoint and whohad audit verify --checkpoint', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'whohad-cp-')), 'checkpoint.json');
     const made = await run(() => auditCheckpoint({ out: file }));
     expect(made.code).toBe(0);
-    expect(made.err).toMatch(new RegExp(`checkpoint of 45 records in 1 chain\\(s\\) .*signed by key ${key.keyId}, written to`));
+    expect(made.err).toMatch(new RegExp(`checkpoint of 45 records in 1 chain\\(s\\) .*signed by key ${key.id}, written to`));
     expect(parseCheckpoint(readFileSync(file, 'utf8')).chains[0]).toMatchObject({ chain: CHAIN, anchor: `0 ${'0'.repeat(64)}`, first: { seq: 1 }, head: { seq: 45 }, records: 45 });
     expect((await run(() => auditCheckpoint({ out: file }))).code).toBe(1);
 

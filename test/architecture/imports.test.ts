@@ -24,6 +24,8 @@ export const FLOORS: Record<string, number> = {
   bulk: 4,
   // the composition point: every room's script table on every client
   'commands.ts': 5,
+  // the disclosure report: an answer or a bulk job, its evidence and access-log record, signed
+  report: 5,
   service: 6,
   cli: 7,
 };
