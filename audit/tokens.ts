@@ -50,9 +50,17 @@ export class TokenStore {
     const m = /^whd_([0-9a-f]{12})_[A-Za-z0-9_-]{43}$/.exec(token);
     const prefix = m ? m[1] : token.slice(0, 8).replace(/[^\x20-\x7e]/g, '?');
     if (!m) return { refused: 'malformed token', prefix };
-    const t = await this.redis.hgetall(tokenKey(sha256(token)));
+    return this.byHash(sha256(token), prefix);
+  }
+
+  /**
+   * The principal of a token known only by its SHA-256 (a desk session keeps no more than that),
+   * read afresh each time so that revoking the token ends every session started with it.
+   */
+  async byHash(hash: string, prefix: string | null = null): Promise<Principal | { refused: string; prefix: string | null }> {
+    const t = await this.redis.hgetall(tokenKey(hash));
     if (!t.tokenId) return { refused: 'unknown token', prefix };
-    if (t.revoked) return { refused: 'revoked token', prefix };
+    if (t.revoked) return { refused: 'revoked token', prefix: t.tokenId };
     return { tokenId: t.tokenId, name: t.name, roles: t.roles.split(',') as Role[] };
   }
 

@@ -3,6 +3,22 @@ import fp from 'fastify-plugin';
 import { AccessLog } from '../../audit/log.js';
 import { TokenStore, type Principal, type Role } from '../../audit/tokens.js';
 
+/** Who a request proves to be, or why it is refused (the prefix names the credential in the record). */
+export type Authentication = Principal | { refused: string; prefix: string | null };
+
+/**
+ * A way other than a bearer token to say who asks (the desk's session cookie; a later OIDC
+ * sign-in). It yields the principal a token would, so the route's role rule, the refusal record
+ * and the failure count are the same whichever way one signed in.
+ */
+export interface Credential {
+  /** Whether this credential speaks for the request; when none does, the bearer token does. */
+  claims(req: FastifyRequest): boolean;
+  authenticate(req: FastifyRequest): Promise<Authentication>;
+  /** Sends a refusal already recorded and counted (default: the JSON error). */
+  refuse?(req: FastifyRequest, reply: FastifyReply, status: 401 | 403, reason: string): FastifyReply | Promise<FastifyReply>;
+}
+
 export interface AccessOptions {
   /** The access-log chain this instance writes. */
   instance: string;
@@ -26,6 +42,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     tokens: TokenStore;
     accessLog: AccessLog;
+    /** Credentials besides the bearer token, asked in order (see Credential). */
+    credentials: Credential[];
   }
 }
 
@@ -51,9 +69,10 @@ export default fp<AccessOptions>(
     const accessLog = new AccessLog(redis, opts.instance);
     fastify.decorate('tokens', tokens);
     fastify.decorate('accessLog', accessLog);
+    fastify.decorate('credentials', [] as Credential[]);
     fastify.decorateRequest('principal', null);
 
-    async function refuse(req: FastifyRequest, reply: FastifyReply, status: 401 | 403, reason: string, prefix: string | null, principal: Principal | null) {
+    async function refuse(req: FastifyRequest, reply: FastifyReply, status: 401 | 403, reason: string, prefix: string | null, principal: Principal | null, credential?: Credential) {
       const route = req.routeOptions.url ?? req.url.split('?')[0];
       const [fails] = await Promise.all([
         redis.incr(failKey(req.ip)),
@@ -65,6 +84,7 @@ export default fp<AccessOptions>(
         }),
       ]);
       if (fails > opts.failLimitPerMinute) reply.header('retry-after', '60');
+      if (credential?.refuse) return credential.refuse(req, reply, status, reason);
       return reply.code(status).send({ statusCode: status, error: status === 401 ? 'Unauthorized' : 'Forbidden', message: reason });
     }
 
@@ -75,16 +95,17 @@ export default fp<AccessOptions>(
       const header = req.headers.authorization;
       const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
       // both in one round trip: this runs on every request
-      const [failCount, who] = await Promise.all([redis.get(failKey(req.ip)), tokens.authenticate(token)]);
+      const credential = fastify.credentials.find((c) => c.claims(req));
+      const [failCount, who] = await Promise.all([redis.get(failKey(req.ip)), credential ? credential.authenticate(req) : tokens.authenticate(token)]);
       if (Number(failCount ?? 0) >= opts.failLimitPerMinute) {
         return reply.code(429).header('retry-after', '60').send({ statusCode: 429, error: 'Too Many Requests', message: `too many refused requests from this address in the last minute; try again in a minute` });
       }
       if ('refused' in who) {
         const reason = openToLoopback ? `${who.refused}; ${req.routeOptions.url} answers loopback or a token with the ${role} role` : who.refused;
-        return refuse(req, reply, 401, reason, who.prefix, null);
+        return refuse(req, reply, 401, reason, who.prefix, null, credential);
       }
       if (!who.roles.includes(role)) {
-        return refuse(req, reply, 403, `token "${who.name}" lacks the ${role} role`, who.tokenId, who);
+        return refuse(req, reply, 403, `token "${who.name}" lacks the ${role} role`, who.tokenId, who, credential);
       }
       req.principal = who;
     });

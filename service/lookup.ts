@@ -1,0 +1,58 @@
+import type { FastifyInstance } from 'fastify';
+import type { AuditRecord } from '../audit/log.js';
+import type { Principal } from '../audit/tokens.js';
+import { DomainError } from '../core/domain-error.js';
+import { normaliseQuery, type QueryInput } from '../resolver/query.js';
+import type { AttributionAnswer } from '../schemas/attribution.js';
+
+/** One look-up as asked, and why: the case, legal basis and purpose the access log keeps. */
+export interface LookupRequest {
+  query: QueryInput;
+  case: string;
+  legalBasis: string;
+  purpose: string;
+}
+
+/** Who asks, from where, and through which door (the access log's route field). */
+export interface Asker {
+  principal: Principal;
+  client: string;
+  route: string;
+}
+
+/**
+ * The one path of a look-up, whichever door it came through (`GET /v1/attribution`, the desk's
+ * look-up page): the legal basis checked, the query normalised, resolved, counted, and recorded
+ * in the access log before the answer is handed back. If the record cannot be written nothing is
+ * returned, so nothing can be disclosed.
+ */
+export async function lookUp(
+  fastify: Pick<FastifyInstance, 'resolver' | 'accessLog' | 'metrics'>,
+  legalBases: string[],
+  r: LookupRequest,
+  asker: Asker,
+): Promise<{ answer: AttributionAnswer; record: AuditRecord }> {
+  if (!legalBases.includes(r.legalBasis)) {
+    throw new DomainError('bad_parameter', `${JSON.stringify(r.legalBasis)} is not one of ${legalBases.join(', ')} (WHOHAD_LEGAL_BASES)`, 'legalBasis');
+  }
+  const q = r.query;
+  const normalised = normaliseQuery(q);
+  if (!normalised.ok) throw normalised.errors[0];
+  const nq = normalised.query;
+  const answer = await fastify.resolver.resolve(nq);
+  fastify.metrics.lookups.inc({ status: answer.status });
+  const who = asker.principal;
+  try {
+    const record = await fastify.accessLog.append({
+      kind: 'lookup', time: new Date().toISOString(), user: who.name, tokenId: who.tokenId, client: asker.client,
+      case: r.case, legalBasis: r.legalBasis, purpose: r.purpose, route: asker.route,
+      // what was asked; the port as the number its decimal digits name (nothing else is read as one)
+      query: { ...q, ...(nq.port === null ? {} : { port: nq.port }) },
+      normalised: { ip: nq.ip, port: nq.port, instants: answer.instants.map((i) => i.utc), tolerance: answer.query.tolerance },
+      status: answer.status, disclosed: answer.candidates.map((c) => c.subscriberId),
+    });
+    return { answer, record };
+  } catch {
+    throw new DomainError('access_log_unavailable', 'the access log could not be written, so nothing is disclosed; try again shortly');
+  }
+}
