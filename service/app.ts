@@ -17,6 +17,7 @@ import events from './routes/events.js';
 import health from './routes/health.js';
 import holds from './routes/holds.js';
 import ingestRaw from './routes/ingest-raw.js';
+import desk from './web/index.js';
 
 export interface AppOptions {
   config: Config;
@@ -98,5 +99,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(bulk, { config });
   await app.register(events);
   await app.register(ingestRaw, { sourcesFile: config.sourcesFile });
+  await app.register(desk, { config });
   return app;
 }

@@ -46,8 +46,9 @@ export async function lookUp(
     const record = await fastify.accessLog.append({
       kind: 'lookup', time: new Date().toISOString(), user: who.name, tokenId: who.tokenId, client: asker.client,
       case: r.case, legalBasis: r.legalBasis, purpose: r.purpose, route: asker.route,
-      // what was asked; the port as the number its decimal digits name (nothing else is read as one)
-      query: { ...q, ...(nq.port === null ? {} : { port: nq.port }) },
+      // what was asked; the port and tolerance as the numbers their digits name, whichever door
+      // (a query string or a form) brought them as text
+      query: { ...q, ...(nq.port === null ? {} : { port: nq.port }), ...(nq.tolerance === undefined ? {} : { tolerance: nq.tolerance }) },
       normalised: { ip: nq.ip, port: nq.port, instants: answer.instants.map((i) => i.utc), tolerance: answer.query.tolerance },
       status: answer.status, disclosed: answer.candidates.map((c) => c.subscriberId),
     });

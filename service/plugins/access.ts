@@ -44,6 +44,8 @@ declare module 'fastify' {
     accessLog: AccessLog;
     /** Credentials besides the bearer token, asked in order (see Credential). */
     credentials: Credential[];
+    /** Records, counts and answers a refusal, as the access hook does (for sign-in forms). */
+    refuse: (req: FastifyRequest, reply: FastifyReply, status: 401 | 403, reason: string, prefix: string | null, principal: Principal | null, credential?: Credential) => Promise<FastifyReply>;
   }
 }
 
@@ -87,6 +89,8 @@ export default fp<AccessOptions>(
       if (credential?.refuse) return credential.refuse(req, reply, status, reason);
       return reply.code(status).send({ statusCode: status, error: status === 401 ? 'Unauthorized' : 'Forbidden', message: reason });
     }
+
+    fastify.decorate('refuse', refuse);
 
     fastify.addHook('onRequest', async (req, reply) => {
       const { role, openToLoopback } = req.routeOptions.config ?? {};
