@@ -40,6 +40,7 @@ export function page(title: string, ctx: PageContext, body: Html, current = ''):
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · whohad</title>
 <link rel="stylesheet" href="/assets/desk.css">
+<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
 <script type="module" src="/assets/desk.js"></script>
 </head>
 <body>

@@ -75,7 +75,7 @@ export function timelineSvg(a: AttributionAnswer): Html {
   const windows = a.instants.map((i) => {
     const from = x(Date.parse(i.windowFrom));
     const to = x(Date.parse(i.windowTo));
-    const w = Math.max(4, to - from);
+    const w = Math.max(10, to - from);
     return html`<rect class="tolerance" x="${(from + to) / 2 - w / 2}" y="${TOP - 6}" width="${w}" height="${plotBottom - TOP + 6}" fill="#f2c230" fill-opacity="0.45"><title>tolerance window ${i.windowFrom} to ${i.windowTo}</title></rect>`;
   });
 

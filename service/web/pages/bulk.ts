@@ -44,10 +44,13 @@ export interface ResultPage {
 export function bulkJobPage(ctx: PageContext, s: JobState, result: ResultPage | null, table: Corroboration[] | null): Html {
   const base = `/v1/attribution/bulk/${s.job}`;
   const running = s.state === 'running';
+  // a job that ended shows its own pace; a running one is timed by the page's script
+  const seconds = s.finishedAt ? Math.max(0.001, (Date.parse(s.finishedAt) - Date.parse(s.createdAt)) / 1000) : null;
+  const rate = seconds === null ? '–' : (s.rows / seconds).toFixed(0);
   const progress = html`<section aria-labelledby="p-h"><h2 id="p-h">Progress</h2>
 <div class="progress" data-job="${s.job}" data-state="${s.state}" data-created="${s.createdAt}">
 <progress max="${s.total ?? 0}" value="${s.rows}" aria-label="rows answered">${s.rows}</progress>
-<p role="status" aria-live="polite"><span class="rows">${s.rows}</span> of <span class="total">${s.total ?? '?'}</span> rows · <span class="rate">–</span> rows/s · ETA <span class="eta">–</span> · state <strong class="state">${s.state}</strong></p>
+<p role="status" aria-live="polite"><span class="rows">${s.rows}</span> of <span class="total">${s.total ?? '?'}</span> rows · <span class="rate">${rate}</span> rows/s · ETA <span class="eta">${running ? '–' : 'ended'}</span> · state <strong class="state">${s.state}</strong></p>
 </div>${s.error ? html`<p class="notice" role="alert">${s.error}</p>` : ''}</section>`;
   if (running || s.state === 'failed' || !s.summary) return page(`Bulk job ${s.job}`, ctx, progress, '/bulk');
   const c = s.summary;
