@@ -22,7 +22,7 @@ export default async function bulkRoutes(fastify: FastifyInstance, opts: DeskOpt
   const page = { role: 'investigator' as const, page: true };
 
   fastify.get('/bulk', { config: page, schema: { hide: true } }, async (req, reply) => {
-    const caseRef = String((req.query as Record<string, unknown>).case ?? '');
+    const caseRef = String((req.query as Record<string, unknown>).case ?? '').slice(0, 256);
     return sendPage(reply, bulkFormPage(contextOf(req, reply), { zones, defaultTz: config.deskTimeZone, tolerance: config.toleranceS, legalBases: config.legalBases, caseRef }));
   });
 

@@ -19,7 +19,7 @@ export default async function lookupRoutes(fastify: FastifyInstance, opts: DeskO
 
   fastify.get('/lookup', { config: page, schema: { hide: true } }, async (req, reply) => {
     const remembered = await fastify.deskSessions.remembered(req.deskSession!.id);
-    const caseRef = String((req.query as Record<string, unknown>).case ?? '');
+    const caseRef = String((req.query as Record<string, unknown>).case ?? '').slice(0, 256);
     const grounds = remembered.get(caseRef);
     const form: LookupForm = {
       ip: '', port: '', at: '', tz: config.deskTimeZone, tolerance: String(config.toleranceS),
