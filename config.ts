@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
+import { IANAZone } from 'luxon';
 
 export interface Config {
   port: number;
@@ -73,6 +74,12 @@ export interface Config {
   waitReplicas: number;
   /** How long WAIT may take, in ms (WHOHAD_WAIT_TIMEOUT_MS). */
   waitTimeoutMs: number;
+  /** The zone the desk's look-up form starts with (WHOHAD_DESK_TZ, an IANA name). */
+  deskTimeZone: string;
+  /** A desk session unused this long ends (WHOHAD_SESSION_IDLE_S). */
+  sessionIdleS: number;
+  /** A desk session ends this long after sign-in however busy (WHOHAD_SESSION_MAX_S). */
+  sessionMaxS: number;
 }
 
 export class ConfigError extends Error {}
@@ -152,6 +159,11 @@ function trustedProxies(raw: string | undefined): string[] {
   return items;
 }
 
+function zoneName(raw: string): string {
+  if (!IANAZone.isValidZone(raw)) throw new ConfigError(`WHOHAD_DESK_TZ=${JSON.stringify(raw)} is not an IANA time zone (such as Europe/Copenhagen)`);
+  return raw;
+}
+
 function instanceName(raw: string): string {
   if (!/^[\w.:@/-]{1,128}$/.test(raw)) throw new ConfigError(`WHOHAD_INSTANCE=${JSON.stringify(raw)}: expected 1-128 letters, digits and . : @ / - _`);
   return raw;
@@ -196,5 +208,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxParamLength: number(env, 'WHOHAD_MAX_PARAM_LENGTH', 100, 16, 4096),
     waitReplicas: wholeNumber(env, 'WHOHAD_WAIT_REPLICAS', 0),
     waitTimeoutMs: wholeNumber(env, 'WHOHAD_WAIT_TIMEOUT_MS', 1000),
+    deskTimeZone: zoneName(env.WHOHAD_DESK_TZ || 'Europe/Copenhagen'),
+    sessionIdleS: number(env, 'WHOHAD_SESSION_IDLE_S', 1800, 60, 86_400),
+    sessionMaxS: number(env, 'WHOHAD_SESSION_MAX_S', 43_200, 60, 7 * 86_400),
   };
 }

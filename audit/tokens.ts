@@ -69,7 +69,15 @@ export class TokenStore {
   async authenticate(token: string | undefined): Promise<Principal | { refused: string }> {
     if (!token) return { refused: 'no token (send Authorization: Bearer <token>)' };
     if (!/^whd_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/.test(token)) return { refused: 'malformed token' };
-    const t = await this.redis.hgetall(tokenKey(sha256(token)));
+    return this.byHash(sha256(token));
+  }
+
+  /**
+   * The principal of a token known only by its SHA-256 (a desk session keeps no more than that),
+   * read afresh each time so that revoking the token ends every session started with it.
+   */
+  async byHash(hash: string): Promise<Principal | { refused: string }> {
+    const t = await this.redis.hgetall(tokenKey(hash));
     if (!t.tokenId) return { refused: 'unknown token' };
     if (t.revoked) return { refused: 'revoked token' };
     return principalOf(t);

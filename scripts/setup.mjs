@@ -1,7 +1,8 @@
 // Makes a fresh clone runnable: npm dependencies, redis-server (from Debian's packages) when no
-// REDIS_URL is set, and the compiled build. It uses nothing outside Node itself, because it runs
-// before node_modules exists. Each step is skipped when already done.
-//   node scripts/setup.mjs [--redis] [--build]
+// REDIS_URL is set, Debian's chromium for the browser suite, and the compiled build. It uses
+// nothing outside Node itself, because it runs before node_modules exists. Each step is skipped
+// when already done.
+//   node scripts/setup.mjs [--redis] [--chromium] [--build]
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -43,23 +44,38 @@ function onPath(cmd) {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
 
-function redis() {
-  if (process.env.REDIS_URL) return;
-  if (onPath('redis-server')) return;
+/** Installs a Debian package as root or through password-less sudo; says what to run otherwise. */
+function aptInstall(pkg, why) {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const sudo = !isRoot && onPath('sudo') && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0;
   if (!isRoot && !sudo) {
-    fail('redis-server is not installed and this user cannot install it. Run:\n\n    sudo apt-get update && sudo apt-get install -y redis-server\n\nor set REDIS_URL to a running Redis (6.2 or newer).');
+    fail(`${pkg} is not installed and this user cannot install it. Run:\n\n    sudo apt-get update && sudo apt-get install -y ${pkg}\n\n${why}`);
   }
-  if (!onPath('apt-get')) fail('redis-server is not installed and apt-get is not available. Install Redis 6.2+ with your package manager, or set REDIS_URL.');
+  if (!onPath('apt-get')) fail(`${pkg} is not installed and apt-get is not available. ${why}`);
   const pre = isRoot ? [] : ['sudo', '-n'];
-  say('installing redis-server from Debian packages');
+  say(`installing ${pkg} from Debian packages`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const cmd = (argv) => run(pre[0] ?? argv[0], pre.length ? [...pre.slice(1), ...argv] : argv.slice(1), { env });
-  if (cmd(['apt-get', 'update', '-qq']) !== 0 || cmd(['apt-get', 'install', '-y', '-qq', 'redis-server']) !== 0) {
-    fail('installing redis-server failed. Run: sudo apt-get update && sudo apt-get install -y redis-server');
+  if (cmd(['apt-get', 'update', '-qq']) !== 0 || cmd(['apt-get', 'install', '-y', '-qq', pkg]) !== 0) {
+    fail(`installing ${pkg} failed. Run: sudo apt-get update && sudo apt-get install -y ${pkg}`);
   }
+}
+
+function redis() {
+  if (process.env.REDIS_URL) return;
+  if (onPath('redis-server')) return;
+  aptInstall('redis-server', 'Or set REDIS_URL to a running Redis (6.2 or newer).');
   if (!onPath('redis-server')) fail('redis-server was installed but is not on PATH (it lives in /usr/bin on Debian).');
+}
+
+// The browser suite drives Debian's chromium; nothing downloads a browser build of its own.
+// WHOHAD_CHROMIUM names another binary.
+function chromium() {
+  const path = process.env.WHOHAD_CHROMIUM || '/usr/bin/chromium';
+  if (existsSync(path)) return;
+  if (process.env.WHOHAD_CHROMIUM) fail(`WHOHAD_CHROMIUM=${path} does not exist.`);
+  aptInstall('chromium', 'Or set WHOHAD_CHROMIUM to a Chromium or Chrome binary.');
+  if (!existsSync(path)) fail(`chromium was installed but ${path} is not there.`);
 }
 
 function build() {
@@ -76,5 +92,6 @@ function build() {
 
 dependencies();
 if (args.has('--redis')) redis();
+if (args.has('--chromium')) chromium();
 if (args.has('--build')) build();
 

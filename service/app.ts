@@ -18,6 +18,7 @@ import health from './routes/health.js';
 import holds from './routes/holds.js';
 import ingestRaw from './routes/ingest-raw.js';
 import report from './routes/report.js';
+import desk from './web/index.js';
 
 export interface AppOptions {
   config: Config;
@@ -103,5 +104,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(events);
   await app.register(ingestRaw, { sourcesFile: config.sourcesFile });
   await app.register(report, { config });
+  await app.register(desk, { config });
   return app;
 }

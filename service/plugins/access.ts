@@ -4,6 +4,22 @@ import { AccessLog } from '../../audit/log.js';
 import { RefusalLog, refusalSource } from '../../audit/refusals.js';
 import { TokenStore, type Principal, type Role } from '../../audit/tokens.js';
 
+/** Who a request proves to be, or why it is refused (nothing taken from the credential itself). */
+export type Authentication = Principal | { refused: string };
+
+/**
+ * A way other than a bearer token to say who asks (the desk's session cookie; a later OIDC
+ * sign-in). It yields the principal a token would, so the route's role rule, the refusal record
+ * and the refusal count are the same whichever way one signed in.
+ */
+export interface Credential {
+  /** Whether this credential speaks for the request; when none does, the bearer token does. */
+  claims(req: FastifyRequest): boolean;
+  authenticate(req: FastifyRequest): Promise<Authentication>;
+  /** Sends a refusal already recorded and counted (default: the JSON error). */
+  refuse?(req: FastifyRequest, reply: FastifyReply, status: 401 | 403, reason: string): FastifyReply | Promise<FastifyReply>;
+}
+
 export interface AccessOptions {
   /** The access-log chain this instance writes. */
   instance: string;
@@ -33,6 +49,10 @@ declare module 'fastify' {
     tokens: TokenStore;
     accessLog: AccessLog;
     refusals: RefusalLog;
+    /** Credentials besides the bearer token, asked in order (see Credential). */
+    credentials: Credential[];
+    /** Records, counts and answers a refusal as the access hook does (for sign-in forms). */
+    refuse: (req: FastifyRequest, reply: FastifyReply, status: 401 | 403, reason: string, principal: Principal | null, credential?: Credential) => Promise<FastifyReply>;
   }
 }
 
@@ -52,7 +72,7 @@ export function bearerToken(header: string | undefined): string | undefined {
 }
 
 /**
- * Who may ask: every route names the role it needs, and a request without a valid token of
+ * Who may ask: every route names the role it needs, and a request without a valid credential of
  * that role is refused (401/403) and recorded in the access log. The record names only what
  * was proven: a valid token's user and id on a 403; on a 401 the source, route and reason, and
  * nothing taken from the credential. Refusals of callers that proved nothing are counted per
@@ -70,42 +90,59 @@ export default fp<AccessOptions>(
     fastify.decorate('tokens', tokens);
     fastify.decorate('accessLog', accessLog);
     fastify.decorate('refusals', refusals);
+    fastify.decorate('credentials', [] as Credential[]);
     fastify.decorateRequest('principal', null);
     fastify.addHook('onClose', async () => refusals.stop());
 
     const routeOf = (req: FastifyRequest) => `${req.method} ${req.routeOptions.url ?? req.url.split('?')[0]}`;
-    const reply401 = (reply: FastifyReply, reason: string) => reply.code(401).send({ statusCode: 401, error: 'Unauthorized', message: reason });
+    const send = (req: FastifyRequest, reply: FastifyReply, status: 401 | 403, reason: string, credential?: Credential) =>
+      credential?.refuse ? credential.refuse(req, reply, status, reason) : reply.code(status).send({ statusCode: status, error: status === 401 ? 'Unauthorized' : 'Forbidden', message: reason });
+
+    /** A caller that proved nothing: counted per source, recorded with the minute's others, 429 over the limit. */
+    async function refuseUnproven(req: FastifyRequest, reply: FastifyReply, reason: string, shown: string, failCount: number, credential?: Credential) {
+      const source = refusalSource(req.ip);
+      const limited = failCount >= opts.failLimitPerMinute;
+      const [fails] = await Promise.all([redis.incr(failKey(source)), redis.expire(failKey(source), 60, 'NX'), redis.incr(DENIED_COUNT)]);
+      const tooMany = 'too many refused requests from this source in the last minute';
+      refusals.note({ source, address: req.ip, route: routeOf(req), reason: limited ? tooMany : reason });
+      if (limited) {
+        return reply.code(429).header('retry-after', '60').send({ statusCode: 429, error: 'Too Many Requests', message: `${tooMany}; a valid token is still answered, anything else may try again in a minute` });
+      }
+      if (fails > opts.failLimitPerMinute) reply.header('retry-after', '60');
+      return send(req, reply, 401, shown, credential);
+    }
+
+    /** A proven caller without the role: recorded one by one under its name, and not limited. */
+    async function refuseProven(req: FastifyRequest, reply: FastifyReply, reason: string, who: Principal, credential?: Credential) {
+      await Promise.all([
+        redis.incr(DENIED_COUNT),
+        accessLog.append({ kind: 'denied', time: new Date().toISOString(), user: who.name, tokenId: who.tokenId, client: req.ip, route: routeOf(req), reason, count: 1, disclosed: [] }),
+      ]);
+      return send(req, reply, 403, reason, credential);
+    }
+
+    fastify.decorate('refuse', async (req: FastifyRequest, reply: FastifyReply, status: 401 | 403, reason: string, principal: Principal | null, credential?: Credential) => {
+      if (status === 403 && principal) return refuseProven(req, reply, reason, principal, credential);
+      const failCount = Number((await redis.get(failKey(refusalSource(req.ip)))) ?? 0);
+      return refuseUnproven(req, reply, reason, reason, failCount, credential);
+    });
 
     fastify.addHook('onRequest', async (req, reply) => {
       const { role, openToLoopback } = req.routeOptions.config ?? {};
       if (!role) return;
       const loopbackOpen = openToLoopback === true && opts.loopbackOpen;
       if (loopbackOpen && isLoopback(req.ip)) return;
-      const source = refusalSource(req.ip);
+      const credential = fastify.credentials.find((c) => c.claims(req));
       // both in one round trip: this runs on every request
-      const [failCount, who] = await Promise.all([redis.get(failKey(source)), tokens.authenticate(bearerToken(req.headers.authorization))]);
+      const [failCount, who] = await Promise.all([
+        redis.get(failKey(refusalSource(req.ip))),
+        credential ? credential.authenticate(req) : tokens.authenticate(bearerToken(req.headers.authorization)),
+      ]);
       if ('refused' in who) {
-        const limited = Number(failCount ?? 0) >= opts.failLimitPerMinute;
-        const reason = limited
-          ? 'too many refused requests from this source in the last minute'
-          : loopbackOpen ? `${who.refused}; ${req.routeOptions.url} answers loopback or a token with the ${role} role` : who.refused;
-        const [fails] = await Promise.all([redis.incr(failKey(source)), redis.expire(failKey(source), 60, 'NX'), redis.incr(DENIED_COUNT)]);
-        refusals.note({ source, address: req.ip, route: routeOf(req), reason: limited ? reason : who.refused });
-        if (limited) {
-          return reply.code(429).header('retry-after', '60').send({ statusCode: 429, error: 'Too Many Requests', message: `${reason}; a valid token is still answered, anything else may try again in a minute` });
-        }
-        if (fails > opts.failLimitPerMinute) reply.header('retry-after', '60');
-        return reply401(reply, reason);
+        const shown = loopbackOpen ? `${who.refused}; ${req.routeOptions.url} answers loopback or a token with the ${role} role` : who.refused;
+        return refuseUnproven(req, reply, who.refused, shown, Number(failCount ?? 0), credential);
       }
-      if (!who.roles.includes(role)) {
-        const reason = `token "${who.name}" lacks the ${role} role`;
-        // a proven caller: recorded one by one under its name, and not limited
-        await Promise.all([
-          redis.incr(DENIED_COUNT),
-          accessLog.append({ kind: 'denied', time: new Date().toISOString(), user: who.name, tokenId: who.tokenId, client: req.ip, route: routeOf(req), reason, count: 1, disclosed: [] }),
-        ]);
-        return reply.code(403).send({ statusCode: 403, error: 'Forbidden', message: reason });
-      }
+      if (!who.roles.includes(role)) return refuseProven(req, reply, `token "${who.name}" lacks the ${role} role`, who, credential);
       req.principal = who;
     });
   },

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import fp from 'fastify-plugin';
 import { AttributionRequestSchema } from '../../schemas/attribution.js';
-import { recordedLookup } from '../lookup.js';
+import { lookUp } from '../lookup.js';
 
 export interface AttributionRouteOptions {
   legalBases: string[];
@@ -22,7 +22,11 @@ const attribution: FastifyPluginAsyncTypebox<AttributionRouteOptions> = async (f
         response: { 200: { $ref: 'AttributionAnswer#' }, 400: { $ref: 'Error#' }, 401: { $ref: 'Error#' }, 403: { $ref: 'Error#' }, 503: { $ref: 'Error#' } },
       },
     },
-    async (req) => (await recordedLookup(fastify, req, req.query, { legalBases: opts.legalBases, route: 'GET /v1/attribution' })).answer,
+    async (req) => {
+      const { case: caseRef, legalBasis, purpose, ...query } = req.query;
+      const asker = { principal: req.principal!, client: req.ip, route: 'GET /v1/attribution' };
+      return (await lookUp(fastify, opts.legalBases, { query, case: caseRef, legalBasis, purpose }, asker)).answer;
+    },
   );
 };
 

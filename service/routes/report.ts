@@ -17,7 +17,7 @@ import { BulkJobParamsSchema } from '../../schemas/bulk.js';
 import { BulkReportQuerySchema, PublicKeysSchema, ReportRequestSchema, SignedReportSchema } from '../../schemas/report.js';
 import type { Config } from '../../config.js';
 import { HttpError } from '../errors.js';
-import { recordedLookup } from '../lookup.js';
+import { lookUp } from '../lookup.js';
 
 export interface ReportRouteOptions {
   config: Pick<Config, 'legalBases' | 'dataDir' | 'bulkResultTtlS'>;
@@ -101,17 +101,16 @@ const report: FastifyPluginAsyncTypebox<ReportRouteOptions> = async (fastify, op
       // a key that cannot be read stops the look-up before it is recorded as disclosed
       signingKey();
       const who = req.principal!;
-      const { record, value } = await recordedLookup(fastify, req, request, {
-        legalBases: config.legalBases,
-        route: 'GET /v1/attribution/report',
-        details: async (answer, question, grounds) => {
-          const content = lookupContent(
-            { madeAt: new Date().toISOString(), requester: { user: who.name, tokenId: who.tokenId, client: req.ip }, grounds, sources: await readLastEvents(fastify.redis) },
-            question,
-            answer,
-          );
-          return { details: { reportContentHash: contentHashOf(content), reportFormat: format }, value: content };
-        },
+      const { case: caseRef, legalBasis, purpose, ...question } = request;
+      const grounds = { case: caseRef, legalBasis, purpose };
+      const asker = { principal: who, client: req.ip, route: 'GET /v1/attribution/report' };
+      const { record, value } = await lookUp(fastify, config.legalBases, { query: question, ...grounds }, asker, async (answer) => {
+        const content = lookupContent(
+          { madeAt: new Date().toISOString(), requester: { user: who.name, tokenId: who.tokenId, client: req.ip }, grounds, sources: await readLastEvents(fastify.redis) },
+          question,
+          answer,
+        );
+        return { details: { reportContentHash: contentHashOf(content), reportFormat: format }, value: content };
       });
       return send(reply, format, value, record);
     },
