@@ -1,35 +1,26 @@
 import { once } from 'node:events';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainError } from '../../core/domain-error.js';
 import { isTransient } from '../../redis/errors.js';
 import { storeForRequest } from '../../service/store-batch.js';
 import { storeEvents, type StoreFailure } from '../../intake/store-queue.js';
 import { dumpNat } from '../../timeindex/dump.js';
-import { ProfileDictionary } from '../../timeindex/profiles.js';
-import { defineCommands } from '../../commands.js';
-import { IndexWriter } from '../../timeindex/writer.js';
-import { FaultyRedis } from '../faults/helpers.js';
+import type { IndexWriter } from '../../timeindex/writer.js';
+import type { FaultyRedis } from '../faults/helpers.js';
+import { startOwnStore, stopOwnStore, type OwnStore } from '../helpers/own-store.js';
 import { lease, min, nat } from '../helpers/events.js';
 
 // a throw-away redis-server of this file's own, stopped and started again by the tests
+let own: OwnStore;
 let server: FaultyRedis;
 let redis: Redis;
 let writer: IndexWriter;
-
 beforeAll(async () => {
-  server = await FaultyRedis.start({ appendonly: false });
-  // fails fast while the server is away, reconnects by itself once it is back
-  redis = new Redis(server.url, { maxRetriesPerRequest: 0, retryStrategy: () => 20 });
-  redis.on('error', () => {});
-  defineCommands(redis);
-  writer = new IndexWriter(redis, new ProfileDictionary(redis), { days: 365, now: () => min(0) });
+  own = await startOwnStore();
+  ({ server, redis, writer } = own);
 });
-
-afterAll(async () => {
-  redis.disconnect();
-  await server.stop();
-});
+afterAll(() => stopOwnStore(own));
 
 const write = (e: Parameters<IndexWriter['write']>[0]) => writer.write(e);
 const ready = async () => {

@@ -1,30 +1,23 @@
 import { once } from 'node:events';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defineCommands } from '../../commands.js';
 import { MAX_REASONS, readSourceStats, reasonLabel, SourceStats, sourceKey } from '../../intake/source-stats.js';
 import { storeEvents } from '../../intake/store-queue.js';
-import { ProfileDictionary } from '../../timeindex/profiles.js';
-import { IndexWriter } from '../../timeindex/writer.js';
-import { FaultyRedis } from '../faults/helpers.js';
+import type { IndexWriter } from '../../timeindex/writer.js';
+import type { FaultyRedis } from '../faults/helpers.js';
+import { startOwnStore, stopOwnStore, type OwnStore } from '../helpers/own-store.js';
 import { lease, min, nat } from '../helpers/events.js';
 
 // a redis-server of this file's own: one test stops it and starts it again
+let own: OwnStore;
 let server: FaultyRedis;
 let redis: Redis;
 let writer: IndexWriter;
-
 beforeAll(async () => {
-  server = await FaultyRedis.start({ appendonly: false });
-  redis = new Redis(server.url, { maxRetriesPerRequest: 0, retryStrategy: () => 20 });
-  redis.on('error', () => {});
-  defineCommands(redis);
-  writer = new IndexWriter(redis, new ProfileDictionary(redis), { days: 365, now: () => min(0) });
+  own = await startOwnStore();
+  ({ server, redis, writer } = own);
 });
-afterAll(async () => {
-  redis.disconnect();
-  await server.stop();
-});
+afterAll(() => stopOwnStore(own));
 
 const multis = async () => Number(/cmdstat_multi:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
 
