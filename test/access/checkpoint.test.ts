@@ -10,6 +10,7 @@ import { verifyChain } from '../../audit/read.js';
 import { auditCheckpoint, auditVerify } from '../../cli/admin.js';
 import { existingSigningKey, keyIdOf, loadSigningKey, SIGNING_KEY_FILE, SigningKeyError, verifyWith } from '../../core/signing-key.js';
 import { testRedis } from '../helpers/redis.js';
+import { runCommand } from '../helpers/cli-output.js';
 
 let redis: Awaited<ReturnType<typeof testRedis>>['redis'];
 let url: string;
@@ -164,17 +165,7 @@ describe('a signed checkpoint of the access log', () => {
 });
 
 describe('whohad audit checkpoint and whohad audit verify --checkpoint', () => {
-  async function run(fn: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
-    let out = '';
-    let err = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((ch: string | Uint8Array) => ((out += String(ch)), true));
-    vi.spyOn(process.stderr, 'write').mockImplementation((ch: string | Uint8Array) => ((err += String(ch)), true));
-    try {
-      return { code: await fn(), out, err };
-    } finally {
-      vi.restoreAllMocks();
-    }
-  }
+  const run = runCommand;
 
   it('exports a checkpoint for safe keeping, verifies against it, and records both reads', async () => {
     await reset(45);

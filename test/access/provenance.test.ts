@@ -6,6 +6,7 @@ import { tokenCreate, tokenList } from '../../cli/admin.js';
 import { PURPOSE, testApp } from '../helpers/app.js';
 import { testRedisUrl } from '../helpers/redis.js';
 import { bearer, logRecords, Q_A } from './helpers.js';
+import { runCommand } from '../helpers/cli-output.js';
 
 const lease = (source: string | undefined, sub: string) => ({ kind: 'lease', event: 'start', at: '2026-10-24T20:00:00Z', ip: '100.64.0.1', subscriberId: sub, ...(source ? { source } : {}) });
 const nat = { kind: 'nat', event: 'alloc', at: '2026-10-25T00:00:00Z', natInstance: 'cgn1', publicIp: '198.51.100.7', portStart: 1024, portEnd: 1535, privateIp: '100.64.0.1', source: 'cgn-feed' };
@@ -79,17 +80,7 @@ describe('every ingest request in the access log', () => {
 });
 
 describe('whohad token create --sources', () => {
-  async function run(fn: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
-    let out = '';
-    let err = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((out += String(c)), true));
-    vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((err += String(c)), true));
-    try {
-      return { code: await fn(), out, err };
-    } finally {
-      vi.restoreAllMocks();
-    }
-  }
+  const run = runCommand;
 
   it('needs an ingest token to name its sources (or * on purpose), and lists them', async () => {
     vi.stubEnv('REDIS_URL', await testRedisUrl());

@@ -4,22 +4,12 @@ import { holdCreate, holdLift, holdList, purgeCommand } from '../../cli/retentio
 import { HoldStore } from '../../retention/holds.js';
 import { dumpNat } from '../../timeindex/dump.js';
 import { alloc, release, store } from './helpers.js';
+import { runCommand } from '../helpers/cli-output.js';
 
 type Store = Awaited<ReturnType<typeof store>>;
 let s: Store;
 
-/** What a command printed on standard output and standard error. */
-async function run(fn: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((out += String(c)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((err += String(c)), true));
-  try {
-    return { code: await fn(), out, err };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
+const run = runCommand;
 
 beforeAll(async () => {
   s = await store();
