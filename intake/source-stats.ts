@@ -20,6 +20,9 @@ import type { ChainableCommander, Cluster, Redis } from 'ioredis';
  *   reporting is shown as stale, then forgotten.
  */
 
+/** Every key of the per-source counts starts so: what a run did, not evidence (tests comparing two runs' index leave them out). */
+export const INGEST_STATS_PREFIX = '{whohad}:ingest:';
+export const isIngestStatsKey = (key: string): boolean => key.startsWith(INGEST_STATS_PREFIX);
 export const SOURCES_KEY = '{whohad}:ingest:sources';
 export const LAST_KEY = '{whohad}:ingest:last';
 /** Sorted set, score = the latest event time (the device's clock) stored for the source. */

@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { testRedisUrl } from '../helpers/redis.js';
 import { until } from '../faults/helpers.js';
+import { isIngestStatsKey } from '../../intake/source-stats.js';
 import {
   CISCO_265, CISCO_266, PBA_TEMPLATE, dataSet, ip, ipfixMessage, pbaRecord, rec, templateSet, u16, u32, u8, v9Packet, type TemplateDef,
 } from '../parse/ipfix/encoder.js';
@@ -56,14 +57,14 @@ const dns = { src: '127.0.0.1', dst: '127.0.0.53', srcPort: 40000, dstPort: 53, 
 
 /**
  * Every key of the index with its value, in an order that compares. The per-source ingest
- * counters (`{whohad}:ingest:*`) are left out: they describe the run (which process, when Redis
+ * counters (`isIngestStatsKey`) are left out: they describe the run (which process, when Redis
  * took each batch), not the evidence, and two runs never take a batch at the same millisecond.
  */
 async function dumpAll(url: string): Promise<Record<string, unknown>> {
   const redis = new Redis(url);
   try {
     const out: Record<string, unknown> = {};
-    for (const key of (await redis.keys('*')).filter((k) => !k.startsWith('{whohad}:ingest:')).sort()) {
+    for (const key of (await redis.keys('*')).filter((k) => !isIngestStatsKey(k)).sort()) {
       const type = await redis.type(key);
       if (type === 'zset') out[key] = await redis.zrange(key, '0', '-1', 'WITHSCORES');
       else if (type === 'hash') out[key] = Object.entries(await redis.hgetall(key)).sort();

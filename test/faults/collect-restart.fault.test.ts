@@ -96,7 +96,7 @@ describe('whohad collect while Redis is killed and restarted', () => {
 
     const a = new Redis(servers.clean.url);
     const b = new Redis(servers.faulty.url);
-    const [want, got] = [await keyspace(a), await keyspace(b)];
+    const [want, got] = [await keyspace(a, { index: true }), await keyspace(b, { index: true })];
     await Promise.all([a.quit(), b.quit()]);
     expect(want.size).toBeGreaterThan(2_000);
     // the index and the address registry ({whohad:addr:N}): a registration lost with a failed

@@ -1,3 +1,4 @@
+import { isIngestStatsKey } from '../../intake/source-stats.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,13 +86,18 @@ export function probeClient(url: string): Redis {
  * Every key of the database with its content, in an order-independent form: the whole stored
  * state, for comparing two runs. Sorted sets keep their scores; hashes are sorted by field.
  */
-export async function keyspace(redis: Redis): Promise<Map<string, unknown>> {
+/**
+ * Every key with its value. `index: true` leaves out the per-source ingest counters, which say
+ * what a run did and when (two runs that store the same events never take them at the same
+ * millisecond), so that two runs' evidence can be compared.
+ */
+export async function keyspace(redis: Redis, o: { index?: boolean } = {}): Promise<Map<string, unknown>> {
   const keys: string[] = [];
   let cursor = '0';
   do {
     const [next, batch] = await redis.scan(cursor, 'COUNT', 1000);
     cursor = next;
-    keys.push(...batch);
+    keys.push(...(o.index ? batch.filter((k) => !isIngestStatsKey(k)) : batch));
   } while (cursor !== '0');
   keys.sort();
   const out = new Map<string, unknown>();

@@ -77,7 +77,7 @@ describe('whohad ingest while Redis is killed and restarted', () => {
 
     const a = new Redis(servers.clean.url);
     const b = new Redis(servers.faulty.url);
-    const [want, got] = [await keyspace(a), await keyspace(b)];
+    const [want, got] = [await keyspace(a, { index: true }), await keyspace(b, { index: true })];
     await Promise.all([a.quit(), b.quit()]);
     expect(want.size).toBeGreaterThan(10_000);
     expect(differences(want, got)).toEqual([]);
