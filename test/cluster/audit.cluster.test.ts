@@ -53,7 +53,8 @@ describe('the access log on a Redis Cluster', () => {
     }
     expect(slots.size).toBe(1);
     expect(holders.size).toBe(1);
-    expect(await verifyChain(redis)).toMatchObject({ ok: true, records: 5 });
+    // the five look-ups and the ingest request before them (every ingest request is recorded)
+    expect(await verifyChain(redis)).toMatchObject({ ok: true, records: 6 });
   });
 
   it('purges past retention with index keys found on every primary, and still verifies', async () => {
@@ -81,13 +82,14 @@ describe('the access log on a Redis Cluster', () => {
     expect((await verifyChain(redis)).ok).toBe(true);
   });
 
-  it('refuses with 429, in every instance, an address that keeps failing', async () => {
+  it('refuses with 429, in every instance, an address that keeps failing, but not a valid token from it', async () => {
     const other = await buildApp({ config: loadConfig({ WHOHAD_AUTH_FAIL_LIMIT: '3' }), redis, now: () => NOW, logger: false });
     const from = { remoteAddress: '203.0.113.9' };
     const codes: number[] = [];
     for (let i = 0; i < 5; i++) codes.push((await (i % 2 ? other : app).inject({ url: `/v1/attribution?${Q}`, headers: { authorization: 'Bearer whd_bad' }, ...from })).statusCode);
     expect(codes).toEqual([401, 401, 401, 429, 429]);
-    expect((await other.inject({ url: `/v1/attribution?${Q}`, headers: h, ...from })).statusCode).toBe(429);
+    // a valid token proves itself: a flood from a shared address must not lock out those behind it
+    expect((await other.inject({ url: `/v1/attribution?${Q}`, headers: h, ...from })).statusCode).toBe(200);
     await other.close();
   });
 });
