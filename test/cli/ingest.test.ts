@@ -42,7 +42,7 @@ beforeAll(async () => {
 describe('whohad ingest: the wrong format', () => {
   it('counts every skip by its reason, names the format auto-detection reads, stores nothing and exits 65', async () => {
     const path = file('juniper.log', JUNIPER);
-    const r = await whohad(['ingest', '--format', 'a10', path], { env });
+    const r = await whohad(['ingest', '--format', 'a10', '--timezone', 'UTC', path], { env });
     expect(r.code).toBe(65);
     expect(r.stderr).toContain(`${path}: a10: 3 lines, 0 events, 0 stored, 0 rejected, 3 skipped`);
     expect(r.stderr).toContain(`${path}: skipped: 3 × not an A10 CGN record (no CEF header, NAT-<proto>-<event> tag or FIXED-NAT-PORTS)`);
@@ -54,7 +54,7 @@ describe('whohad ingest: the wrong format', () => {
   it('parse says the same and exits 65; --keep-skipped keeps each skipped line with its reason in the rejects file', async () => {
     const path = file('juniper2.log', JUNIPER);
     const rejects = join(dir, 'parse-rejects.ndjson');
-    const r = await whohad(['parse', '--format', 'a10', '--rejects', rejects, '--keep-skipped', path], { env });
+    const r = await whohad(['parse', '--format', 'a10', '--timezone', 'UTC', '--rejects', rejects, '--keep-skipped', path], { env });
     expect(r.code).toBe(65);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain(`${path}: a10: 3 lines, 0 events, 0 rejected, 3 skipped`);
@@ -65,7 +65,7 @@ describe('whohad ingest: the wrong format', () => {
 
   it('the right format stores everything and exits 0, saying where Redis and the data directory are', async () => {
     const path = file('juniper3.log', JUNIPER);
-    const r = await whohad(['ingest', '--format', 'juniper-pba', path], { env });
+    const r = await whohad(['ingest', '--format', 'juniper-pba', '--timezone', 'UTC', path], { env });
     expect(r.code).toBe(0);
     expect(r.stderr.split('\n')[0]).toBe(`ingest: redis ${env.REDIS_URL} (REDIS_URL); data directory WHOHAD_DATA_DIR ${env.WHOHAD_DATA_DIR}`);
     expect(r.stderr).toContain(`${path}: juniper-pba: 3 lines, 3 events, 3 stored, 0 rejected, 0 skipped`);
