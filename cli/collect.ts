@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { loadSourceConfig } from '../intake/sources.js';
+import { autoHostsZoneProblem, loadSourceConfig } from '../intake/sources.js';
 import { startCollector, type Collector, type CollectorState } from '../intake/collector.js';
 import { countersLine } from '../intake/counters.js';
 import type { Unmatched } from '../intake/router.js';
@@ -9,7 +9,7 @@ import { ProfileDictionary } from '../timeindex/profiles.js';
 import { IndexWriter } from '../timeindex/writer.js';
 import { intakeRegistry, parseMetricsListen, startMetricsServer, type MetricsServer } from '../intake/metrics-server.js';
 import { processName, SourceStats } from '../intake/source-stats.js';
-import { ending } from './fail.js';
+import { ending, UsageError } from './fail.js';
 import { openCliStore } from './store.js';
 
 export interface CollectOptions {
@@ -95,6 +95,11 @@ async function prepare(o: CollectOptions): Promise<() => Promise<number>> {
   const listen = o.metricsListen === undefined ? null : parseMetricsListen(o.metricsListen);
   const settings = loadConfig();
   const sources = o.config ? await loadSourceConfig(o.config) : null;
+  // before anything is received: an auto-read host's zone-less times would have no zone at all
+  const zoneProblem = syslog.length > 0 && unmatched === 'auto' ? autoHostsZoneProblem(sources) : null;
+  if (zoneProblem !== null) {
+    throw new UsageError(`collect: ${zoneProblem} (--unmatched reject)${o.config ? '' : '; without --config every host is one of them'}`);
+  }
   const log = (line: string) => process.stderr.write(`${line}\n`);
   // Redis going down and coming back: one JSON line each (the client's default report); a Redis
   // that is down at start is waited for: events queue (and spill to the rejects file) meanwhile
