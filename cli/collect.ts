@@ -53,7 +53,11 @@ export function parseListenUrl(option: string, text: string, allowed: readonly T
 
 function printCounters(s: CollectorState, label: string): void {
   const lines = [`${label}: ${countersLine(s.total)}${s.overloaded ? ' [overloaded]' : ''}${s.storeFailures > 0 ? ` [store failing: ${s.storeFailures} attempts]` : ''}`];
-  for (const [name, c] of Object.entries(s.sources).sort(([a], [b]) => a.localeCompare(b))) lines.push(`  ${name}: ${countersLine(c)}`);
+  for (const [name, c] of Object.entries(s.sources).sort(([a], [b]) => a.localeCompare(b))) {
+    lines.push(`  ${name}: ${countersLine(c)}`);
+    const skips = s.skips[name];
+    if (skips) lines.push(`    skipped: ${skips.map((x) => `${x.count} × ${x.reason}`).join('; ')}`);
+  }
   if (s.ipfixPackets > 0) lines.push(`  (IPFIX packets: ${s.ipfixPackets})`);
   if (s.spool) lines.push(`  spool: ${s.spool.records} records not yet confirmed by Redis, ${s.spool.bytes} bytes${s.spool.unspooled > 0 ? `, ${s.spool.unspooled} not spooled (full)` : ''}`);
   process.stderr.write(`${lines.join('\n')}\n`);
