@@ -165,12 +165,16 @@ export async function ingestCommand(files: string[], o: IngestOptions): Promise<
             rejects.add(x);
             stats.reason(source, 'rejected', x.reason);
           },
-          onSkip: o.keepSkipped ? (x) => rejects.skip(x) : undefined,
+          onSkip: (x) => {
+            stats.reason(source, 'skipped', x.reason);
+            if (o.keepSkipped) rejects.skip(x);
+          },
           onProgress: (p) => bar.update(p, counts.stored),
         });
         bar.stop();
         Object.assign(counts, { lines: r.counts.lines, events: r.counts.events, unreadable: r.counts.unreadable, skipped: r.counts.skipped });
-        stats.grown(source, { received: 0, skipped: 0 }, r.counts);
+        // the skips were counted with their reasons as they came
+        stats.grown(source, { received: 0, skipped: r.counts.skipped }, r.counts);
         reportInput(r, counts, true);
         addCounts(totals, counts);
       }
@@ -233,6 +237,11 @@ async function followAll(
         onReject: (x) => {
           rejects.add(x);
           stats.reason(source, 'rejected', x.reason);
+        },
+        onSkip: (x) => {
+          // counted here with its reason, so `grown` does not count it again
+          counted.skipped++;
+          stats.reason(source, 'skipped', x.reason);
         },
       });
     };

@@ -1,6 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { Redis } from 'ioredis';
+import { reasonLabel, sourceKey } from '../../intake/source-stats.js';
 import { testRedisUrl } from '../helpers/redis.js';
 import { pcapFile, ethernet, udp4 } from '../parse/ipfix/pcap-writer.js';
 import { tempDir, whohad } from './run.js';
@@ -49,6 +51,20 @@ describe('whohad ingest: the wrong format', () => {
     expect(r.stderr).toContain(`${path}: probably the wrong format: 3 of 3 lines were skipped or rejected as a10; auto-detection reads it as juniper-pba: try --format juniper-pba`);
     expect(r.stderr.trimEnd().split('\n').at(-1)).toBe('whohad ingest: nothing was stored from 3 lines (0 rejected, 3 skipped): see the reasons above, and check --format');
     expect(r.stdout).toBe('stored 0 events from 3 lines; rejected 0 (0 unreadable, 0 refused by the store); skipped 3\n');
+  });
+
+  it('counts each skip under its reason in Redis, so the service shows none unclassified', async () => {
+    const path = file('juniper-stats.log', JUNIPER);
+    const url = await testRedisUrl();
+    const r = await whohad(['ingest', '--format', 'a10', '--timezone', 'UTC', path], { env: { ...env, REDIS_URL: url } });
+    expect(r.code).toBe(65);
+    const redis = new Redis(url);
+    try {
+      const reason = 'not an A10 CGN record (no CEF header, NAT-<proto>-<event> tag or FIXED-NAT-PORTS)';
+      expect(await redis.hgetall(sourceKey('a10'))).toEqual({ received: '3', skipped: '3', [`skipped:${reasonLabel(reason)}`]: '3' });
+    } finally {
+      await redis.quit();
+    }
   });
 
   it('parse says the same and exits 65; --keep-skipped keeps each skipped line with its reason in the rejects file', async () => {
