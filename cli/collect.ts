@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { loadSourceConfig } from '../intake/sources.js';
+import { autoHostsZoneProblem, loadSourceConfig } from '../intake/sources.js';
 import { startCollector, type Collector, type CollectorState } from '../intake/collector.js';
 import { countersLine } from '../intake/counters.js';
 import type { Unmatched } from '../intake/router.js';
@@ -9,7 +9,7 @@ import { ProfileDictionary } from '../timeindex/profiles.js';
 import { IndexWriter } from '../timeindex/writer.js';
 import { intakeRegistry, parseMetricsListen, startMetricsServer, type MetricsServer } from '../intake/metrics-server.js';
 import { processName, SourceStats } from '../intake/source-stats.js';
-import { ending } from './fail.js';
+import { ending, UsageError } from './fail.js';
 import { openCliStore } from './store.js';
 
 export interface CollectOptions {
@@ -53,7 +53,11 @@ export function parseListenUrl(option: string, text: string, allowed: readonly T
 
 function printCounters(s: CollectorState, label: string): void {
   const lines = [`${label}: ${countersLine(s.total)}${s.overloaded ? ' [overloaded]' : ''}${s.storeFailures > 0 ? ` [store failing: ${s.storeFailures} attempts]` : ''}`];
-  for (const [name, c] of Object.entries(s.sources).sort(([a], [b]) => a.localeCompare(b))) lines.push(`  ${name}: ${countersLine(c)}`);
+  for (const [name, c] of Object.entries(s.sources).sort(([a], [b]) => a.localeCompare(b))) {
+    lines.push(`  ${name}: ${countersLine(c)}`);
+    const skips = s.skips[name];
+    if (skips) lines.push(`    skipped: ${skips.map((x) => `${x.count} × ${x.reason}`).join('; ')}`);
+  }
   if (s.ipfixPackets > 0) lines.push(`  (IPFIX packets: ${s.ipfixPackets})`);
   if (s.spool) lines.push(`  spool: ${s.spool.records} records not yet confirmed by Redis, ${s.spool.bytes} bytes${s.spool.unspooled > 0 ? `, ${s.spool.unspooled} not spooled (full)` : ''}`);
   process.stderr.write(`${lines.join('\n')}\n`);
@@ -95,6 +99,11 @@ async function prepare(o: CollectOptions): Promise<() => Promise<number>> {
   const listen = o.metricsListen === undefined ? null : parseMetricsListen(o.metricsListen);
   const settings = loadConfig();
   const sources = o.config ? await loadSourceConfig(o.config) : null;
+  // before anything is received: an auto-read host's zone-less times would have no zone at all
+  const zoneProblem = syslog.length > 0 && unmatched === 'auto' ? autoHostsZoneProblem(sources) : null;
+  if (zoneProblem !== null) {
+    throw new UsageError(`collect: ${zoneProblem} (--unmatched reject)${o.config ? '' : '; without --config every host is one of them'}`);
+  }
   const log = (line: string) => process.stderr.write(`${line}\n`);
   // Redis going down and coming back: one JSON line each (the client's default report); a Redis
   // that is down at start is waited for: events queue (and spill to the rejects file) meanwhile

@@ -7,7 +7,8 @@ import { followFile } from '../intake/follow.js';
 import { intakeRegistry, parseMetricsListen, startMetricsServer } from '../intake/metrics-server.js';
 import { processName, SourceStats } from '../intake/source-stats.js';
 import { addCounts, countsLine, rejectedOf, skipsLine, zeroInputCounts, type InputCounts } from '../intake/input-tally.js';
-import { LineFeeder, type ParseCounts } from '../intake/pipeline.js';
+import { LineFeeder, type ParseCounts, type ParseResult } from '../intake/pipeline.js';
+import type { ZoneUse } from '../parse/zone-clock.js';
 import type { CanonicalEvent } from '../events/schema.js';
 import { loadConfig } from '../config.js';
 import { defaultRetryDelay, storeEvents } from '../intake/store-queue.js';
@@ -15,7 +16,7 @@ import { ProfileDictionary } from '../timeindex/profiles.js';
 import { IndexWriter } from '../timeindex/writer.js';
 import { EXIT_DATA, UsageError } from './fail.js';
 import { inputsFor, RejectLog, type Input, type InputOptions, type TextInput } from './inputs.js';
-import { readInput, type InputReport } from './read-input.js';
+import { readInput, zoneLine, type InputReport } from './read-input.js';
 import { openCliStore } from './store.js';
 
 export interface IngestOptions extends InputOptions {
@@ -58,13 +59,18 @@ export function parseRatio(text: string | undefined): number | null {
   return n;
 }
 
-/** Per-input lines on stderr: the counts, the skips by reason, and a wrong-format warning. */
+/** Per-input lines on stderr: the counts, the zone applied, the skips by reason, and a wrong-format warning. */
 export function reportInput(r: InputReport, counts: InputCounts, stored: boolean): void {
-  const lines = [`${r.file}: ${r.format}: ${countsLine(counts, { unit: r.unit, stored })}`];
+  const lines = [`${r.file}: ${r.format}: ${countsLine(counts, { unit: r.unit, stored })}`, `${r.file}: ${r.zone}`];
   const skips = skipsLine(r.skips);
   if (skips) lines.push(`${r.file}: ${skips}`);
   if (r.hint) lines.push(`${r.file}: ${r.hint}`);
   process.stderr.write(`${lines.join('\n')}\n`);
+}
+
+function addZoneUse(a: ZoneUse | undefined, b: ZoneUse | undefined): ZoneUse | undefined {
+  if (!a || !b) return a ?? b;
+  return { zone: b.zone, wallTimes: a.wallTimes + b.wallTimes, decidedByOrder: a.decidedByOrder + b.decidedByOrder, ownZone: a.ownZone + b.ownZone };
 }
 
 /**
@@ -159,12 +165,16 @@ export async function ingestCommand(files: string[], o: IngestOptions): Promise<
             rejects.add(x);
             stats.reason(source, 'rejected', x.reason);
           },
-          onSkip: o.keepSkipped ? (x) => rejects.skip(x) : undefined,
+          onSkip: (x) => {
+            stats.reason(source, 'skipped', x.reason);
+            if (o.keepSkipped) rejects.skip(x);
+          },
           onProgress: (p) => bar.update(p, counts.stored),
         });
         bar.stop();
         Object.assign(counts, { lines: r.counts.lines, events: r.counts.events, unreadable: r.counts.unreadable, skipped: r.counts.skipped });
-        stats.grown(source, { received: 0, skipped: 0 }, r.counts);
+        // the skips were counted with their reasons as they came
+        stats.grown(source, { received: 0, skipped: r.counts.skipped }, r.counts);
         reportInput(r, counts, true);
         addCounts(totals, counts);
       }
@@ -203,12 +213,17 @@ async function followAll(
     let feeder: LineFeeder | null = null;
     let counted = { received: 0, skipped: 0 };
     const source = sourceOf(input);
+    // the zone applied over every feeder the file had (a rotation starts a new one)
+    let zone: ZoneUse | undefined;
+    let format = input.format.name;
     // each feeder's counts join the run's when it ends, as a file's do without --follow
-    const count = (f: LineFeeder) => {
+    const count = (f: LineFeeder, r: ParseResult) => {
       counts.lines += f.counts.lines;
       counts.events += f.counts.events;
       counts.unreadable += f.counts.rejected;
       counts.skipped += f.counts.skipped;
+      format = r.format;
+      zone = addZoneUse(zone, r.zone);
     };
     const newFeeder = (firstLine: number) => {
       counted = { received: 0, skipped: 0 };
@@ -223,6 +238,11 @@ async function followAll(
           rejects.add(x);
           stats.reason(source, 'rejected', x.reason);
         },
+        onSkip: (x) => {
+          // counted here with its reason, so `grown` does not count it again
+          counted.skipped++;
+          stats.reason(source, 'skipped', x.reason);
+        },
       });
     };
     const follower = followFile(path, {
@@ -236,16 +256,19 @@ async function followAll(
       },
       onReset: async (why) => {
         process.stderr.write(`${input.file}: ${why}, reading it from the start\n`);
-        if (feeder) {
-          await feeder.end();
-          count(feeder);
-        }
+        if (feeder) count(feeder, await feeder.end());
         feeder = null;
       },
       onError: (err) => process.stderr.write(`${input.file}: ${err.message} (will retry)\n`),
       log: (line) => process.stderr.write(`${line}\n`),
     });
-    return { follower, end: async () => feeder && (await feeder.end(), count(feeder)) };
+    return {
+      follower,
+      end: async () => {
+        if (feeder) count(feeder, await feeder.end());
+        process.stderr.write(`${input.file}: ${zoneLine(zone, format)}\n`);
+      },
+    };
   });
   const metrics = listen
     ? await startMetricsServer(listen, intakeRegistry(stats, { pending: () => ({}), spoolBytes: () => 0, overloaded: () => false, storeFailures: () => 0 }))

@@ -7,6 +7,8 @@ import { captureKindOfFile, type CaptureKind } from '../parse/ipfix/capture.js';
 import { loadSourceConfig, optionsFor, sourceFor } from '../intake/sources.js';
 import type { Reject } from '../intake/pipeline.js';
 import { autoWith, formatByName, IPFIX } from '../parse/registry.js';
+import { zoneRequirement } from '../parse/zone-need.js';
+import { zoneByName } from '../core/zoned.js';
 import type { SourceConfig, SourceOptions } from '../schemas/source-config.js';
 import { UsageError } from './fail.js';
 
@@ -16,6 +18,8 @@ export interface InputOptions {
   source?: string;
   /** `--ipfix-port`: only datagrams to these ports are replayed from a capture (comma-separated). */
   ipfixPort?: string;
+  /** `--timezone`: the zone of zone-less times for inputs whose source sets none itself (IANA name). */
+  timezone?: string;
 }
 
 /** A text log, read line by line through one format's parser. */
@@ -47,14 +51,36 @@ export function parsePorts(text: string): number[] {
   return ports.map(Number);
 }
 
+/** `--timezone Europe/Copenhagen`: an IANA zone, or a usage error naming it. */
+export function parseTimezone(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  if (!zoneByName(text)) throw new UsageError(`--timezone ${JSON.stringify(text)}: unknown time zone (use an IANA name such as Europe/Copenhagen or UTC)`);
+  return text;
+}
+
+/**
+ * The options a text input is read with: the source's, where `--timezone` stands in for
+ * `defaults.timezone` (the command line is the operator's latest word) but never for the
+ * source's own zone, which knows its device best.
+ */
+function textOptions(config: SourceConfig | null, query: { name?: string; path?: string }, timezone: string | undefined): SourceOptions {
+  const options = config ? optionsFor(config, query) : {};
+  if (timezone === undefined) return options;
+  const own = config ? sourceFor(config, query)?.options?.timezone : undefined;
+  return own === undefined ? { ...options, timezone } : options;
+}
+
 /**
  * Decides how each input is read: --format wins, else the format of the configured source that
  * matches the file (by --source name or by path), else canonical NDJSON. A capture file (told
  * by its magic number) is replayed as IPFIX when the format is `ipfix` or `auto`, and refused
  * with the fix under any text format. `auto` reports the format it chose on stderr, so an
- * operator can see what each file was read as.
+ * operator can see what each file was read as. A text input whose format reads times without a
+ * zone, with no zone configured for it, is refused before any input is read: read as UTC, its
+ * records would be hours off without a word.
  */
 export async function inputsFor(files: string[], o: InputOptions): Promise<Input[]> {
+  const timezone = parseTimezone(o.timezone);
   const config: SourceConfig | null = o.config ? await loadSourceConfig(o.config) : null;
   const ports = o.ipfixPort === undefined ? undefined : parsePorts(o.ipfixPort);
   const inputs: Input[] = [];
@@ -85,7 +111,10 @@ export async function inputsFor(files: string[], o: InputOptions): Promise<Input
       name === 'auto'
         ? autoWith((chosen) => process.stderr.write(`auto: ${file}: ${chosen ? `read as ${chosen.name}` : 'no format recognised its first lines'}\n`))
         : formatByName(name);
-    inputs.push({ kind: 'text', file, format, options: config ? optionsFor(config, query) : {} });
+    const options = textOptions(config, query, timezone);
+    const problem = zoneRequirement(name, options);
+    if (problem !== null) throw new UsageError(`${file === '-' ? 'standard input' : file}: ${problem}, or give --timezone ZONE`);
+    inputs.push({ kind: 'text', file, format, options });
   }
   return inputs;
 }

@@ -124,6 +124,7 @@ const readOptions = (c: Command) =>
     .option('--format <format>', "input format (default: the configured source's, else canonical); ipfix replays a pcap / pcapng capture")
     .option('--config <file>', 'source configuration (YAML or JSON, see docs/sources.md)')
     .option('--source <name>', 'the configured source these files come from')
+    .option('--timezone <zone>', "IANA zone of times written without one (BSD syslog headers, …) where the source sets none; required for such formats without a configured zone")
     .option('--ipfix-port <ports>', 'replay only the capture\'s UDP datagrams to these ports (comma-separated; default: every UDP datagram)')
     .option('--keep-skipped', 'also keep every skipped line, with its reason, in the --rejects file (marked "skipped": true)')
     .option('--max-reject-ratio <share>', 'exit 65 when more than this share of the lines (0-1) was rejected');

@@ -2,6 +2,7 @@ import type { CanonicalEvent } from '../events/schema.js';
 import { replayCapture } from '../intake/capture-replay.js';
 import { SkipReasons, wrongFormatHint, zeroInputCounts, type InputCounts } from '../intake/input-tally.js';
 import { LineFeeder, linesOf, type ParseCounts, type Reject } from '../intake/pipeline.js';
+import { describeZoneUse, type ZoneUse } from '../parse/zone-clock.js';
 import type { Input } from './inputs.js';
 
 /**
@@ -21,6 +22,8 @@ export interface InputReport {
   skips: SkipReasons;
   /** `probably the wrong format: …`, or null. */
   hint: string | null;
+  /** Which zone its zone-less times were read in (`zone: UTC applied to …`), or that it needed none. */
+  zone: string;
 }
 
 export interface ReadHooks {
@@ -28,6 +31,11 @@ export interface ReadHooks {
   onReject(r: Reject): void;
   onSkip?(r: Reject): void;
   onProgress?(p: ParseCounts): void;
+}
+
+/** The zone line of a summary: the zone applied, or that the format's times needed none. */
+export function zoneLine(zone: ZoneUse | undefined, format: string): string {
+  return zone ? describeZoneUse(zone) : `zone: none needed (${format} times carry their own offset or are UTC)`;
 }
 
 export async function readInput(input: Input, h: ReadHooks): Promise<InputReport> {
@@ -48,7 +56,7 @@ export async function readInput(input: Input, h: ReadHooks): Promise<InputReport
       counts.lines > 0 && bad * 2 > counts.lines && input.ports === undefined
         ? `${bad} of ${counts.lines} datagrams were skipped or rejected: if the capture holds other UDP traffic, name the exporters' destination port with --ipfix-port`
         : null;
-    return { file: input.file, format: `ipfix (${r.capture})`, unit: 'datagrams', counts, skips, hint };
+    return { file: input.file, format: `ipfix (${r.capture})`, unit: 'datagrams', counts, skips, hint, zone: 'zone: none needed (IPFIX times are epoch, UTC by definition)' };
   }
   const feeder = new LineFeeder({
     format: input.format,
@@ -66,5 +74,13 @@ export async function readInput(input: Input, h: ReadHooks): Promise<InputReport
   for await (const lines of linesOf(input.file)) await feeder.push(lines);
   const r = await feeder.end();
   Object.assign(counts, { lines: r.lines, events: r.events, unreadable: r.rejected, skipped: r.skipped });
-  return { file: input.file, format: r.format, unit: 'lines', counts, skips, hint: wrongFormatHint(counts, r.format, feeder.sample) };
+  return {
+    file: input.file,
+    format: r.format,
+    unit: 'lines',
+    counts,
+    skips,
+    hint: wrongFormatHint(counts, r.format, feeder.sample),
+    zone: zoneLine(r.zone, r.format),
+  };
 }

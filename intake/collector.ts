@@ -192,6 +192,7 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
     now: o.now ?? Date.now,
     enqueue,
     reject: keep,
+    skip: (source, reason) => o.stats?.reason(source, 'skipped', reason),
     log,
   });
 
@@ -372,6 +373,8 @@ async function startIpfixInput(
       const t = board.of(source);
       t.received++;
       t.skipped++;
+      t.skips.add(r.reason);
+      o.stats?.reason(source, 'skipped', r.reason);
       nextSeq(source, 1);
       board.notify();
     },

@@ -1,3 +1,5 @@
+import { SkipReasons } from './input-tally.js';
+
 /**
  * What the collector has done, per source and in total. `received` counts messages (syslog) or
  * records (IPFIX); `events`, `stored` and `pending` count events, which a message may yield
@@ -23,6 +25,8 @@ export interface SourceCounters {
 export interface CounterSnapshot {
   total: SourceCounters;
   sources: Record<string, SourceCounters>;
+  /** Each source's skips by reason, most frequent first (sources without skips are absent). */
+  skips: Record<string, Array<{ reason: string; count: number }>>;
 }
 
 /** A source's tallies; `pending` is derived, so it cannot drift from the others. */
@@ -35,6 +39,8 @@ export class SourceTally {
   dropped = 0;
   /** Events settled without being stored: refused by the store, or dropped after decoding. */
   settled = 0;
+  /** What `skipped` counts, by reason: a skip is never only a number. */
+  readonly skips = new SkipReasons();
 
   snapshot(): SourceCounters {
     const { received, events, stored, rejected, skipped, dropped } = this;
@@ -60,12 +66,14 @@ export class CounterBoard {
   snapshot(): CounterSnapshot {
     const total = zeroCounters();
     const sources: Record<string, SourceCounters> = {};
+    const skips: CounterSnapshot['skips'] = {};
     for (const [name, t] of this.tallies) {
       const s = t.snapshot();
       sources[name] = s;
+      if (t.skips.total > 0) skips[name] = t.skips.list();
       for (const k of Object.keys(total) as (keyof SourceCounters)[]) total[k] += s[k];
     }
-    return { total, sources };
+    return { total, sources, skips };
   }
 
   /** Wakes whoever awaits {@link changed}; called after every change. */

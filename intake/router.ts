@@ -48,6 +48,8 @@ export interface RouterOptions {
   /** Takes a batch synchronously; the collector's queue applies backpressure, not the feeder. */
   enqueue(b: QueuedBatch): void;
   reject(r: CollectReject): void;
+  /** A message the source's parser skipped, with the reason (already counted on the board). */
+  skip(source: string, reason: string): void;
   log(line: string): void;
 }
 
@@ -183,6 +185,10 @@ export class Router {
       onBatch: (events, lines) => {
         this.o.enqueue({ source: t.name, events, seqs: lines });
         return Promise.resolve();
+      },
+      onSkip: (r) => {
+        route.tally.skips.add(r.reason);
+        this.o.skip(t.name, r.reason);
       },
       onReject: (r) => {
         route.tally.rejected++;

@@ -1,6 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { Redis } from 'ioredis';
+import { reasonLabel, sourceKey } from '../../intake/source-stats.js';
 import { testRedisUrl } from '../helpers/redis.js';
 import { pcapFile, ethernet, udp4 } from '../parse/ipfix/pcap-writer.js';
 import { tempDir, whohad } from './run.js';
@@ -42,7 +44,7 @@ beforeAll(async () => {
 describe('whohad ingest: the wrong format', () => {
   it('counts every skip by its reason, names the format auto-detection reads, stores nothing and exits 65', async () => {
     const path = file('juniper.log', JUNIPER);
-    const r = await whohad(['ingest', '--format', 'a10', path], { env });
+    const r = await whohad(['ingest', '--format', 'a10', '--timezone', 'UTC', path], { env });
     expect(r.code).toBe(65);
     expect(r.stderr).toContain(`${path}: a10: 3 lines, 0 events, 0 stored, 0 rejected, 3 skipped`);
     expect(r.stderr).toContain(`${path}: skipped: 3 × not an A10 CGN record (no CEF header, NAT-<proto>-<event> tag or FIXED-NAT-PORTS)`);
@@ -51,10 +53,24 @@ describe('whohad ingest: the wrong format', () => {
     expect(r.stdout).toBe('stored 0 events from 3 lines; rejected 0 (0 unreadable, 0 refused by the store); skipped 3\n');
   });
 
+  it('counts each skip under its reason in Redis, so the service shows none unclassified', async () => {
+    const path = file('juniper-stats.log', JUNIPER);
+    const url = await testRedisUrl();
+    const r = await whohad(['ingest', '--format', 'a10', '--timezone', 'UTC', path], { env: { ...env, REDIS_URL: url } });
+    expect(r.code).toBe(65);
+    const redis = new Redis(url);
+    try {
+      const reason = 'not an A10 CGN record (no CEF header, NAT-<proto>-<event> tag or FIXED-NAT-PORTS)';
+      expect(await redis.hgetall(sourceKey('a10'))).toEqual({ received: '3', skipped: '3', [`skipped:${reasonLabel(reason)}`]: '3' });
+    } finally {
+      await redis.quit();
+    }
+  });
+
   it('parse says the same and exits 65; --keep-skipped keeps each skipped line with its reason in the rejects file', async () => {
     const path = file('juniper2.log', JUNIPER);
     const rejects = join(dir, 'parse-rejects.ndjson');
-    const r = await whohad(['parse', '--format', 'a10', '--rejects', rejects, '--keep-skipped', path], { env });
+    const r = await whohad(['parse', '--format', 'a10', '--timezone', 'UTC', '--rejects', rejects, '--keep-skipped', path], { env });
     expect(r.code).toBe(65);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain(`${path}: a10: 3 lines, 0 events, 0 rejected, 3 skipped`);
@@ -65,7 +81,7 @@ describe('whohad ingest: the wrong format', () => {
 
   it('the right format stores everything and exits 0, saying where Redis and the data directory are', async () => {
     const path = file('juniper3.log', JUNIPER);
-    const r = await whohad(['ingest', '--format', 'juniper-pba', path], { env });
+    const r = await whohad(['ingest', '--format', 'juniper-pba', '--timezone', 'UTC', path], { env });
     expect(r.code).toBe(0);
     expect(r.stderr.split('\n')[0]).toBe(`ingest: redis ${env.REDIS_URL} (REDIS_URL); data directory WHOHAD_DATA_DIR ${env.WHOHAD_DATA_DIR}`);
     expect(r.stderr).toContain(`${path}: juniper-pba: 3 lines, 3 events, 3 stored, 0 rejected, 0 skipped`);

@@ -26,7 +26,7 @@ const lease = (i: number) => JSON.stringify({ kind: 'lease', event: 'start', at,
 function setup() {
   const dir = tempDir('whohad-collect-signals-');
   const config = join(dir, 'sources.yaml');
-  writeFileSync(config, 'sources:\n  - name: feed\n    format: canonical\n    match: { host: 127.0.0.1 }\n');
+  writeFileSync(config, 'defaults: { timezone: UTC }\nsources:\n  - name: feed\n    format: canonical\n    match: { host: 127.0.0.1 }\n');
   return { dir, config, rejects: join(dir, 'rejects.ndjson'), spool: join(dir, 'spool') };
 }
 
