@@ -1,19 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { finished, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { parse, type Options, type Parser } from 'csv-parse';
+import { DomainError } from '../core/domain-error.js';
 import { mapHeader, type ColumnMap } from './header.js';
 import { RecordSplitter } from './records.js';
 import type { RowError } from './row.js';
 
-/** A problem with the upload as a whole, found before any answer was sent: 400 or 413. */
-export class BulkInputError extends Error {
-  constructor(
-    readonly statusCode: 400 | 413,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/**
+ * A problem with the upload as a whole: `bad_input` (it cannot be used) or `too_large` (over a
+ * limit). The doors turn the code into their answer (HTTP status, exit code) in their one place.
+ */
+export const badInput = (message: string) => new DomainError('bad_input', message);
+const tooLargeInput = (message: string) => new DomainError('too_large', message);
+
+/** Whether a failure is the upload's own (a bulk input error), not the service's. */
+export const isInputError = (err: unknown): err is DomainError => err instanceof DomainError && (err.code === 'bad_input' || err.code === 'too_large');
 
 /** A record the CSV reader could not read (bad quoting, far too long); it still gets its output row. */
 export class SkippedRecord {
@@ -35,13 +36,12 @@ export const MAX_RECORD_BYTES = 1 << 20;
 
 /** A record over MAX_RECORD_BYTES where it cannot be stepped over (the header line). */
 export const recordTooLong = (line?: number) =>
-  new BulkInputError(
-    413,
+  tooLargeInput(
     `the record ${line ? `ending near line ${line} ` : ''}is longer than ${MAX_RECORD_BYTES} bytes (a field that large is a file without line ends or a quote that never closes): fix or remove it and send the file again`,
   );
 
 export const tooLarge = (limit: number, size?: number) =>
-  new BulkInputError(413, `the upload${size === undefined ? '' : ` of ${size} bytes`} is larger than the bulk limit of ${limit} bytes (WHOHAD_BULK_LIMIT_BYTES): split the file`);
+  tooLargeInput(`the upload${size === undefined ? '' : ` of ${size} bytes`} is larger than the bulk limit of ${limit} bytes (WHOHAD_BULK_LIMIT_BYTES): split the file`);
 
 /**
  * Counts bytes against the limit and refuses what is not UTF-8 text: a UTF-16 or UTF-32 byte
@@ -62,7 +62,7 @@ export class UploadGuard extends Transform {
     if (this.head.length < 4096) {
       this.head = Buffer.concat([this.head, chunk.subarray(0, 4096)]);
       const why = notUtf8(this.head);
-      if (why) return done(new BulkInputError(400, why));
+      if (why) return done(badInput(why));
     }
     done(null, chunk);
   }
@@ -82,7 +82,7 @@ function notUtf8(b: Buffer): string | null {
  * Opens an uploaded CSV: reads it through the guard and csv-parse (quoted fields, CRLF or LF,
  * a UTF-8 byte order mark), maps the header, and hands back the data rows as a stream. What
  * makes the whole file unusable (empty, no header, wrong encoding, over the limit before the
- * header) is a BulkInputError; what spoils a single record is that record's SkippedRecord.
+ * header) is a bad_input or too_large DomainError; what spoils a single record is that record's SkippedRecord.
  */
 export async function openBulkInput(source: Readable, limitBytes: number): Promise<BulkInput> {
   const guard = new UploadGuard(limitBytes);
@@ -136,7 +136,7 @@ export async function openBulkInput(source: Readable, limitBytes: number): Promi
     parser.destroy(err);
   };
   finished(source, (err) => {
-    if (err && !source.readableEnded) fail(new BulkInputError(400, `the upload broke off: ${err.message}`));
+    if (err && !source.readableEnded) fail(badInput(`the upload broke off: ${err.message}`));
   });
   guard.on('error', fail);
   source.pipe(guard).pipe(splitter).pipe(parser);
@@ -146,19 +146,19 @@ export async function openBulkInput(source: Readable, limitBytes: number): Promi
   try {
     first = await it.next();
   } catch (err) {
-    if (err instanceof BulkInputError) throw err;
-    throw new BulkInputError(400, `the file cannot be read as CSV: ${(err as Error).message}`);
+    if (isInputError(err)) throw err;
+    throw badInput(`the file cannot be read as CSV: ${(err as Error).message}`);
   }
-  if (first.done) throw new BulkInputError(400, 'the file is empty: send a header line naming the columns (e.g. "id,ip,port,timestamp") and one row per look-up');
+  if (first.done) throw badInput('the file is empty: send a header line naming the columns (e.g. "id,ip,port,timestamp") and one row per look-up');
   if (first.value instanceof SkippedRecord) {
     const code = first.value.error.code;
-    if (stopped || code === 'record_too_long' || code === 'upload_incomplete') throw new BulkInputError(413, `the header line: ${recordTooLong().message}`);
-    throw new BulkInputError(400, `the header line cannot be read as CSV: ${first.value.error.message}`);
+    if (stopped || code === 'record_too_long' || code === 'upload_incomplete') throw tooLargeInput(`the header line: ${recordTooLong().message}`);
+    throw badInput(`the header line cannot be read as CSV: ${first.value.error.message}`);
   }
   const header = mapHeader(first.value);
   if (!header.ok) {
-    fail(new BulkInputError(400, header.reason));
-    throw new BulkInputError(400, header.reason);
+    fail(badInput(header.reason));
+    throw badInput(header.reason);
   }
 
   async function* rows(): AsyncGenerator<InputRecord> {
@@ -168,7 +168,7 @@ export async function openBulkInput(source: Readable, limitBytes: number): Promi
         try {
           next = await it.next();
         } catch (err) {
-          const message = err instanceof BulkInputError ? err.message : `the upload could not be read on: ${(err as Error).message}`;
+          const message = isInputError(err) ? err.message : `the upload could not be read on: ${(err as Error).message}`;
           yield new SkippedRecord({ code: 'upload_incomplete', message: `${message}; rows after this one were not read` });
           return;
         }

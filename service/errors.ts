@@ -21,6 +21,8 @@ export const HTTP_STATUS: Record<DomainCode, number> = {
   bad_tz: 400,
   bad_tolerance: 400,
   bad_parameter: 400,
+  bad_input: 400,
+  too_large: 413,
   not_found: 404,
   conflict: 409,
   store_unavailable: 503,
