@@ -1,20 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { finished, Transform, type Readable, type TransformCallback } from 'node:stream';
+import { finished, type Readable } from 'node:stream';
 import { parse, type Options, type Parser } from 'csv-parse';
-import { DomainError } from '../core/domain-error.js';
 import { mapHeader, type ColumnMap } from './header.js';
+import { badInput, isInputError, MAX_RECORD_BYTES, recordTooLong, tooLargeInput } from './input-errors.js';
 import { RecordSplitter } from './records.js';
 import type { RowError } from './row.js';
+import { UploadGuard } from './upload-guard.js';
 
-/**
- * A problem with the upload as a whole: `bad_input` (it cannot be used) or `too_large` (over a
- * limit). The doors turn the code into their answer (HTTP status, exit code) in their one place.
- */
-export const badInput = (message: string) => new DomainError('bad_input', message);
-const tooLargeInput = (message: string) => new DomainError('too_large', message);
-
-/** Whether a failure is the upload's own (a bulk input error), not the service's. */
-export const isInputError = (err: unknown): err is DomainError => err instanceof DomainError && (err.code === 'bad_input' || err.code === 'too_large');
+export { badInput, isInputError, MAX_RECORD_BYTES, recordTooLong, tooLarge } from './input-errors.js';
+export { UploadGuard } from './upload-guard.js';
 
 /** A record the CSV reader could not read (bad quoting, far too long); it still gets its output row. */
 export class SkippedRecord {
@@ -31,53 +25,6 @@ export interface BulkInput {
   bytes(): number;
 }
 
-/** The largest record read, in bytes; a longer one is almost surely a file without line ends or a runaway quote. */
-export const MAX_RECORD_BYTES = 1 << 20;
-
-/** A record over MAX_RECORD_BYTES where it cannot be stepped over (the header line). */
-export const recordTooLong = (line?: number) =>
-  tooLargeInput(
-    `the record ${line ? `ending near line ${line} ` : ''}is longer than ${MAX_RECORD_BYTES} bytes (a field that large is a file without line ends or a quote that never closes): fix or remove it and send the file again`,
-  );
-
-export const tooLarge = (limit: number, size?: number) =>
-  tooLargeInput(`the upload${size === undefined ? '' : ` of ${size} bytes`} is larger than the bulk limit of ${limit} bytes (WHOHAD_BULK_LIMIT_BYTES): split the file`);
-
-/**
- * Counts bytes against the limit and refuses what is not UTF-8 text: a UTF-16 or UTF-32 byte
- * order mark, or NUL bytes at the start (UTF-16 without a mark, or a binary file). A UTF-8 byte
- * order mark passes (the CSV reader drops it).
- */
-export class UploadGuard extends Transform {
-  bytes = 0;
-  private head = Buffer.alloc(0);
-
-  constructor(private readonly limit: number) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
-    this.bytes += chunk.length;
-    if (this.bytes > this.limit) return done(tooLarge(this.limit));
-    if (this.head.length < 4096) {
-      this.head = Buffer.concat([this.head, chunk.subarray(0, 4096)]);
-      const why = notUtf8(this.head);
-      if (why) return done(badInput(why));
-    }
-    done(null, chunk);
-  }
-}
-
-function notUtf8(b: Buffer): string | null {
-  const advice = 'save the file as UTF-8 (in a spreadsheet: "CSV UTF-8")';
-  if (b.length >= 4 && ((b[0] === 0xff && b[1] === 0xfe && b[2] === 0 && b[3] === 0) || (b[0] === 0 && b[1] === 0 && b[2] === 0xfe && b[3] === 0xff))) {
-    return `the file is UTF-32 (byte order mark): ${advice}`;
-  }
-  if (b.length >= 2 && ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff))) return `the file is UTF-16 (byte order mark ${b[0] === 0xff ? 'FF FE' : 'FE FF'}): ${advice}`;
-  if (b.subarray(0, 4096).includes(0)) return `the file contains NUL bytes (UTF-16 without a byte order mark, or not text): ${advice}`;
-  return null;
-}
-
 /**
  * Opens an uploaded CSV: reads it through the guard and csv-parse (quoted fields, CRLF or LF,
  * a UTF-8 byte order mark), maps the header, and hands back the data rows as a stream. What
@@ -85,7 +32,9 @@ function notUtf8(b: Buffer): string | null {
  * header) is a bad_input or too_large DomainError; what spoils a single record is that record's SkippedRecord.
  */
 export async function openBulkInput(source: Readable, limitBytes: number): Promise<BulkInput> {
-  const guard = new UploadGuard(limitBytes);
+  // a problem found once rows are being answered ends the rows read before it with one last row
+  // saying so; found before the header was read, it refuses the file (below)
+  const guard = new UploadGuard(limitBytes, { onProblem: 'end' });
   // over-long records never reach csv-parse: the splitter puts a marker record in their place
   // (a random value no upload can hold), which becomes that row's error
   const marker = `whohad-skipped-${randomBytes(16).toString('hex')}`;
@@ -149,6 +98,10 @@ export async function openBulkInput(source: Readable, limitBytes: number): Promi
     if (isInputError(err)) throw err;
     throw badInput(`the file cannot be read as CSV: ${(err as Error).message}`);
   }
+  if (guard.stopped) {
+    parser.destroy();
+    throw guard.stopped;
+  }
   if (first.done) throw badInput('the file is empty: send a header line naming the columns (e.g. "id,ip,port,timestamp") and one row per look-up');
   if (first.value instanceof SkippedRecord) {
     const code = first.value.error.code;
@@ -172,7 +125,10 @@ export async function openBulkInput(source: Readable, limitBytes: number): Promi
           yield new SkippedRecord({ code: 'upload_incomplete', message: `${message}; rows after this one were not read` });
           return;
         }
-        if (next.done) return;
+        if (next.done) {
+          if (guard.stopped) yield new SkippedRecord({ code: 'upload_incomplete', message: `${guard.stopped.message}; rows after this one were not read` });
+          return;
+        }
         yield next.value;
       }
     } finally {
