@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BulkInputError, openBulkInput, UploadGuard } from './input.js';
+import { badInput, isInputError, openBulkInput, UploadGuard } from './input.js';
 import type { BulkJobStore, JobOwner, JobState } from './jobs.js';
 import type { Leases } from './leases.js';
 import type { ResultFiles, ResultWriter } from './result-files.js';
@@ -94,7 +94,7 @@ export class AsyncJobs {
       await leases.give(id);
       // refused before reading: the rest of the upload is read and dropped, so the answer can be sent
       if (!reading && !upload.readableEnded) upload.resume();
-      if (reading && !(err instanceof BulkInputError) && !upload.readableEnded) throw new BulkInputError(400, `the upload broke off: ${(err as Error).message}`);
+      if (reading && !isInputError(err) && !upload.readableEnded) throw badInput(`the upload broke off: ${(err as Error).message}`);
       throw err;
     }
     return (await store.get(id))!;

@@ -1,19 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { finished, Transform, type Readable, type TransformCallback } from 'node:stream';
+import { finished, type Readable } from 'node:stream';
 import { parse, type Options, type Parser } from 'csv-parse';
 import { mapHeader, type ColumnMap } from './header.js';
+import { badInput, isInputError, MAX_RECORD_BYTES, recordTooLong, tooLargeInput } from './input-errors.js';
 import { RecordSplitter } from './records.js';
 import type { RowError } from './row.js';
+import { UploadGuard } from './upload-guard.js';
 
-/** A problem with the upload as a whole, found before any answer was sent: 400 or 413. */
-export class BulkInputError extends Error {
-  constructor(
-    readonly statusCode: 400 | 413,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { badInput, isInputError, MAX_RECORD_BYTES, recordTooLong, tooLarge } from './input-errors.js';
+export { UploadGuard } from './upload-guard.js';
 
 /** A record the CSV reader could not read (bad quoting, far too long); it still gets its output row. */
 export class SkippedRecord {
@@ -30,62 +25,16 @@ export interface BulkInput {
   bytes(): number;
 }
 
-/** The largest record read, in bytes; a longer one is almost surely a file without line ends or a runaway quote. */
-export const MAX_RECORD_BYTES = 1 << 20;
-
-/** A record over MAX_RECORD_BYTES where it cannot be stepped over (the header line). */
-export const recordTooLong = (line?: number) =>
-  new BulkInputError(
-    413,
-    `the record ${line ? `ending near line ${line} ` : ''}is longer than ${MAX_RECORD_BYTES} bytes (a field that large is a file without line ends or a quote that never closes): fix or remove it and send the file again`,
-  );
-
-export const tooLarge = (limit: number, size?: number) =>
-  new BulkInputError(413, `the upload${size === undefined ? '' : ` of ${size} bytes`} is larger than the bulk limit of ${limit} bytes (WHOHAD_BULK_LIMIT_BYTES): split the file`);
-
-/**
- * Counts bytes against the limit and refuses what is not UTF-8 text: a UTF-16 or UTF-32 byte
- * order mark, or NUL bytes at the start (UTF-16 without a mark, or a binary file). A UTF-8 byte
- * order mark passes (the CSV reader drops it).
- */
-export class UploadGuard extends Transform {
-  bytes = 0;
-  private head = Buffer.alloc(0);
-
-  constructor(private readonly limit: number) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
-    this.bytes += chunk.length;
-    if (this.bytes > this.limit) return done(tooLarge(this.limit));
-    if (this.head.length < 4096) {
-      this.head = Buffer.concat([this.head, chunk.subarray(0, 4096)]);
-      const why = notUtf8(this.head);
-      if (why) return done(new BulkInputError(400, why));
-    }
-    done(null, chunk);
-  }
-}
-
-function notUtf8(b: Buffer): string | null {
-  const advice = 'save the file as UTF-8 (in a spreadsheet: "CSV UTF-8")';
-  if (b.length >= 4 && ((b[0] === 0xff && b[1] === 0xfe && b[2] === 0 && b[3] === 0) || (b[0] === 0 && b[1] === 0 && b[2] === 0xfe && b[3] === 0xff))) {
-    return `the file is UTF-32 (byte order mark): ${advice}`;
-  }
-  if (b.length >= 2 && ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff))) return `the file is UTF-16 (byte order mark ${b[0] === 0xff ? 'FF FE' : 'FE FF'}): ${advice}`;
-  if (b.subarray(0, 4096).includes(0)) return `the file contains NUL bytes (UTF-16 without a byte order mark, or not text): ${advice}`;
-  return null;
-}
-
 /**
  * Opens an uploaded CSV: reads it through the guard and csv-parse (quoted fields, CRLF or LF,
  * a UTF-8 byte order mark), maps the header, and hands back the data rows as a stream. What
  * makes the whole file unusable (empty, no header, wrong encoding, over the limit before the
- * header) is a BulkInputError; what spoils a single record is that record's SkippedRecord.
+ * header) is a bad_input or too_large DomainError; what spoils a single record is that record's SkippedRecord.
  */
 export async function openBulkInput(source: Readable, limitBytes: number): Promise<BulkInput> {
-  const guard = new UploadGuard(limitBytes);
+  // a problem found once rows are being answered ends the rows read before it with one last row
+  // saying so; found before the header was read, it refuses the file (below)
+  const guard = new UploadGuard(limitBytes, { onProblem: 'end' });
   // over-long records never reach csv-parse: the splitter puts a marker record in their place
   // (a random value no upload can hold), which becomes that row's error
   const marker = `whohad-skipped-${randomBytes(16).toString('hex')}`;
@@ -136,7 +85,7 @@ export async function openBulkInput(source: Readable, limitBytes: number): Promi
     parser.destroy(err);
   };
   finished(source, (err) => {
-    if (err && !source.readableEnded) fail(new BulkInputError(400, `the upload broke off: ${err.message}`));
+    if (err && !source.readableEnded) fail(badInput(`the upload broke off: ${err.message}`));
   });
   guard.on('error', fail);
   source.pipe(guard).pipe(splitter).pipe(parser);
@@ -146,19 +95,23 @@ export async function openBulkInput(source: Readable, limitBytes: number): Promi
   try {
     first = await it.next();
   } catch (err) {
-    if (err instanceof BulkInputError) throw err;
-    throw new BulkInputError(400, `the file cannot be read as CSV: ${(err as Error).message}`);
+    if (isInputError(err)) throw err;
+    throw badInput(`the file cannot be read as CSV: ${(err as Error).message}`);
   }
-  if (first.done) throw new BulkInputError(400, 'the file is empty: send a header line naming the columns (e.g. "id,ip,port,timestamp") and one row per look-up');
+  if (guard.stopped) {
+    parser.destroy();
+    throw guard.stopped;
+  }
+  if (first.done) throw badInput('the file is empty: send a header line naming the columns (e.g. "id,ip,port,timestamp") and one row per look-up');
   if (first.value instanceof SkippedRecord) {
     const code = first.value.error.code;
-    if (stopped || code === 'record_too_long' || code === 'upload_incomplete') throw new BulkInputError(413, `the header line: ${recordTooLong().message}`);
-    throw new BulkInputError(400, `the header line cannot be read as CSV: ${first.value.error.message}`);
+    if (stopped || code === 'record_too_long' || code === 'upload_incomplete') throw tooLargeInput(`the header line: ${recordTooLong().message}`);
+    throw badInput(`the header line cannot be read as CSV: ${first.value.error.message}`);
   }
   const header = mapHeader(first.value);
   if (!header.ok) {
-    fail(new BulkInputError(400, header.reason));
-    throw new BulkInputError(400, header.reason);
+    fail(badInput(header.reason));
+    throw badInput(header.reason);
   }
 
   async function* rows(): AsyncGenerator<InputRecord> {
@@ -168,11 +121,14 @@ export async function openBulkInput(source: Readable, limitBytes: number): Promi
         try {
           next = await it.next();
         } catch (err) {
-          const message = err instanceof BulkInputError ? err.message : `the upload could not be read on: ${(err as Error).message}`;
+          const message = isInputError(err) ? err.message : `the upload could not be read on: ${(err as Error).message}`;
           yield new SkippedRecord({ code: 'upload_incomplete', message: `${message}; rows after this one were not read` });
           return;
         }
-        if (next.done) return;
+        if (next.done) {
+          if (guard.stopped) yield new SkippedRecord({ code: 'upload_incomplete', message: `${guard.stopped.message}; rows after this one were not read` });
+          return;
+        }
         yield next.value;
       }
     } finally {

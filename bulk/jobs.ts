@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { DomainError } from '../core/domain-error.js';
+import { isRedisFull, refusalsOf } from '../redis/errors.js';
 import type { BulkFormat } from './run.js';
 import type { SummaryAccumulator, SummaryCounts } from './summary.js';
 
@@ -64,20 +65,16 @@ export const LEASE_MS = 60_000;
 export const STOPPED =
   'the job stopped before its end: its service instance stopped, or Redis refused its writes (full or unreachable); upload the file again';
 
-/** A write Redis refused because it is full (maxmemory with noeviction). */
-const isOom = (err: unknown) => err instanceof Error && /^OOM\b/.test(err.message);
-
 /**
- * The store's failures in words the caller can act on. A MULTI that Redis discarded reports only
- * EXECABORT; the reason is the command it refused, so that is what is classified: Redis full is
- * a store_unavailable (503), not an internal error.
+ * The store's failures in words the caller can act on: Redis full (also when it shows only as a
+ * discarded MULTI) is a store_unavailable (503), not an internal error; any other refusal is
+ * handed on as the command's own error rather than the EXECABORT that hides it.
  */
 export function storeError(err: unknown): unknown {
-  const cause = (err as { previousErrors?: unknown[] }).previousErrors?.[0] ?? err;
-  if (isOom(cause)) {
+  if (isRedisFull(err)) {
     return new DomainError('store_unavailable', 'Redis is full (maxmemory reached) and refused the write, so nothing was disclosed or kept; try again once an operator has freed memory');
   }
-  return cause;
+  return refusalsOf(err)[0];
 }
 
 async function exec(m: ChainableCommander): Promise<void> {

@@ -12,6 +12,8 @@ export const EXIT_CODES: Record<DomainCode, number> = {
   bad_tz: 2,
   bad_tolerance: 2,
   bad_parameter: 2,
+  bad_input: 2,
+  too_large: 2,
   not_found: 1,
   conflict: 1,
   store_unavailable: 75,

@@ -11,6 +11,8 @@ export const DOMAIN_CODES = {
   bad_tz: 'a time zone that is not an IANA zone name',
   bad_tolerance: 'a tolerance that is not a number of seconds from 0 to 3600',
   bad_parameter: 'another request parameter that is not acceptable (named in field)',
+  bad_input: 'an uploaded file or body that cannot be used as a whole (empty, no header, not UTF-8 text, broken off)',
+  too_large: 'an upload, or a record in it, over a size limit: split it',
   not_found: 'the thing asked for does not exist (any more)',
   conflict: 'the request contradicts the current state (for example, lifting a lifted hold)',
   store_unavailable: 'the attribution store (Redis) did not take or give the data; retrying is safe',

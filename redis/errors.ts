@@ -29,8 +29,29 @@ const CLIENT_MESSAGES = [
   "Stream isn't writeable",
 ];
 
-/** A thrown error, classified by what it is (code, class, reply prefix) before its text. */
+/**
+ * The refusals behind a failure. A MULTI that Redis discarded answers only "EXECABORT
+ * Transaction discarded because of previous errors"; why it did (OOM when Redis is full, a
+ * wrong type) is in the errors of the commands it refused, which ioredis keeps in
+ * `previousErrors`. Any other failure is its own reason.
+ */
+export function refusalsOf(err: unknown): unknown[] {
+  const behind = (err as { previousErrors?: unknown } | null)?.previousErrors;
+  return Array.isArray(behind) && behind.length > 0 ? behind : [err];
+}
+
+/** Redis refused a write because it is full (maxmemory reached with noeviction), directly or behind an EXECABORT. */
+export function isRedisFull(err: unknown): boolean {
+  return refusalsOf(err).some((e) => e instanceof Error && /^OOM\b/.test(e.message));
+}
+
+/**
+ * A thrown error, classified by what it is (code, class, reply prefix) before its text; a
+ * discarded MULTI by the refusals behind it, all of which must be "not now" for it to be.
+ */
 export function isTransientError(err: unknown): boolean {
+  const refusals = refusalsOf(err);
+  if (refusals[0] !== err) return refusals.every(isTransientError);
   if (!(err instanceof Error)) return isTransient(String(err));
   const code = (err as NodeJS.ErrnoException).code;
   if (code && SOCKET_CODES.has(code)) return true;

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type DomainCode } from '../core/domain-error.js';
-import { isTransient } from '../redis/errors.js';
+import { isRedisFull, isTransientError } from '../redis/errors.js';
 
 export class HttpError extends Error {
   constructor(
@@ -21,6 +21,8 @@ export const HTTP_STATUS: Record<DomainCode, number> = {
   bad_tz: 400,
   bad_tolerance: 400,
   bad_parameter: 400,
+  bad_input: 400,
+  too_large: 413,
   not_found: 404,
   conflict: 409,
   store_unavailable: 503,
@@ -65,9 +67,11 @@ export function errorHandler(this: unknown, err: FastifyError | HttpError | Doma
   } else if (err instanceof HttpError) {
     // written for the caller already; a 503 of ours is as retryable as an outage
     if (status === 503) reply.header('retry-after', '5');
-  } else if (status >= 500 && isTransient(message)) {
+  } else if (status >= 500 && isTransientError(err)) {
     status = 503;
-    message = 'the attribution store (Redis) is not reachable; nothing was disclosed or stored. Try again shortly.';
+    message = isRedisFull(err)
+      ? 'the attribution store (Redis) is full and refused the write; nothing was disclosed or stored. Try again once an operator has freed memory.'
+      : 'the attribution store (Redis) is not reachable; nothing was disclosed or stored. Try again shortly.';
     reply.header('retry-after', '5');
   } else if (status >= 500) {
     req.log.error({ err }, 'request failed');

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { AsyncJobs, StorageQuotaError } from '../../bulk/async-job.js';
 import { audited, type BulkAsker } from '../../bulk/audited.js';
 import { recordDownload } from '../../bulk/downloads.js';
-import { BulkInputError, openBulkInput, tooLarge } from '../../bulk/input.js';
+import { badInput, openBulkInput, tooLarge } from '../../bulk/input.js';
 import { BulkJobStore, JobLimitError, storeError, type JobOwner, type JobState, type StoredJob } from '../../bulk/jobs.js';
 import { Leases } from '../../bulk/leases.js';
 import { ResultFiles } from '../../bulk/result-files.js';
@@ -82,7 +82,6 @@ const security = [{ bearer: [] }];
 function limitError(err: unknown): unknown {
   if (err instanceof JobLimitError) return new HttpError(429, err.message);
   if (err instanceof StorageQuotaError) return new HttpError(507, err.message);
-  if (err instanceof BulkInputError) return new HttpError(err.statusCode, err.message);
   return storeError(err);
 }
 
@@ -111,22 +110,15 @@ const bulk: FastifyPluginAsyncTypebox<BulkOptions> = async (fastify, opts) => {
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser(CSV_TYPES, (req, payload, done) => {
     const declared = Number(req.headers['content-length']);
-    if (declared > limit) return done(new HttpError(413, tooLarge(limit, declared).message), undefined);
+    if (declared > limit) return done(tooLarge(limit, declared), undefined);
     const charset = /charset\s*=\s*"?([\w-]+)/i.exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase();
     if (charset && charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii') {
-      return done(new HttpError(400, `charset ${charset} is not accepted: send the file as UTF-8`), undefined);
+      return done(badInput(`charset ${charset} is not accepted: send the file as UTF-8`), undefined);
     }
     done(null, payload);
   });
 
-  const openInput = async (req: FastifyRequest) => {
-    try {
-      return await openBulkInput(req.body as Readable, limit);
-    } catch (err) {
-      if (err instanceof BulkInputError) throw new HttpError(err.statusCode, err.message);
-      throw err;
-    }
-  };
+  const openInput = (req: FastifyRequest) => openBulkInput(req.body as Readable, limit);
 
   fastify.post(
     BASE,

@@ -6,6 +6,7 @@ import { eventFromWire } from '../../events/wire.js';
 import type { CanonicalEvent } from '../../events/schema.js';
 import { IngestResultSchema } from '../../schemas/http.js';
 import { storeForRequest } from '../store-batch.js';
+import { textBody } from '../text-body.js';
 
 const Body = Type.Union([
   Type.Array(Type.Unknown(), { description: 'canonical events (application/json)' }),
@@ -44,7 +45,7 @@ function storedPerSource(good: CanonicalEvent[], lines: number[], rejected: Arra
 }
 
 const events: FastifyPluginAsyncTypebox = async (fastify) => {
-  fastify.addContentTypeParser(['application/x-ndjson', 'application/jsonl'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  fastify.addContentTypeParser(['application/x-ndjson', 'application/jsonl'], { parseAs: 'buffer' }, textBody);
 
   fastify.post(
     '/v1/events',

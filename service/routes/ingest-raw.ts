@@ -9,6 +9,7 @@ import type { SourceConfig } from '../../schemas/source-config.js';
 import { IngestResultSchema } from '../../schemas/http.js';
 import { badRequest, HttpError } from '../errors.js';
 import { storeForRequest } from '../store-batch.js';
+import { textBody } from '../text-body.js';
 
 export interface IngestRawOptions {
   /** The source configuration file (WHOHAD_SOURCES), for ?source= options. */
@@ -20,7 +21,7 @@ const Query = Type.Object({ source: Type.Optional(Type.String({ minLength: 1, ma
 
 const ingestRaw: FastifyPluginAsyncTypebox<IngestRawOptions> = async (fastify, opts) => {
   const config: SourceConfig | null = opts.sourcesFile ? loadSourceConfigSync(opts.sourcesFile) : null;
-  fastify.addContentTypeParser(['text/csv', 'application/octet-stream', 'application/x-ndjson'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  fastify.addContentTypeParser(['text/plain', 'text/csv', 'application/octet-stream', 'application/x-ndjson'], { parseAs: 'buffer' }, textBody);
 
   fastify.post(
     '/v1/ingest/:format',

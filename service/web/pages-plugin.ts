@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DomainError } from '../../core/domain-error.js';
-import { isTransient } from '../../redis/errors.js';
+import { isTransientError } from '../../redis/errors.js';
 import { HTTP_STATUS, HttpError } from '../errors.js';
 import { contextOf, sendPage } from './context.js';
 import { FormTokenError } from './csrf.js';
@@ -44,7 +44,7 @@ function failure(err: FastifyError | HttpError | DomainError): { status: number;
   }
   const status = err.statusCode ?? 500;
   if (status < 500) return { status, title: 'Not done', message: err.message };
-  if (isTransient(err.message)) return { status: 503, title: 'Try again shortly', message: 'The attribution store (Redis) is not reachable; nothing was disclosed or stored.' };
+  if (isTransientError(err)) return { status: 503, title: 'Try again shortly', message: 'The attribution store (Redis) is not reachable; nothing was disclosed or stored.' };
   return { status: 500, title: 'Something went wrong', message: 'Internal error; the service log has the details.' };
 }
 

@@ -1,6 +1,6 @@
 import { ReplyError } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { isTransient, isTransientError } from '../../redis/errors.js';
+import { isRedisFull, isTransient, isTransientError, refusalsOf } from '../../redis/errors.js';
 
 describe('isTransient', () => {
   it('takes Redis being away, busy or failing over as worth a retry', () => {
@@ -45,5 +45,20 @@ describe('isTransientError', () => {
     expect(isTransientError(new Error('Connection is closed.'))).toBe(true);
     expect(isTransientError(new Error('not stored: older than retention'))).toBe(false);
     expect(isTransientError(withCode('no such file', 'ENOENT'))).toBe(false);
+  });
+
+  it('reads a discarded MULTI (EXECABORT) by the refusals behind it', () => {
+    const execabort = (...behind: Error[]) => Object.assign(new ReplyError('EXECABORT Transaction discarded because of previous errors.'), { previousErrors: behind });
+    const oom = new ReplyError("OOM command not allowed when used memory > 'maxmemory'.");
+    const wrongType = new ReplyError('WRONGTYPE Operation against a key holding the wrong kind of value');
+    expect(isTransientError(execabort(oom, oom))).toBe(true);
+    expect(isTransientError(execabort(wrongType))).toBe(false);
+    // a retry would be refused again by the command that is wrong
+    expect(isTransientError(execabort(oom, wrongType))).toBe(false);
+    expect(isRedisFull(execabort(oom))).toBe(true);
+    expect(isRedisFull(execabort(wrongType))).toBe(false);
+    expect(isRedisFull(oom)).toBe(true);
+    expect(refusalsOf(execabort(wrongType))).toEqual([wrongType]);
+    expect(refusalsOf(oom)).toEqual([oom]);
   });
 });

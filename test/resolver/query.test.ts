@@ -111,6 +111,8 @@ describe('codes map once to HTTP statuses and exit codes', () => {
     for (const code of ['bad_ip', 'bad_port', 'bad_time', 'bad_tz', 'bad_tolerance', 'bad_parameter'] as const) {
       expect([HTTP_STATUS[code], EXIT_CODES[code]]).toEqual([400, 2]);
     }
+    expect([HTTP_STATUS.bad_input, EXIT_CODES.bad_input]).toEqual([400, 2]);
+    expect([HTTP_STATUS.too_large, EXIT_CODES.too_large]).toEqual([413, 2]);
     expect([HTTP_STATUS.not_found, EXIT_CODES.not_found]).toEqual([404, 1]);
     expect([HTTP_STATUS.conflict, EXIT_CODES.conflict]).toEqual([409, 1]);
     expect([HTTP_STATUS.store_unavailable, EXIT_CODES.store_unavailable]).toEqual([503, 75]);
