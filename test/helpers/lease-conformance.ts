@@ -20,7 +20,7 @@ import { testRedis } from './redis.js';
 
 /**
  * One set of checks for a folder of lease files described by an `expected-intervals.json`
- * (the schema of shared/samples/leases): the project's own fixtures run them in `npm test`,
+ * (the real samples' own schema, test/samples): the project's own fixtures run them in `npm test`,
  * the real samples in `npm run test:samples`. Folders: `isc-dhcpd/`, `kea/` (`.csv` memfiles,
  * `.log` legal logs) and `radius/`.
  */

@@ -1,42 +1,20 @@
 import type { FastifyInstance } from 'fastify';
-import { rmSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROLES } from '../../audit/tokens.js';
-import { connectRedis } from '../../commands.js';
-import { closeClient } from '../../redis/client.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { RedisClient } from '../../redis/cluster.js';
-import { startRedisServer, type RunningRedis } from '../../redis/embedded.js';
 import type { NormalisedQuery } from '../../resolver/query.js';
-import { buildApp } from '../../service/app.js';
-import { loadConfig } from '../../config.js';
-import { NOW, PURPOSE } from '../helpers/app.js';
-import { SMALL_ISP } from '../helpers/events.js';
+import { PURPOSE } from '../helpers/app.js';
+import { fillableRedis } from '../helpers/fillable-redis.js';
 
 /**
  * A Redis that is full (maxmemory with noeviction) refuses every write: bulk answers 503 saying
  * so, not a 500, and a job that Redis stops mid-way ends failed rather than running for ever.
  */
-let server: RunningRedis;
+const service = fillableRedis();
 let client: RedisClient;
 let app: FastifyInstance;
 let auth: { authorization: string };
-const dir = mkdtempSync(join(tmpdir(), 'whohad-oom-'));
-
-beforeAll(async () => {
-  server = await startRedisServer({ dir: join(dir, 'redis'), appendonly: false, extraArgs: ['--maxmemory-policy', 'noeviction'] });
-  client = connectRedis(server.url);
-  app = await buildApp({ config: loadConfig({ WHOHAD_DATA_DIR: dir }), redis: client, now: () => NOW, logger: false });
-  auth = { authorization: `Bearer ${(await app.tokens.create('tester', [...ROLES])).token}` };
-  const r = await app.inject({ method: 'POST', url: '/v1/events', headers: auth, payload: SMALL_ISP });
-  expect(r.json().accepted).toBe(SMALL_ISP.length);
-});
-afterAll(async () => {
-  await app?.close();
-  if (client) await closeClient(client);
-  await server?.stop();
-  rmSync(dir, { recursive: true, force: true });
+beforeAll(() => {
+  ({ client, app, auth } = service);
 });
 
 /** Redis refuses every write that needs memory from now on (1 byte), or takes them again (0: no limit). */

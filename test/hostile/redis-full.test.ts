@@ -1,18 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROLES } from '../../audit/tokens.js';
-import { connectRedis } from '../../commands.js';
-import { closeClient } from '../../redis/client.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { RedisClient } from '../../redis/cluster.js';
 import { isTransientError } from '../../redis/errors.js';
-import { startRedisServer, type RunningRedis } from '../../redis/embedded.js';
-import { buildApp } from '../../service/app.js';
-import { loadConfig } from '../../config.js';
-import { NOW, PURPOSE } from '../helpers/app.js';
-import { SMALL_ISP } from '../helpers/events.js';
+import { PURPOSE } from '../helpers/app.js';
+import { fillableRedis } from '../helpers/fillable-redis.js';
 import type { TestApp } from '../helpers/app.js';
 import { Desk } from '../web/helpers.js';
 
@@ -21,25 +12,12 @@ import { Desk } from '../web/helpers.js';
  * refuses (the access-log record of a look-up, a hold, a token), the caller is told to try
  * again later (503 with Retry-After), never an internal error, and nothing is disclosed.
  */
-let server: RunningRedis;
+const service = fillableRedis();
 let client: RedisClient;
 let app: FastifyInstance;
 let auth: { authorization: string };
-const dir = mkdtempSync(join(tmpdir(), 'whohad-full-'));
-
-beforeAll(async () => {
-  server = await startRedisServer({ dir: join(dir, 'redis'), appendonly: false, extraArgs: ['--maxmemory-policy', 'noeviction'] });
-  client = connectRedis(server.url);
-  app = await buildApp({ config: loadConfig({ WHOHAD_DATA_DIR: dir, WHOHAD_MAX_EVENT_LOOP_DELAY_MS: '0' }), redis: client, now: () => NOW, logger: false });
-  auth = { authorization: `Bearer ${(await app.tokens.create('tester', [...ROLES])).token}` };
-  const r = await app.inject({ method: 'POST', url: '/v1/events', headers: auth, payload: SMALL_ISP });
-  expect(r.json().accepted).toBe(SMALL_ISP.length);
-});
-afterAll(async () => {
-  await app?.close();
-  if (client) await closeClient(client);
-  await server?.stop();
-  rmSync(dir, { recursive: true, force: true });
+beforeAll(() => {
+  ({ client, app, auth } = service);
 });
 
 /** Redis refuses every write that needs memory while `body` runs (maxmemory 1 byte). */
