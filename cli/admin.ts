@@ -110,7 +110,7 @@ export async function auditVerify(o: { checkpoint?: string } = {}): Promise<numb
         await recordRead(redis, config, 'verify', { records: r.records, ok: r.ok });
         return r.ok ? 0 : 1;
       }
-      const v = await checkAgainst(redis, checkpoint, { installationKeyId: existingSigningKey(config.dataDir)?.id ?? null, retentionDays: config.auditRetentionDays });
+      const v = await checkAgainst(redis, checkpoint, { installationKeyId: existingSigningKey(config)?.id ?? null, retentionDays: config.auditRetentionDays });
       printLog(v.log);
       printVerdict(v, o.checkpoint!);
       await recordRead(redis, config, 'verify', { records: v.log.records, ok: v.ok, checkpoint: checkpoint.time });
@@ -137,7 +137,7 @@ export async function auditCheckpoint(o: { out?: string } = {}): Promise<number>
   }
   try {
     return await withRedis(async (_s, redis, config) => {
-      const key = loadSigningKey(config.dataDir);
+      const key = loadSigningKey(config);
       const c = await makeCheckpoint(redis, key);
       await recordRead(redis, config, 'checkpoint', { records: c.records, keyId: c.keyId });
       const text = `${JSON.stringify(c, null, 2)}\n`;

@@ -108,12 +108,18 @@ function remember(dataDir: string, key: SigningKey, now: Date): void {
   writeRing(dataDir, keys);
 }
 
+/** Where the key is: the data directory, and WHOHAD_SIGNING_KEY as config.ts read it (a PEM or its path). */
+export interface KeySettings {
+  dataDir: string;
+  signingKey: string | null;
+}
+
 /**
  * The installation's key as it stands, or null when none was given or made yet: for checks
  * that compare with it (`audit verify --checkpoint`) and must not create one as a side effect.
  */
-export function existingSigningKey(dataDir: string, env: NodeJS.ProcessEnv = process.env): SigningKey | null {
-  const given = env.WHOHAD_SIGNING_KEY?.trim();
+export function existingSigningKey({ dataDir, signingKey }: KeySettings): SigningKey | null {
+  const given = signingKey?.trim();
   if (given) return given.startsWith('-----BEGIN') ? parsePem(given, 'WHOHAD_SIGNING_KEY') : (readKeyFile(given, 'WHOHAD_SIGNING_KEY') ?? missing(given));
   return readKeyFile(join(dataDir, SIGNING_KEY_FILE), 'signing key');
 }
@@ -123,8 +129,8 @@ export function existingSigningKey(dataDir: string, env: NodeJS.ProcessEnv = pro
  * use (created exclusively, so processes starting at once end with the one written first, and
  * readable by its owner only). Either way its public key joins the ring.
  */
-export function loadSigningKey(dataDir: string, env: NodeJS.ProcessEnv = process.env, now: () => Date = () => new Date()): SigningKey {
-  const given = env.WHOHAD_SIGNING_KEY?.trim();
+export function loadSigningKey({ dataDir, signingKey }: KeySettings, now: () => Date = () => new Date()): SigningKey {
+  const given = signingKey?.trim();
   let key: SigningKey;
   if (given) {
     key = given.startsWith('-----BEGIN') ? parsePem(given, 'WHOHAD_SIGNING_KEY') : (readKeyFile(given, 'WHOHAD_SIGNING_KEY') ?? missing(given));

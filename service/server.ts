@@ -25,7 +25,7 @@ export async function serve(config: Config): Promise<RunningService> {
   // Redis down / up go to the service log once the app (and its logger) exists; JSON lines either way
   let report: (s: RedisStateChange) => void = stateToStderr;
   // the installation's signing key exists from the first start on (access-log checkpoints and disclosure reports sign with it)
-  const signingKey = loadSigningKey(config.dataDir);
+  const signingKey = loadSigningKey(config);
   const redis = await openStore(config, { onState: (s) => report(s) });
   const app = await buildApp({ config, redis: redis.redis });
   report = (s) =>

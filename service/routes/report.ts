@@ -20,7 +20,7 @@ import { HttpError } from '../errors.js';
 import { lookUp } from '../lookup.js';
 
 export interface ReportRouteOptions {
-  config: Pick<Config, 'legalBases' | 'dataDir' | 'bulkResultTtlS'>;
+  config: Pick<Config, 'legalBases' | 'dataDir' | 'signingKey' | 'bulkResultTtlS'>;
   /** The installation's key; by default loaded (or made) under the data directory on first use. */
   signingKey?: () => SigningKey;
 }
@@ -59,7 +59,7 @@ const reportOut = {
 const report: FastifyPluginAsyncTypebox<ReportRouteOptions> = async (fastify, opts) => {
   const { config } = opts;
   let key: SigningKey | null = null;
-  const signingKey = () => (key ??= opts.signingKey ? opts.signingKey() : loadSigningKey(config.dataDir, process.env));
+  const signingKey = () => (key ??= opts.signingKey ? opts.signingKey() : loadSigningKey(config));
   const jobs = new BulkJobStore(fastify.redis, config.bulkResultTtlS);
   const results = new ResultFiles(join(config.dataDir, 'bulk'));
 

@@ -15,7 +15,7 @@ import { runCommand } from '../helpers/cli-output.js';
 let redis: Awaited<ReturnType<typeof testRedis>>['redis'];
 let url: string;
 const dataDir = mkdtempSync(join(tmpdir(), 'whohad-checkpoint-'));
-const key = loadSigningKey(dataDir, {});
+const key = loadSigningKey({ dataDir: dataDir, signingKey: null });
 const CHAIN = 'host-a';
 
 beforeAll(async () => {
@@ -48,18 +48,18 @@ describe('the installation signing key', () => {
   it('is made once under the data directory, readable by its owner only, and named by the hash of its public key', () => {
     const path = join(dataDir, SIGNING_KEY_FILE);
     expect(statSync(path).mode & 0o777).toBe(0o600);
-    expect(loadSigningKey(dataDir, {}).id).toBe(key.id);
+    expect(loadSigningKey({ dataDir: dataDir, signingKey: null }).id).toBe(key.id);
     expect(key.id).toBe(keyIdOf(key.publicKeyPem));
     expect(key.id).toMatch(/^[0-9a-f]{64}$/);
     expect(verifyWith(key.publicKeyPem, Buffer.from('text'), key.sign(Buffer.from('text')))).toBe(true);
     expect(verifyWith(key.publicKeyPem, Buffer.from('texT'), key.sign(Buffer.from('text')))).toBe(false);
     // WHOHAD_SIGNING_KEY as the PEM itself or as its path
     const pem = readFileSync(path, 'utf8');
-    expect(existingSigningKey('/nonexistent', { WHOHAD_SIGNING_KEY: pem })!.id).toBe(key.id);
-    expect(existingSigningKey('/nonexistent', { WHOHAD_SIGNING_KEY: path })!.id).toBe(key.id);
-    expect(existingSigningKey(mkdtempSync(join(tmpdir(), 'whohad-nokey-')), {})).toBeNull();
-    expect(() => existingSigningKey(dataDir, { WHOHAD_SIGNING_KEY: '/nonexistent/key.pem' })).toThrow(/WHOHAD_SIGNING_KEY: no file/);
-    expect(() => existingSigningKey(dataDir, { WHOHAD_SIGNING_KEY: '-----BEGIN PRIVATE KEY-----\nnonsense\n-----END PRIVATE KEY-----' })).toThrow(SigningKeyError);
+    expect(existingSigningKey({ dataDir: '/nonexistent', signingKey: pem })!.id).toBe(key.id);
+    expect(existingSigningKey({ dataDir: '/nonexistent', signingKey: path })!.id).toBe(key.id);
+    expect(existingSigningKey({ dataDir: mkdtempSync(join(tmpdir(), 'whohad-nokey-')), signingKey: null })).toBeNull();
+    expect(() => existingSigningKey({ dataDir: dataDir, signingKey: '/nonexistent/key.pem' })).toThrow(/WHOHAD_SIGNING_KEY: no file/);
+    expect(() => existingSigningKey({ dataDir: dataDir, signingKey: '-----BEGIN PRIVATE KEY-----\nnonsense\n-----END PRIVATE KEY-----' })).toThrow(SigningKeyError);
   });
 });
 
@@ -149,7 +149,7 @@ describe('a signed checkpoint of the access log', () => {
     const c = await reset(5);
     const altered = { ...c, chains: c.chains.map((ch) => ({ ...ch, head: { ...ch.head, seq: 4 } })) };
     expect((await check(altered)).problems).toContain('the signature does not match the checkpoint (the file was altered, or not signed by its key)');
-    const other = loadSigningKey(mkdtempSync(join(tmpdir(), 'whohad-other-')), {});
+    const other = loadSigningKey({ dataDir: mkdtempSync(join(tmpdir(), 'whohad-other-')), signingKey: null });
     const foreign = await makeCheckpoint(redis, other);
     expect((await check(foreign)).problems).toEqual([`the checkpoint is signed by key ${other.id}, not by this installation's key ${key.id}`]);
     expect(() => parseCheckpoint('{"format":"x"}')).toThrow(/not a checkpoint/);

@@ -20,11 +20,11 @@ const at = (iso: string) => () => new Date(iso);
 describe('the installation key', () => {
   it('is made on first start under the data directory, owner-readable only, and the same key after', () => {
     const dir = scratch();
-    const k = loadSigningKey(dir, {}, at('2026-11-01T00:00:00Z'));
+    const k = loadSigningKey({ dataDir: dir, signingKey: null }, at('2026-11-01T00:00:00Z'));
     expect(statSync(join(dir, SIGNING_KEY_FILE)).mode & 0o777).toBe(0o600);
     expect(k.id).toBe(keyIdOf(k.publicKeyPem));
     expect(k.id).toMatch(/^[0-9a-f]{64}$/);
-    expect(loadSigningKey(dir, {}).id).toBe(k.id);
+    expect(loadSigningKey({ dataDir: dir, signingKey: null }).id).toBe(k.id);
     expect(publicKeys(dir)).toEqual([{ id: k.id, publicKeyPem: k.publicKeyPem, createdAt: '2026-11-01T00:00:00.000Z' }]);
     expect(verifyWith(k.publicKeyPem, bytes, k.sign(bytes))).toBe(true);
     expect(verifyWith(k.publicKeyPem, Buffer.from('{"a":2}'), k.sign(bytes))).toBe(false);
@@ -33,31 +33,31 @@ describe('the installation key', () => {
   it('is taken from WHOHAD_SIGNING_KEY, as PEM or as a path, and joins the ring', () => {
     const dir = scratch();
     const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    const k = loadSigningKey(dir, { WHOHAD_SIGNING_KEY: pem });
+    const k = loadSigningKey({ dataDir: dir, signingKey: pem });
     expect(existsSync(join(dir, SIGNING_KEY_FILE))).toBe(false);
     const file = join(dir, 'given.pem');
     writeFileSync(file, pem);
-    expect(loadSigningKey(dir, { WHOHAD_SIGNING_KEY: file }).id).toBe(k.id);
+    expect(loadSigningKey({ dataDir: dir, signingKey: file }).id).toBe(k.id);
     expect(publicKeys(dir).map((e) => e.id)).toEqual([k.id]);
   });
 
   it('refuses a WHOHAD_SIGNING_KEY that is missing, not a key, or not Ed25519, naming it', () => {
     const dir = scratch();
-    expect(() => loadSigningKey(dir, { WHOHAD_SIGNING_KEY: join(dir, 'nope.pem') })).toThrow(/^WHOHAD_SIGNING_KEY: no file /);
-    expect(() => loadSigningKey(dir, { WHOHAD_SIGNING_KEY: '-----BEGIN PRIVATE KEY-----\nxx\n-----END PRIVATE KEY-----' })).toThrow(/^WHOHAD_SIGNING_KEY: not a private key in PEM/);
+    expect(() => loadSigningKey({ dataDir: dir, signingKey: join(dir, 'nope.pem') })).toThrow(/^WHOHAD_SIGNING_KEY: no file /);
+    expect(() => loadSigningKey({ dataDir: dir, signingKey: '-----BEGIN PRIVATE KEY-----\nxx\n-----END PRIVATE KEY-----' })).toThrow(/^WHOHAD_SIGNING_KEY: not a private key in PEM/);
     const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    expect(() => loadSigningKey(dir, { WHOHAD_SIGNING_KEY: rsa })).toThrow('WHOHAD_SIGNING_KEY: is a rsa key, not Ed25519');
+    expect(() => loadSigningKey({ dataDir: dir, signingKey: rsa })).toThrow('WHOHAD_SIGNING_KEY: is a rsa key, not Ed25519');
   });
 
   it('rotation keeps the old public key, retired, so what it signed still verifies; the old private key is gone', () => {
     const dir = scratch();
-    const old = loadSigningKey(dir, {}, at('2026-11-01T00:00:00Z'));
+    const old = loadSigningKey({ dataDir: dir, signingKey: null }, at('2026-11-01T00:00:00Z'));
     const sig = old.sign(bytes);
     const oldPrivate = readFileSync(join(dir, SIGNING_KEY_FILE), 'utf8');
     const next = rotateSigningKey(dir, at('2026-12-01T00:00:00Z'));
     expect(next.id).not.toBe(old.id);
     expect(readFileSync(join(dir, SIGNING_KEY_FILE), 'utf8')).not.toBe(oldPrivate);
-    expect(loadSigningKey(dir, {}).id).toBe(next.id);
+    expect(loadSigningKey({ dataDir: dir, signingKey: null }).id).toBe(next.id);
     const ring = publicKeys(dir);
     expect(ring).toEqual([
       { id: old.id, publicKeyPem: old.publicKeyPem, createdAt: '2026-11-01T00:00:00.000Z', retired: '2026-12-01T00:00:00.000Z' },
