@@ -6,9 +6,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { testRedisUrl } from '../helpers/redis.js';
 import { until } from '../faults/helpers.js';
 import { isIngestStatsKey } from '../../intake/source-stats.js';
-import {
-  CISCO_265, CISCO_266, PBA_TEMPLATE, dataSet, ip, ipfixMessage, pbaRecord, rec, templateSet, u16, u32, u8, v9Packet, type TemplateDef,
-} from '../parse/ipfix/encoder.js';
+import { JUNIPER_V9, juniper, pbaAt, xrAdd, xrDel } from '../parse/ipfix/capture-fixtures.js';
+import { CISCO_265, CISCO_266, PBA_TEMPLATE, dataSet, ipfixMessage, templateSet, v9Packet } from '../parse/ipfix/encoder.js';
 import { ethernet, ipv4, pcapFile, pcapngFile, sll, udp, udp4 } from '../parse/ipfix/pcap-writer.js';
 import { tempDir, whohad, type CliRun } from './run.js';
 
@@ -32,11 +31,7 @@ sources:
   - { name: asr9k, format: ipfix, match: { host: 127.0.0.3 }, options: { natInstance: asr9k, ipfixNatEventNumbering: cisco-iosxr } }
 `;
 
-const JUNIPER_V9: TemplateDef = { id: 400, fields: [[230, 1], [8, 4], [225, 4], [361, 2], [362, 2]] };
-const juniper = (ev: number, inside: string, start: number) => rec(u8(ev), ip(inside), ip('198.51.100.20'), u16(start), u16(start + 255));
-const xrAdd = (inside: string, start: number) => rec(u32(0), u32(0), ip(inside), ip('100.1.1.1'), u16(start), u16(start + 1023));
-const xrDel = (inside: string, start: number) => rec(u32(0), ip(inside), u16(start));
-const pba = (ev: number, inside: string, start: number) => pbaRecord({ ms: T0, ev, inside, outside: '198.51.100.7', start, end: start + 511 });
+const pba = pbaAt(T0);
 
 /** RFC 8158 port blocks (natEvent 16/17), Juniper-numbered v9, Cisco IOS-XR v9 (configured, and one exporter not). */
 const sent: { from: string; payload: Buffer }[] = [

@@ -9,9 +9,8 @@ import { exporterSources } from '../../../intake/exporter-sources.js';
 import { startIpfixCollector } from '../../../intake/ipfix-listener.js';
 import type { CanonicalEvent } from '../../../events/schema.js';
 import type { Reject } from '../../../intake/pipeline.js';
-import {
-  CISCO_265, CISCO_266, PBA_TEMPLATE, dataSet, ip, ipfixMessage, pbaRecord, rec, templateSet, u16, u32, u8, v9Packet, type TemplateDef,
-} from './encoder.js';
+import { JUNIPER_V9, juniper, pbaAt, xrAdd, xrDel } from './capture-fixtures.js';
+import { CISCO_265, CISCO_266, PBA_TEMPLATE, dataSet, ipfixMessage, templateSet, v9Packet } from './encoder.js';
 import { ethernet, ipv4, pcapFile, pcapngFile, sll, udp, udp4 } from './pcap-writer.js';
 
 const T0 = Date.UTC(2026, 9, 25, 0, 59, 58, 123);
@@ -27,11 +26,7 @@ sources:
   - { name: syslog-box, format: juniper-pba, match: { host: 127.0.0.4 }, options: { timezone: UTC } }
 `);
 
-const JUNIPER_V9: TemplateDef = { id: 400, fields: [[230, 1], [8, 4], [225, 4], [361, 2], [362, 2]] };
-const juniper = (ev: number, inside: string, start: number) => rec(u8(ev), ip(inside), ip('198.51.100.20'), u16(start), u16(start + 255));
-const xrAdd = (inside: string, start: number) => rec(u32(0), u32(0), ip(inside), ip('100.1.1.1'), u16(start), u16(start + 1023));
-const xrDel = (inside: string, start: number) => rec(u32(0), ip(inside), u16(start));
-const pba = (ev: number, inside: string, start: number) => pbaRecord({ ms: T0, ev, inside, outside: '198.51.100.7', start, end: start + 511 });
+const pba = pbaAt(T0);
 
 /** What four exporters send, in order: templates first, data in later packets. */
 const sent: { from: string; payload: Buffer }[] = [
