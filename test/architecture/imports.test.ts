@@ -17,6 +17,8 @@ export const FLOORS: Record<string, number> = {
   events: 1,
   parse: 2,
   timeindex: 2,
+  // computed NAT mappings (deterministic NAT, MAP): formulas and the versions of a configuration
+  natconfig: 2,
   intake: 3,
   resolver: 3,
   audit: 3,
