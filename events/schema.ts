@@ -41,6 +41,12 @@ export const LeaseEventSchema = Type.Object(
     vrf: Type.Optional(Name('VRF of the address; default "default"')),
     subscriberId: Type.String({ minLength: 1, maxLength: 128, description: 'the stable subscriber key the ISP uses' }),
     expiresAt: Type.Optional(Type.Union([Iso, Type.Null()])),
+    endTimeUnknown: Type.Optional(
+      Type.Boolean({
+        description:
+          'for `end`: the source says the holding ended but not when (a Kea deletion row); `at` is then the last known activity, and the end lies between it and the scheduled expiry or the next record',
+      }),
+    ),
     identifiers: Type.Optional(
       Type.Object(
         {
@@ -93,6 +99,8 @@ export interface LeaseEvent {
   vrf: string;
   subscriberId: string;
   expiresAt: number | null;
+  /** Set (true) only on an `end` whose time the source does not know: `at` is then a lower bound. */
+  endTimeUnknown?: true;
   identifiers: Record<string, string | null>;
   source: string;
 }

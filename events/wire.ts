@@ -99,6 +99,7 @@ function leaseFromWire(obj: object): EventResult {
     identifiers,
     source: w.source ?? 'canonical',
   };
+  if (w.endTimeUnknown === true) event.endTimeUnknown = true;
   const problem = leaseProblem(event);
   return problem ? { ok: false, reason: problem } : { ok: true, event };
 }
@@ -151,6 +152,7 @@ export function leaseProblem(e: LeaseEvent): string | null {
   if (names) return names;
   if (e.event !== 'start' && e.expiresAt !== null) return `expiresAt belongs to start events, not ${e.event}`;
   if (e.expiresAt !== null && e.expiresAt < e.at) return 'expiresAt is before at';
+  if (e.endTimeUnknown && e.event !== 'end') return `endTimeUnknown belongs to end events, not ${e.event}`;
   return null;
 }
 
@@ -165,6 +167,7 @@ export function eventToWire(e: CanonicalEvent): Record<string, unknown> {
   }
   return {
     kind: 'lease', event: e.event, at: isoMs(e.at), ip: e.ip, vrf: e.vrf, subscriberId: e.subscriberId,
-    expiresAt: e.expiresAt === null ? null : isoMs(e.expiresAt), identifiers: e.identifiers, source: e.source,
+    expiresAt: e.expiresAt === null ? null : isoMs(e.expiresAt), ...(e.endTimeUnknown ? { endTimeUnknown: true } : {}),
+    identifiers: e.identifiers, source: e.source,
   };
 }

@@ -16,9 +16,13 @@ import { DHCP4_DEFAULT_KEYS, emitLease, normHex, pickSubscriber, type Identifier
  *                         start as above, expire at expire
  *   state 1 (declined)    no client: skipped
  *   valid_lifetime = 0    delete / release marker. Its `expire` is the last cltt, not the
- *                         time of the delete, so it says only "ended somewhere before the
- *                         previous expire"; the previous row's expiresAt already bounds that,
- *                         and emitting an end here would invent a time. Skipped with a reason.
+ *                         time of the delete: it says "ended, some time after cltt". An end
+ *                         with `endTimeUnknown` at cltt, so the holding is bounded there
+ *                         (docs/attribution.md, "Bounded ends") instead of running on to the
+ *                         previous row's expiry as if nothing had been said.
+ *   state 3 (released, kept for lease affinity)
+ *                         the same: released at an unknown time after its cltt
+ *                         (expire − valid_lifetime); the binding itself is the previous row's.
  */
 
 const INFINITE_LIFETIME = 4294967295;
@@ -120,10 +124,9 @@ class KeaCsvParser implements LineParser {
     const state = stateText === '' ? 0 : Number(stateText);
     if (!(state >= 0 && state <= 4 && Number.isInteger(state))) return sink.reject(lineNo, `state ${JSON.stringify(stateText)} is not 0-4`);
     if (state === 1) return sink.skip(lineNo, 'state 1 (declined): address quarantined, no client');
-    if (valid === 0) {
-      return sink.skip(lineNo, `valid_lifetime=0 ${state === 3 ? 'release' : 'delete'} marker: the release time is not recorded, the previous row's expire stands`);
-    }
-    if (state === 3) return sink.skip(lineNo, 'state 3 (released, kept for lease affinity): the previous row holds the binding');
+    // a deletion or release row: the holding ended, but the row keeps only the last client
+    // transaction, not when it ended
+    const endedUnknown = valid === 0 || state === 3;
 
     const addrText = f[c.address];
     const ids: Identifiers = {};
@@ -165,6 +168,10 @@ class KeaCsvParser implements LineParser {
     const who = pickSubscriber(ids, this.options, c.v6 ? 'duid' : DHCP4_DEFAULT_KEYS);
     if ('reason' in who) return sink.reject(lineNo, who.reason);
     const at = (expire - valid) * 1000;
+    if (endedUnknown) {
+      emitLease(sink, lineNo, { event: 'end', at, ip, subscriberId: who.id, expiresAt: null, endTimeUnknown: true, identifiers: ids }, this.vrf, 'kea-csv');
+      return;
+    }
     const expiresAt = valid === INFINITE_LIFETIME ? null : expire * 1000;
     emitLease(sink, lineNo, { event: 'start', at, ip, subscriberId: who.id, expiresAt, identifiers: ids }, this.vrf, 'kea-csv');
     if (state === 2 && expiresAt !== null) {

@@ -111,6 +111,8 @@ export interface LeaseFields {
   ip: string;
   subscriberId: string;
   expiresAt: number | null;
+  /** An end the source states without its time: `at` is the last known activity. */
+  endTimeUnknown?: true;
   identifiers: Identifiers;
 }
 
@@ -127,6 +129,7 @@ export function emitLease(sink: ParseSink, line: number, f: LeaseFields, vrf: st
     identifiers: f.identifiers,
     source,
   };
+  if (f.endTimeUnknown) e.endTimeUnknown = true;
   if (!Number.isFinite(e.at) || e.at < 0) {
     sink.reject(line, `event time ${e.at} is before 1970 or not a time`);
     return;

@@ -32,7 +32,7 @@ describe('kea-csv v4', () => {
     expect(r.events[0].identifiers.hostname).toBe('a,b&c');
   });
 
-  it('maps states: 2 is a reclaimed holding that expired, 1 declined and 3 released are no holding', () => {
+  it('maps states: 2 is a reclaimed holding that expired, 1 declined is no holding, 3 released ends one at an unknown time', () => {
     const r = parse(keaCsv, [
       H4,
       '100.64.1.20,00:16:3e:00:00:20,,600,1767225600,1,0,0,,2,,0',
@@ -44,26 +44,28 @@ describe('kea-csv v4', () => {
     expect(r.events.map((e) => [e.line, e.event, e.at])).toEqual([
       [2, 'start', utc('2025-12-31T23:50:00Z')],
       [2, 'expire', utc('2026-01-01T00:00:00Z')],
+      [4, 'end', utc('2025-12-31T23:50:00Z')],
       [5, 'start', utc('2025-12-31T23:50:00Z')],
     ]);
-    expect(r.skips.slice(1).map((s) => s.line)).toEqual([3, 4]);
+    expect(r.events[2].endTimeUnknown).toBe(true);
+    expect(r.skips.slice(1).map((s) => s.line)).toEqual([3]);
     expect(r.skips[1].reason).toMatch(/declined/);
-    expect(r.skips[2].reason).toMatch(/released/);
     expect(r.rejects).toEqual([{ line: 6, reason: 'state "5" is not 0-4' }]);
   });
 
-  it('skips valid_lifetime=0 delete and release markers instead of inventing an end time', () => {
+  it('reads valid_lifetime=0 delete and release markers as ends at an unknown time after their cltt, inventing no end time', () => {
     const r = parse(keaCsv, [
       H4,
       '100.64.1.30,00:16:3e:00:00:30,,600,1767225600,1,0,0,,0,,0',
       '100.64.1.30,00:16:3e:00:00:30,,0,1767225000,1,0,0,,0,,0',
       '100.64.1.30,00:16:3e:00:00:30,,0,1767225000,1,0,0,,3,,0',
     ].join('\n'));
-    expect(r.events.map((e) => [e.line, e.event])).toEqual([[2, 'start']]);
-    expect(r.skips.slice(1).map((s) => [s.line, s.reason])).toEqual([
-      [3, "valid_lifetime=0 delete marker: the release time is not recorded, the previous row's expire stands"],
-      [4, "valid_lifetime=0 release marker: the release time is not recorded, the previous row's expire stands"],
+    expect(r.events.map((e) => [e.line, e.event, e.at, e.endTimeUnknown, e.expiresAt])).toEqual([
+      [2, 'start', utc('2025-12-31T23:50:00Z'), undefined, utc('2026-01-01T00:00:00Z')],
+      [3, 'end', 1767225000_000, true, null],
+      [4, 'end', 1767225000_000, true, null],
     ]);
+    expect(r.skips.slice(1)).toEqual([]);
   });
 
   it('skips rows with no client identity, keys a row without hwaddr by its client-id, and rejects rows without a configured key', () => {
