@@ -207,7 +207,9 @@ function lookupSections(doc: Doc, q: Record<string, unknown>, a: AttributionAnsw
       pairs(doc, [
         ['Lease', `${l.ip}${l.vrf === 'default' ? '' : ` (VRF ${l.vrf})`} to subscriber ${l.subscriberId}`],
         ['  from', l.start ?? `unknown${l.startNotBefore ? ` (not before ${l.startNotBefore})` : ''}`],
-        ['  to', `${l.end ?? 'open'}: ${END_BASIS_TEXT[l.endBasis] ?? l.endBasis}`],
+        ['  to', l.endNotBefore
+          ? `ended at an unknown time between ${l.endNotBefore} and ${l.end ?? 'open'} (released or deleted, the time not recorded)`
+          : `${l.end ?? 'open'}: ${END_BASIS_TEXT[l.endBasis] ?? l.endBasis}`],
         ['  source', `${l.source}; record ${l.id}`],
       ]);
     });

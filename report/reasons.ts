@@ -17,6 +17,7 @@ export const REASON_TEXT: Record<Reason, string> = {
   end_inferred: 'An end time was not logged but inferred (from the next allocation, or the lease\'s scheduled expiry).',
   start_inferred: 'A start time was not logged but inferred from a later record.',
   start_unknown: 'Only the end of an allocation or lease was logged; its start is unknown.',
+  end_unknown: 'A lease was logged as ended without the time of its end: it may have ended before the time asked, so the subscriber, or nobody, held the address then.',
   tolerance_crossing: 'The tolerance window around the time crosses a hand-over from one holder to another.',
   no_allocation: 'No NAT port block held this port at the time.',
   no_lease: 'A port block was found, but no lease for its inside address.',

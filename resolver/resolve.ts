@@ -38,6 +38,8 @@ interface Pair {
   lease: Coverage;
   leaseVrf: string;
   leaseIp: string;
+  /** Where the lease hop's window began: a holding known to have run only until before it is bounded. */
+  windowFrom: number;
 }
 
 const OPEN_ENDED = new Set(['superseded', 'scheduled']);
@@ -111,7 +113,7 @@ export class Resolver {
         const leases = await Promise.all(addresses.map((ip) => this.leaseHop(vrf, ip, from, to)));
         if (leases.every((l) => l.length === 0)) noLease(null, vrf, q.ip, from, to);
         addresses.forEach((ip, i) => {
-          for (const lease of leases[i]) pairs.push({ allocation: null, lease, leaseVrf: vrf, leaseIp: ip, instant: t });
+          for (const lease of leases[i]) pairs.push({ allocation: null, lease, leaseVrf: vrf, leaseIp: ip, instant: t, windowFrom: from });
         });
         continue;
       }
@@ -125,10 +127,17 @@ export class Resolver {
           reasons.add('no_lease_for_private_ip');
           noLease(a, a.privateVrf, a.privateIp, Math.max(from, a.cover.from), Math.min(to, a.cover.to));
         }
-        for (const lease of leases[i]) pairs.push({ allocation: a, lease, leaseVrf: a.privateVrf, leaseIp: a.privateIp, instant: t });
+        const windowFrom = Math.max(from, a.cover.from);
+        for (const lease of leases[i]) pairs.push({ allocation: a, lease, leaseVrf: a.privateVrf, leaseIp: a.privateIp, instant: t, windowFrom });
       });
     }
 
+    // a holding whose end the source stated without its time, known to have run only until before
+    // the window: the subscriber may have held the address then, or nobody (docs/attribution.md)
+    if (pairs.some(endsUnknown)) {
+      incomplete = true;
+      reasons.add('end_unknown');
+    }
     await this.fill(answer, pairs, reasons);
     const n = answer.candidates.length;
     if (n === 0) {
@@ -226,6 +235,11 @@ export class Resolver {
   }
 }
 
+function endsUnknown(p: Pair): boolean {
+  const notBefore = p.lease.entry.endNotBefore;
+  return notBefore !== undefined && notBefore < p.windowFrom;
+}
+
 function allocationEvidence(publicIp: string, a: Allocation): AllocationEvidence {
   const e = a.cover.entry;
   return {
@@ -257,6 +271,7 @@ function leaseEvidence(p: Pair, source: string): LeaseEvidence {
     start: e.orphan ? null : isoMs(e.start),
     startNotBefore: p.lease.notBefore === null ? null : isoMs(p.lease.notBefore),
     end: e.end === null ? null : isoMs(e.end),
+    ...(e.endNotBefore === undefined ? {} : { endNotBefore: isoMs(e.endNotBefore) }),
     endBasis: e.endBasis,
     source,
   };

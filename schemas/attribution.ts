@@ -4,7 +4,7 @@ import { PLAIN_TEXT } from './plain-text.js';
 export const STATUSES = ['unique', 'ambiguous', 'not_found', 'outside_retention'] as const;
 export const REASONS = [
   'port_missing', 'ambiguous_local_time', 'log_gap', 'open_interval', 'end_inferred', 'start_inferred',
-  'start_unknown', 'tolerance_crossing', 'no_allocation', 'no_lease', 'no_lease_for_private_ip', 'direct_public_address',
+  'start_unknown', 'end_unknown', 'tolerance_crossing', 'no_allocation', 'no_lease', 'no_lease_for_private_ip', 'direct_public_address',
 ] as const;
 export const END_BASES = ['open', 'released', 'superseded', 'scheduled', 'expired', 'stop'] as const;
 
@@ -72,6 +72,12 @@ export const LeaseEvidenceSchema = Type.Object(
     start: Nullable(Instant),
     startNotBefore: Nullable(Instant),
     end: Nullable(Instant),
+    endNotBefore: Type.Optional(
+      Type.String({
+        description:
+          'present when the source said the holding ended without saying when (a Kea deletion row): the last known activity; the end lies between it and `end`',
+      }),
+    ),
     endBasis: EndBasis,
     source: Type.String(),
   },

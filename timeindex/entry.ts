@@ -13,6 +13,11 @@ export interface Entry {
   orphan: boolean;
   profile: number;
   who: Buffer;
+  /**
+   * Set when the source said this holding ended without saying when (a Kea deletion row): the
+   * last known activity. The end lies between it and `end` (docs/time-index.md, "Bounded ends").
+   */
+  endNotBefore?: number;
 }
 
 export function decodeEntry(start: number, member: Buffer): Entry {
@@ -37,6 +42,25 @@ export function decodeEntry(start: number, member: Buffer): Entry {
     profile,
     who: member.subarray(at + 4),
   };
+}
+
+/**
+ * Narrows the holdings that bounded ends (`<epoch ms>|<holder>`, as the lease hop returns them)
+ * fall in: the earliest such end of a holding is the last instant it is known to have run.
+ */
+export function applyBounds(entries: Entry[], bounds: Buffer[]): void {
+  for (const b of bounds) {
+    const text = b.toString('utf8');
+    const cut = text.indexOf('|');
+    const t = Number(text.slice(0, cut));
+    const who = text.slice(cut + 1);
+    let holding: Entry | undefined;
+    for (const e of entries) {
+      if (e.orphan || e.start > t || (e.end !== null && e.end < t) || e.who.toString('utf8') !== who) continue;
+      if (!holding || e.start > holding.start) holding = e;
+    }
+    if (holding && !(holding.endNotBefore! <= t)) holding.endNotBefore = t;
+  }
 }
 
 /** Reads `start, member, start, member, …` from a script reply into entries, oldest first. */

@@ -10,6 +10,9 @@ export const BUCKET_MS = 2 ** 31;
 /** The largest time a member stores relative to its bucket (a u32). */
 export const U32_MAX = 2 ** 32 - 1;
 
+/** The key beside a lease chain that holds its bounded ends: the chain prefix and this. */
+export const BOUNDS_SUFFIX = 'u';
+
 export function bucketOf(ms: number): number {
   return Math.floor(ms / BUCKET_MS);
 }

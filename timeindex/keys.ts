@@ -1,5 +1,6 @@
 import { ipv6Prefix } from '../core/ip.js';
 import type { LeaseEvent } from '../events/schema.js';
+import { BOUNDS_SUFFIX } from './format.js';
 
 /**
  * Key names of the time index (docs/time-index.md; the stored numbers are in format.ts). Everything that builds a
@@ -43,6 +44,8 @@ export const natKeys = {
 export const leaseKeys = {
   meta: (vrf: string, ip: string) => `lm:{${vrf}|${ip}}`,
   chainPrefix: (vrf: string, ip: string) => `l:{${vrf}|${ip}}:`,
+  /** Ends the source stated without their time (a Kea deletion row), scored by the last known activity. */
+  bounds: (vrf: string, ip: string) => `l:{${vrf}|${ip}}:${BOUNDS_SUFFIX}`,
 };
 
 export const DICTIONARY_KEY = '{whohad}:dict';

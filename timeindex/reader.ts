@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import { decodePairs, type Entry } from './entry.js';
+import { applyBounds, decodePairs, type Entry } from './entry.js';
 import { isIpv4, prefixNetworks } from '../core/ip.js';
 import { TurnBatcher } from '../core/turn-batch.js';
 import { leaseKeys, natKeys, parseChainId, PREFIX_LENGTHS_KEY, type ChainIdentity } from './keys.js';
@@ -99,6 +99,9 @@ export class IndexReader {
       const n = Number(reply[i]);
       const entries = decodePairs(reply, i + 1, n);
       i += 1 + 2 * n;
+      const b = Number(reply[i]);
+      if (b > 0) applyBounds(entries, reply.slice(i + 1, i + 1 + b) as Buffer[]);
+      i += 1 + b;
       return entries;
     });
   }

@@ -87,7 +87,7 @@ export class IndexWriter {
         const first = e.portStart ?? 0;
         g.args.push(cid, first, (e.portEnd ?? 65535) - first, e.event, e.at, e.allocatedAt ?? '', ipToBytes(e.privateIp), profile);
       } else {
-        g.args.push(e.event === 'start' ? 'start' : 'end', e.at, e.expiresAt ?? '', e.subscriberId, profile, leaseEndBasis(e));
+        g.args.push(e.event === 'start' ? 'start' : e.endTimeUnknown ? 'bounded' : 'end', e.at, e.expiresAt ?? '', e.subscriberId, profile, leaseEndBasis(e));
       }
       g.indices.push(i);
       if (g.indices.length === PER_CALL) {

@@ -30,6 +30,8 @@ export function explainReason(reason: Reason, a: AttributionAnswer): string {
       return 'A start used as evidence was not logged: the holding was first seen in a restatement (an interim record), and starts there.';
     case 'start_unknown':
       return 'A release was logged without its start: the holding is taken to reach back only to just after the record before it on the same block.';
+    case 'end_unknown':
+      return 'A lease used as evidence was recorded as released or deleted without the time it happened: it is known to have run only until its last activity (its end is shown as a range), and the time asked lies after that. The subscriber may still have held the address, or nobody did: the answer cannot be unique on this evidence.';
     case 'tolerance_crossing':
       return `The address changed hands within the tolerance window (±${tol}): at least one candidate held it only near, not at, the exact instant, so the answer depends on how exact the logged time is.`;
     case 'no_allocation':

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BASIS_MASK, BUCKET_MS, END_BASIS_CODES, FLAG, U32_MAX } from '../../timeindex/format.js';
+import { readFileSync } from 'node:fs';
+import { BASIS_MASK, BOUNDS_SUFFIX, BUCKET_MS, END_BASIS_CODES, FLAG, U32_MAX } from '../../timeindex/format.js';
 import { luaConstants } from './lua-constants.js';
 
 describe('the stored format has one set of numbers', () => {
@@ -7,6 +8,11 @@ describe('the stored format has one set of numbers', () => {
 
   it('format.lua and format.ts give the same bucket width, end bases and flag bits', () => {
     expect(Object.fromEntries(lua)).toEqual({ BW: BUCKET_MS, U32: U32_MAX, ...END_BASIS_CODES, ...FLAG });
+  });
+
+  it('format.lua and format.ts name the key of bounded ends alike', () => {
+    const text = readFileSync(new URL('../../timeindex/lua/includes/format.lua', import.meta.url), 'utf8');
+    expect(text).toContain(`local BOUNDS = '${BOUNDS_SUFFIX}'`);
   });
 
   it('the flag bits lie above the end basis and apart from each other', () => {

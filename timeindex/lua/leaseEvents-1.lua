@@ -7,6 +7,8 @@
     then per event, 6 values:
       start | end, event time (epoch ms), scheduled expiry of a start (epoch ms) or '' (open),
       subscriber id, profile id, end basis of an end event (1 released, 4 expired, 5 stop)
+    `bounded` in place of start | end: an end the source states without its time, the event time
+      being the last known activity (docs/time-index.md, "Bounded ends")
   Output: per event, 1, or { code, detail } when it was not stored (includes/codes.lua); a
     failed event leaves the chain as it was
 ]]
@@ -16,12 +18,17 @@ local C = openChain(ARGV[1], openMeta(KEYS[1]), true)
 local out = {}
 for i = 2, #ARGV, 6 do
   local kind, at, sched, who, profile, basis = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), ARGV[i + 3], tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5])
-  out[#out + 1] = apply(C, function()
+  if kind == 'bounded' then
+    -- kept beside the chain, not merged into it: the holding's own end stays what the other
+    -- records say, and a reader narrows it from this instant on, whatever the order of arrival
+    redis.call('ZADD', ARGV[1] .. BOUNDS, at, at .. '|' .. who)
+    out[#out + 1] = 1
+  else out[#out + 1] = apply(C, function()
     if kind == 'start' then
       if not fastStart(C, who, at, profile, sched) then insertStart(C, who, at, false, at, profile, sched) end
     elseif not fastEnd(C, who, at, basis) then
       applyEnd(C, who, at, basis, profile)
     end
-  end)
+  end) end
 end
 return out

@@ -8,7 +8,9 @@
       chain prefix                                l:{vrf|ip}:
       window start, epoch ms (inclusive)
       window end, epoch ms (inclusive)
-  Output: per key: n, then n pairs start1, member1, ... (n = 0 when the address has no leases)
+  Output: per key: n, then n pairs start1, member1, ... (n = 0 when the address has no leases),
+    then b, then b bounded ends `<epoch ms>|<subscriber id>` from the earliest entry's start to the
+    window's end (docs/time-index.md, "Bounded ends")
 ]]
 --- @include "includes/walk"
 
@@ -18,11 +20,19 @@ for k = 1, #KEYS do
   local meta = rcall('HMGET', KEYS[k], 'lo', 'hi')
   local at = #out + 1
   out[at] = 0
+  local found = {}
   if meta[1] then
-    local found = {}
     collect(ARGV[a], tonumber(meta[1]), tonumber(meta[2]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), found)
     out[at] = #found / 2
     for j = 1, #found do out[#out + 1] = found[j] end
   end
+  local bounds = {}
+  if #found > 0 then
+    local earliest = found[1]
+    for j = 3, #found, 2 do earliest = math.min(earliest, found[j]) end
+    bounds = rcall('ZRANGE', ARGV[a] .. BOUNDS, earliest, tonumber(ARGV[a + 2]), 'BYSCORE')
+  end
+  out[#out + 1] = #bounds
+  for j = 1, #bounds do out[#out + 1] = bounds[j] end
 end
 return out

@@ -196,6 +196,8 @@ first = first or last + 1
 if apply and ownsMeta and first > lo then
   rcall('HSET', KEYS[1], 'lo', first)
   if first > hi then rcall('HSET', KEYS[1], 'hi', first) end
+  -- a bounded end lies within its holding, which starts in a bucket from `first` on when it stays
+  rcall('ZREMRANGEBYSCORE', prefix .. 'u', '-inf', '(' .. bucketStart(first))
 end
 
 return { bucketsRead, removed, emptied, byHold, live, first }

@@ -8,5 +8,7 @@ local BW = 2147483648
 local U32 = 4294967295
 -- end basis, bits 0-2 of a member's flags byte
 local OPEN, RELEASED, SUPERSEDED, SCHEDULED, EXPIRED, STOP, ORPHANED = 0, 1, 2, 3, 4, 5, 6
+-- the key beside a lease chain holding its bounded ends: the chain prefix and this
+local BOUNDS = 'u'
 -- the flag bits above the end basis
 local INFERRED, ORPHAN, SEEN_START, LONG = 8, 16, 32, 64
