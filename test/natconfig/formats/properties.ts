@@ -14,6 +14,15 @@ export function portsOf(m: Mapping): number[] {
   return m.ports.flatMap(({ start, end }) => Array.from({ length: end - start + 1 }, (_, i) => start + i));
 }
 
+/** Sets up to this size are checked port by port; larger ones (a whole address) at every range's ends and a prime stride. */
+const EVERY_PORT_UP_TO = 4096;
+
+function portsToCheck(m: Mapping): number[] {
+  const all = portsOf(m);
+  if (all.length <= EVERY_PORT_UP_TO) return all;
+  return [...m.ports.flatMap((r) => [r.start, r.end]), ...all.filter((_, i) => i % 61 === 0)];
+}
+
 /**
  * Every port of the inside's set reverses to that inside: reverse(forward(x)) covers x. Asked of
  * every x, this also means no two holders share a (public, port): reverse names one holder per
@@ -22,7 +31,7 @@ export function portsOf(m: Mapping): number[] {
 export function expectRoundTrip<R>(format: NatConfigFormat<R>, rules: R, inside: string): Mapping {
   const m = format.forward(rules, inside);
   expect(m, `forward ${inside}`).not.toBeNull();
-  for (const port of portsOf(m!)) {
+  for (const port of portsToCheck(m!)) {
     const back = format.reverse(rules, m!.publicIp, port);
     if (!back || !covers(back.inside, inside)) {
       expect.fail(`reverse ${m!.publicIp}:${port} named ${back?.inside ?? 'nobody'}, not the holder of ${inside}`);
