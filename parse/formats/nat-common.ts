@@ -89,6 +89,17 @@ export function emitNat(sink: ParseSink, lineNo: number, s: NatSetup, d: NatDraf
   return true;
 }
 
+/**
+ * The inside address that names the subscriber. A DS-Lite AFTR logs the B4's IPv6 address (the
+ * softwire) beside or instead of the inside IPv4; every B4 uses the same 192.0.0.x behind its
+ * softwire (RFC 6333), so that IPv4 names no one, while the B4 address is what a lease names
+ * (the WAN address, inside the delegated prefix). The B4 address is the holder whenever a record
+ * gives one; null when the record gives neither.
+ */
+export function insideHolder(insideV4: string | null, b4: string | null): string | null {
+  return b4 ?? insideV4;
+}
+
 /** The header's instant, or the reason there is none (the record carries no time of its own). */
 export function headerInstant(h: SyslogHeader): number | string {
   if (h.time !== null) return h.time;
