@@ -137,3 +137,17 @@ describe('juniper-pba helpers', () => {
     expect(juniperPba.sniff('RT_FLOW - RT_FLOW_SESSION_CREATE [x="1"]')).toBe(false);
   });
 });
+
+describe('juniper-pba, DS-Lite (AFTR on MX-SPC3 / SRX)', () => {
+  it('stores the B4 IPv6 address written as internal-ip or as the text form\'s subscriber', () => {
+    const { events, rejects } = run(juniperPba, [
+      `<14>1 2026-03-14T09:26:54.000Z srx-aftr RT_NAT - RT_SRC_NAT_PBA_ALLOC [junos@2636.1.1.1.2.129 internal-ip="2001:DB8:B4:0:0:0:0:21" block-used="1" block-max-per-host="8" block-port-low="20480" block-port-high="20607" reflexive-ip="198.51.100.44" nat-pool-name="aftr" logical-system-id="0" epoch-time-64="69b529dd"]`,
+      '<14>Mar 14 09:59:58 srx-aftr RT_NAT: RT_SRC_NAT_PBA_RELEASE: Subscriber 2001:db8:b4::21 used/maximum [0/8] blocks, releases port block [20480-20607] from 198.51.100.44 in source pool aftr lsys_id: 0 epoch 0x69b5319e',
+    ]);
+    expect(rejects).toEqual([]);
+    expect(events.map((e) => [e.event, e.privateIp, e.publicIp, e.portStart, e.portEnd, e.at])).toEqual([
+      ['alloc', '2001:db8:b4::21', '198.51.100.44', 20480, 20607, ALLOC_AT],
+      ['release', '2001:db8:b4::21', '198.51.100.44', 20480, 20607, RELEASE_AT],
+    ]);
+  });
+});

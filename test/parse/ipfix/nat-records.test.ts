@@ -102,6 +102,22 @@ describe('RFC 8158 numbering', () => {
     const c6 = ipfix(t6, [rec(u8(14), ip('10.0.0.1'), ip('0.0.0.0'), ip('2001:db8:ffff::1'))]);
     expect(brief(c6)).toEqual([['alloc', '2001:db8:ffff::1', null, null, '10.0.0.1', 'default', null]]);
   });
+
+  it('attributes an RFC 8158 port block that carries both inside addresses (DS-Lite) to the B4, not 192.0.0.2', () => {
+    const t: TemplateDef = { id: 325, fields: [[323, 8], [230, 1], [8, 4], [27, 16], [225, 4], [361, 2], [362, 2]] };
+    const c = ipfix(t, [
+      rec(u64(T0), u8(16), ip('192.0.0.2'), ip('2001:db8:b4:7::2'), ip('198.51.100.70'), u16(2048), u16(2303)),
+      rec(u64(T0), u8(16), ip('192.0.0.2'), ip('2001:db8:b4:8::2'), ip('198.51.100.70'), u16(2304), u16(2559)),
+      // a NAT44 subscriber on the same template: the IPv6 field left all zero
+      rec(u64(T0), u8(16), ip('100.64.0.8'), ip('::'), ip('198.51.100.70'), u16(2560), u16(2815)),
+    ]);
+    expect(c.rejects).toEqual([]);
+    expect(brief(c)).toEqual([
+      ['alloc', '198.51.100.70', 2048, 2303, '2001:db8:b4:7::2', 'default', null],
+      ['alloc', '198.51.100.70', 2304, 2559, '2001:db8:b4:8::2', 'default', null],
+      ['alloc', '198.51.100.70', 2560, 2815, '100.64.0.8', 'default', null],
+    ]);
+  });
 });
 
 describe('addresses', () => {
