@@ -3,8 +3,9 @@ import { readPairs } from './kv.js';
 import { emitNat, headerInstant, natSetup, portNumber, protocolOf, splitAddressPort, statelessParser, type NatSetup, SYSLOG_ZONELESS } from './nat-common.js';
 
 /**
- * A10 Thunder CGN logs (nat-log-formats.md §5): the CEF form, and the ASCII `NAT-<proto>-<C|D|B|U>`
- * and `FIXED-NAT-PORTS` forms. Neither carries a time, so the syslog header's is used.
+ * A10 Thunder CGN logs (nat-log-formats.md §5): the CEF form (also with its `CEF:` dropped by a
+ * relay), and the ASCII `NAT-<proto>-<C|D|B|U>` and `FIXED-NAT-PORTS` forms. Neither carries a
+ * time, so the syslog header's is used.
  */
 
 type Kind = 'alloc' | 'release';
@@ -27,13 +28,25 @@ const ASCII_PORT = /^(\S+?):\s*(\d+)\s*(?:->|<->|<-->)\s*(\S+?):\s*(\d+)(?:\s+to
 // `fwd_src:port<->fwd_dst:port, rev_a:port<-->rev_b:port` (session).
 const ASCII_SESSION = /^(\S+?):(\d+)\s*<->\s*(\S+?):(\d+)\s*,\s*(\S+?):(\d+)\s*<-->\s*(\S+?):(\d+)$/;
 const FIXED = /FIXED-NAT-PORTS\s+(.*)$/;
+// A CEF record whose `CEF:` a relay took for the program name and dropped: `0|A10|CFW|…`. The
+// version, vendor and the pipes of the seven header fields still say what it is.
+const BARE_CEF = /(?:^|\s)\d{1,3}\|A10\|/;
+
+/** Where the CEF header's version field starts, or -1: after `CEF:`, or a bare `<version>|A10|`. */
+function cefStart(text: string): number {
+  const tagged = text.indexOf('CEF:');
+  if (tagged >= 0) return tagged + 4;
+  const bare = BARE_CEF.exec(text);
+  if (bare === null) return -1;
+  return bare.index + (bare[0].charCodeAt(0) <= 32 ? 1 : 0);
+}
 
 function readLine(s: NatSetup, text: string, lineNo: number, sink: ParseSink): void {
   // Records are found in the whole line: how the header reader splits host, app and message
   // around them (`NAT-UDP-C:` reads as an app name) does not matter, only its time does.
   const h = s.header(text);
-  const cef = text.indexOf('CEF:');
-  if (cef >= 0) return readCef(s, text, cef + 4, headerInstant(h), lineNo, sink);
+  const cef = cefStart(text);
+  if (cef >= 0) return readCef(s, text, cef, headerInstant(h), lineNo, sink);
   const tag = ASCII_TAG.exec(text);
   if (tag) return readAscii(s, tag, headerInstant(h), lineNo, sink);
   const fixed = FIXED.exec(text);
@@ -174,6 +187,6 @@ export const a10: TextFormat = {
     return statelessParser((text, lineNo, sink) => readLine(s, text, lineNo, sink), s);
   },
   sniff(line) {
-    return line.includes('CEF:0|A10|') || line.includes('FIXED-NAT-PORTS ') || ASCII_TAG.test(line);
+    return line.includes('CEF:0|A10|') || BARE_CEF.test(line) || line.includes('FIXED-NAT-PORTS ') || ASCII_TAG.test(line);
   },
 };

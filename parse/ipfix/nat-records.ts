@@ -302,10 +302,12 @@ export class NatRecordMapper {
     if (p.rangeStart < 0) return sink.reject(ctx.position, `${what} has no portRangeStart (361)`);
     const u = (i: number) => (i < 0 ? -1 : readUint(r.buf, r.off[i], r.len[i]));
     const start = u(p.rangeStart);
-    const end = u(p.rangeEnd);
     // 0 in step/numPorts is what exporters send when they include the field without using it
     const step = Math.max(u(p.rangeStep), 1);
     const num = Math.max(u(p.rangeNum), 0);
+    // and so is portRangeEnd 0 beside a size (nfdump issue 521): the size bounds the block then
+    const writtenEnd = u(p.rangeEnd);
+    const end = writtenEnd === 0 && num > 0 && start > 0 ? -1 : writtenEnd;
     if (Number.isNaN(start + end + step + num)) return sink.reject(ctx.position, `${what}: a port range field has an invalid length`);
     if (step === 1) {
       const last = end >= 0 ? end : num > 0 ? start + num - 1 : -1;

@@ -86,3 +86,22 @@ describe('cisco-cgn', () => {
     expect(ciscoCgn.sniff('%ASA-6-305011: Built dynamic TCP translation')).toBe(false);
   });
 });
+
+describe('cisco-cgn as relays pass it on', () => {
+  it('reads the header a relay made RFC 5424-conformant (no space after <PRI>) and records closed without the space before "]"', () => {
+    const { events, rejects } = run(ciscoCgn, [
+      '<134>1 2026 Mar 4 07:05:09 10.20.30.40 - - NAT44 - [UserbasedA - 100.64.1.2 Broadband - 198.51.100.7 - 2048 3071 - -][UserbasedW - 100.64.1.2 Broadband - 198.51.100.7 - 2048 3071 - -]',
+    ]);
+    expect(rejects).toEqual([]);
+    expect(events.map((e) => [e.event, e.at, e.privateIp, e.portStart, e.portEnd])).toEqual([
+      ['alloc', AT, '100.64.1.2', 2048, 3071],
+      ['release', AT, '100.64.1.2', 2048, 3071],
+    ]);
+  });
+
+  it('rejects records whose header a relay stripped: the records carry no time of their own', () => {
+    const { events, rejects } = run(ciscoCgn, ['[UserbasedA - 100.64.1.2 Broadband - 198.51.100.7 - 2048 3071 - - ]']);
+    expect(events).toEqual([]);
+    expect(rejects).toEqual([{ line: 1, reason: 'record 1 (UserbasedA): no time: the line has no syslog header and the record carries no time' }]);
+  });
+});

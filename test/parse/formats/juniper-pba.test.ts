@@ -151,3 +151,27 @@ describe('juniper-pba, DS-Lite (AFTR on MX-SPC3 / SRX)', () => {
     ]);
   });
 });
+
+// Variants seen beyond the manuals (docs/sources.md, "Variants accepted"): a third-party MX
+// parser reads the text form with any run of spaces between words and no space after the
+// colons, and an INTERIM that names no port block.
+describe('juniper-pba, text form as collectors pass it on', () => {
+  it('reads the text form with runs of spaces or tabs between words and none after the tag', () => {
+    const { events, rejects } = run(juniperPba, [
+      '<14>Mar 14 14:26:52 BNG-WEST-3 RT_NAT:RT_SRC_NAT_PBA_ALLOC:Subscriber  100.64.60.9  used/maximum [3/8] blocks,  allocates port block [8192-8319]  from\t203.0.113.71 in source pool POOL_A  lsys_id: 0  epoch  0x69b529dd',
+      '<14>Mar 14 14:59:58 BNG-WEST-3 RT_NAT: RT_SRC_NAT_PBA_RELEASE:\tSubscriber 100.64.60.9 used/maximum [2/8] blocks, releases port block [8192-8319] from 203.0.113.71 in source pool POOL_A',
+    ]);
+    expect(rejects).toEqual([]);
+    expect(events.map((e) => [e.event, e.privateIp, e.publicIp, e.portStart, e.portEnd, e.at])).toEqual([
+      ['alloc', '100.64.60.9', '203.0.113.71', 8192, 8319, ALLOC_AT],
+      // no epoch: the header's time, read in the source's zone (UTC here)
+      ['release', '100.64.60.9', '203.0.113.71', 8192, 8319, Date.UTC(2026, 2, 14, 14, 59, 58)],
+    ]);
+  });
+
+  it('rejects an INTERIM that names no port block: which of the subscriber\'s blocks it restates is unknown', () => {
+    expectRejected(juniperPba, [
+      ['RT_SRC_NAT_PBA_INTERIM: no "port block [lo-hi]"', '<14>Mar 14 14:56:53 BNG-WEST-3 RT_NAT: RT_SRC_NAT_PBA_INTERIM: Subscriber 100.64.60.9 used/maximum [3/8] blocks, from 203.0.113.71 in source pool POOL_A'],
+    ]);
+  });
+});

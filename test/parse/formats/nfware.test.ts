@@ -59,3 +59,9 @@ describe('nfware', () => {
     expect(nfware.sniff('Jun 11 08:03:09 vsr fp-cgnat[1]: USER 1.2.3.4 (matching rule 1): NEW BLOCK (x)')).toBe(false);
   });
 });
+
+describe('nfware as collectors pass it on', () => {
+  it('rejects a record whose relay kept only the host name: without a time it cannot be placed', () => {
+    expectRejectedContaining(nfware, [['no time', 'vcgnat-1 A VRF 0 INT 10.44.0.7 EXT 192.0.2.200:2048-3071']]);
+  });
+});

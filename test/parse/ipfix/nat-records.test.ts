@@ -154,6 +154,24 @@ describe('port ranges', () => {
     const c = ipfix(t, [rec(u8(16), ip('100.64.0.1'), ip('198.51.100.1'), u16(2048), u16(128))]);
     expect(c.list().map((e) => [e.portStart, e.portEnd])).toEqual([[2048, 2175]]);
   });
+  it('reads portRangeEnd 0 beside portRangeNumPorts as "not used", as exporters send it (the block ends by its size)', () => {
+    // natEvent 1 (create) with 361/362/363/364 = 1536/0/1/512, per protocol: as a deployed exporter sends it
+    const t: TemplateDef = { id: 341, fields: [[323, 8], [230, 1], [4, 1], [8, 4], [225, 4], [361, 2], [362, 2], [363, 2], [364, 2]] };
+    const c = ipfix(t, [
+      rec(u64(T0), u8(1), u8(17), ip('100.66.0.9'), ip('198.51.100.30'), u16(1536), u16(0), u16(1), u16(512)),
+      rec(u64(T0), u8(2), u8(6), ip('100.66.0.9'), ip('198.51.100.30'), u16(1536), u16(0), u16(2), u16(4)),
+      // with no size the block cannot be bounded: still a reject
+      rec(u64(T0), u8(1), u8(6), ip('100.66.0.9'), ip('198.51.100.30'), u16(1536), u16(0), u16(1), u16(0)),
+    ]);
+    expect(brief(c)).toEqual([
+      ['alloc', '198.51.100.30', 1536, 2047, '100.66.0.9', 'default', 17],
+      ['release', '198.51.100.30', 1536, 1536, '100.66.0.9', 'default', 6],
+      ['release', '198.51.100.30', 1538, 1538, '100.66.0.9', 'default', 6],
+      ['release', '198.51.100.30', 1540, 1540, '100.66.0.9', 'default', 6],
+      ['release', '198.51.100.30', 1542, 1542, '100.66.0.9', 'default', 6],
+    ]);
+    expect(c.rejects.map((r) => r.reason)).toEqual(['natEvent 1 (NAT translation create): port range 1536-0 is not a valid range']);
+  });
 });
 
 describe('time, protocol and outside address checks', () => {
