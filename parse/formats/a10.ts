@@ -1,6 +1,6 @@
 import type { ParseSink, TextFormat } from '../format.js';
 import { readPairs } from './kv.js';
-import { emitNat, headerInstant, natSetup, portNumber, protocolOf, splitAddressPort, statelessParser, type NatSetup, SYSLOG_ZONELESS } from './nat-common.js';
+import { emitNat, endpointWithPort, headerInstant, natSetup, portNumber, protocolOf, splitAddressPort, statelessParser, type NatSetup, SYSLOG_ZONELESS } from './nat-common.js';
 
 /**
  * A10 Thunder CGN logs (nat-log-formats.md §5): the CEF form (also with its `CEF:` dropped by a
@@ -140,7 +140,9 @@ function readAscii(s: NatSetup, tag: RegExpExecArray, at: number | string, lineN
     if ((a === dst) === (b === dst)) {
       return sink.reject(lineNo, `${name}: the reverse tuple must name the destination ${dst} once; cannot tell the translated address`);
     }
-    privateIp = session[1];
+    const inside = endpointWithPort(`${session[1]}:${session[2]}`, 'inside end');
+    if (typeof inside === 'string') return sink.reject(lineNo, `${name}: ${inside}`);
+    privateIp = inside.address;
     publicIp = a === dst ? session[7] : session[5];
     port = portNumber(a === dst ? session[8] : session[6]);
   } else {
@@ -148,7 +150,9 @@ function readAscii(s: NatSetup, tag: RegExpExecArray, at: number | string, lineN
     if (!mapping) {
       return sink.reject(lineNo, `${name}: expected "inside:port -> outside:port" or "fwd_src:port<->dst:port, rev:port<-->rev:port", got ${JSON.stringify(body.slice(0, 120))}`);
     }
-    privateIp = mapping[1];
+    const inside = endpointWithPort(`${mapping[1]}:${mapping[2]}`, 'inside end');
+    if (typeof inside === 'string') return sink.reject(lineNo, `${name}: ${inside}`);
+    privateIp = inside.address;
     publicIp = mapping[3];
     port = portNumber(mapping[4]);
   }

@@ -162,6 +162,21 @@ export function splitAddressPort(text: string): { address: string; port: string 
   return { address: text.slice(0, last), port: text.slice(last + 1) };
 }
 
+/**
+ * An `address:port` end that must carry its port, or the reason it does not. An IPv6 address
+ * must then be bracketed (`[2001:db8::5]:4001`): unbracketed, its last group may be the port, and
+ * `2001:db8::5:4001` is itself an address, so reading it either way could name the wrong holder.
+ */
+export function endpointWithPort(text: string, what: string): { address: string; port: number } | string {
+  const e = splitAddressPort(text);
+  const port = portNumber(e.port ?? undefined);
+  if (port !== null) return { address: e.address, port };
+  if (e.port === null && text.indexOf(':') !== text.lastIndexOf(':')) {
+    return `${what} ${JSON.stringify(text)} is not <ip>:<port> (an IPv6 address must be written [address]:port)`;
+  }
+  return `${what} ${JSON.stringify(text)} is not <ip>:<port>`;
+}
+
 /** Whether a line holds only spaces (collectors write blank lines between files). */
 export function isBlank(text: string): boolean {
   for (let i = 0; i < text.length; i++) {

@@ -147,3 +147,12 @@ describe('a10 CEF as relays pass it on', () => {
     expectRejectedContaining(a10, [['CEF header has 5 of its 7 fields', `${HDR} 0|A10|CFW|6.0.2|CGN 106|Nat Port Batch`]]);
   });
 });
+
+describe('a10 ASCII, IPv6 inside ends', () => {
+  it('reads a bracketed [IPv6]:port inside end and refuses an unbracketed one, whose last group may be the port', () => {
+    expect(one(a10, `${HDR} NAT-TCP-C: [2001:db8:b4::9]:4001<-->203.0.113.50:10001 to 192.0.2.1:443`)).toMatchObject({ privateIp: '2001:db8:b4::9', publicIp: '203.0.113.50', portStart: 10001 });
+    expectRejectedContaining(a10, [
+      ['NAT-TCP-C: inside end "2001:db8:b4::9:4001" is not <ip>:<port> (an IPv6 address must be written [address]:port)', `${HDR} NAT-TCP-C: 2001:db8:b4::9:4001<-->203.0.113.50:10001 to 192.0.2.1:443`],
+    ]);
+  });
+});
