@@ -375,6 +375,24 @@ describe('Cisco IOS-XR CGN NetFlow v9 (template ids are the events)', () => {
     expect(c.rejects).toEqual([]);
   });
 
+  it('names Nokia NAT IPFIX when it skips it: no natEvent, and the inside address only inside aluNatSubString', () => {
+    // as nfdump issue 533 describes it: flowStart/flowEndMilliseconds (152/153) tell add from
+    // delete, enterprise 637 fields 91/92 (service ids) and 93 (aluNatSubString) name the subscriber
+    const nokia: TemplateDef = { id: 400, fields: [[152, 8], [4, 1], [225, 4], [361, 2], [362, 2], [91, 4, 637], [93, 32, 637]] };
+    const other: TemplateDef = { id: 401, fields: [[152, 8], [4, 1], [225, 4], [93, 32, 9]] };
+    const c = collect();
+    new IpfixDecoder().packet(ipfixMessage({ exportTime: EXPORT }, [
+      templateSet(10, [nokia, other]),
+      dataSet(400, [rec(u64(T0), u8(6), ip('198.51.100.80'), u16(1024), u16(1087), u32(1), Buffer.from('sub-0042@100.64.9.9'.padEnd(32, '\0')))]),
+      dataSet(401, [rec(u64(T0), u8(6), ip('198.51.100.80'), Buffer.alloc(32))]),
+    ]), '192.0.2.8', c.sink);
+    expect(c.events).toEqual([]);
+    expect(c.skips.map((x) => [x.code, x.reason])).toEqual([
+      ['looks-like-nokia-nat', 'template 400 looks like Nokia NAT IPFIX (aluNatSubString, enterprise 637): it carries no natEvent and its inside address only inside a string whose layout is not documented, so it is not read; log these blocks by syslog (events 2012/2013) or NAT RADIUS accounting'],
+      ['not-nat-record', 'template 401 has no natEvent (230): not a NAT event record'],
+    ]);
+  });
+
   it('does not take an IPFIX template with Cisco ids and fields for Cisco NetFlow v9', () => {
     const c = collect();
     const d = new IpfixDecoder();
