@@ -19,6 +19,8 @@ export const NatEventSchema = Type.Object(
     publicIp: IpText,
     portStart: Type.Union([Port, Type.Null()], { description: 'first outside port, inclusive; null for address-only NAT' }),
     portEnd: Type.Union([Port, Type.Null()], { description: 'last outside port, inclusive' }),
+    // IPv6 for NAT64, and for DS-Lite the B4 address (the softwire), which parsers keep even when
+    // the record also names the shared inside IPv4 (192.0.0.x): leases name the B4, not that IPv4.
     privateIp: IpText,
     privateVrf: Type.Optional(Name('inside VRF / routing instance; default "default"')),
     protocol: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(6), Type.Literal(17), Type.Literal(58), Type.Null()])),

@@ -1,10 +1,11 @@
 import type { ParseSink, TextFormat } from '../format.js';
 import { readPairs } from './kv.js';
-import { emitNat, headerInstant, natSetup, portNumber, protocolOf, splitAddressPort, statelessParser, type NatSetup, SYSLOG_ZONELESS } from './nat-common.js';
+import { emitNat, endpointWithPort, headerInstant, natSetup, portNumber, protocolOf, splitAddressPort, statelessParser, type NatSetup, SYSLOG_ZONELESS } from './nat-common.js';
 
 /**
- * A10 Thunder CGN logs (nat-log-formats.md §5): the CEF form, and the ASCII `NAT-<proto>-<C|D|B|U>`
- * and `FIXED-NAT-PORTS` forms. Neither carries a time, so the syslog header's is used.
+ * A10 Thunder CGN logs (nat-log-formats.md §5): the CEF form (also with its `CEF:` dropped by a
+ * relay), and the ASCII `NAT-<proto>-<C|D|B|U>` and `FIXED-NAT-PORTS` forms. Neither carries a
+ * time, so the syslog header's is used.
  */
 
 type Kind = 'alloc' | 'release';
@@ -27,13 +28,25 @@ const ASCII_PORT = /^(\S+?):\s*(\d+)\s*(?:->|<->|<-->)\s*(\S+?):\s*(\d+)(?:\s+to
 // `fwd_src:port<->fwd_dst:port, rev_a:port<-->rev_b:port` (session).
 const ASCII_SESSION = /^(\S+?):(\d+)\s*<->\s*(\S+?):(\d+)\s*,\s*(\S+?):(\d+)\s*<-->\s*(\S+?):(\d+)$/;
 const FIXED = /FIXED-NAT-PORTS\s+(.*)$/;
+// A CEF record whose `CEF:` a relay took for the program name and dropped: `0|A10|CFW|…`. The
+// version, vendor and the pipes of the seven header fields still say what it is.
+const BARE_CEF = /(?:^|\s)\d{1,3}\|A10\|/;
+
+/** Where the CEF header's version field starts, or -1: after `CEF:`, or a bare `<version>|A10|`. */
+function cefStart(text: string): number {
+  const tagged = text.indexOf('CEF:');
+  if (tagged >= 0) return tagged + 4;
+  const bare = BARE_CEF.exec(text);
+  if (bare === null) return -1;
+  return bare.index + (bare[0].charCodeAt(0) <= 32 ? 1 : 0);
+}
 
 function readLine(s: NatSetup, text: string, lineNo: number, sink: ParseSink): void {
   // Records are found in the whole line: how the header reader splits host, app and message
   // around them (`NAT-UDP-C:` reads as an app name) does not matter, only its time does.
   const h = s.header(text);
-  const cef = text.indexOf('CEF:');
-  if (cef >= 0) return readCef(s, text, cef + 4, headerInstant(h), lineNo, sink);
+  const cef = cefStart(text);
+  if (cef >= 0) return readCef(s, text, cef, headerInstant(h), lineNo, sink);
   const tag = ASCII_TAG.exec(text);
   if (tag) return readAscii(s, tag, headerInstant(h), lineNo, sink);
   const fixed = FIXED.exec(text);
@@ -127,7 +140,9 @@ function readAscii(s: NatSetup, tag: RegExpExecArray, at: number | string, lineN
     if ((a === dst) === (b === dst)) {
       return sink.reject(lineNo, `${name}: the reverse tuple must name the destination ${dst} once; cannot tell the translated address`);
     }
-    privateIp = session[1];
+    const inside = endpointWithPort(`${session[1]}:${session[2]}`, 'inside end');
+    if (typeof inside === 'string') return sink.reject(lineNo, `${name}: ${inside}`);
+    privateIp = inside.address;
     publicIp = a === dst ? session[7] : session[5];
     port = portNumber(a === dst ? session[8] : session[6]);
   } else {
@@ -135,7 +150,9 @@ function readAscii(s: NatSetup, tag: RegExpExecArray, at: number | string, lineN
     if (!mapping) {
       return sink.reject(lineNo, `${name}: expected "inside:port -> outside:port" or "fwd_src:port<->dst:port, rev:port<-->rev:port", got ${JSON.stringify(body.slice(0, 120))}`);
     }
-    privateIp = mapping[1];
+    const inside = endpointWithPort(`${mapping[1]}:${mapping[2]}`, 'inside end');
+    if (typeof inside === 'string') return sink.reject(lineNo, `${name}: ${inside}`);
+    privateIp = inside.address;
     publicIp = mapping[3];
     port = portNumber(mapping[4]);
   }
@@ -174,6 +191,6 @@ export const a10: TextFormat = {
     return statelessParser((text, lineNo, sink) => readLine(s, text, lineNo, sink), s);
   },
   sniff(line) {
-    return line.includes('CEF:0|A10|') || line.includes('FIXED-NAT-PORTS ') || ASCII_TAG.test(line);
+    return line.includes('CEF:0|A10|') || BARE_CEF.test(line) || line.includes('FIXED-NAT-PORTS ') || ASCII_TAG.test(line);
   },
 };

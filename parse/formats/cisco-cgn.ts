@@ -1,6 +1,6 @@
 import type { NatEvent } from '../../events/schema.js';
 import type { LineParser, ParseSink, TextFormat } from '../format.js';
-import { emitNat, headerInstant, isBlank, natSetup, portNumber, protocolOf, type NatSetup, zoneReport, SYSLOG_ZONELESS } from './nat-common.js';
+import { emitNat, headerInstant, insideHolder, isBlank, natSetup, portNumber, protocolOf, type NatSetup, zoneReport, SYSLOG_ZONELESS } from './nat-common.js';
 
 /**
  * IOS-XR CGN syslog (CRS CGSE, ASR9K ISM/VSM; nat-log-formats.md §4.1), as Cisco's own code
@@ -64,8 +64,8 @@ function parseLine(s: NatSetup, line: string, lineNo: number, sink: ParseSink): 
       continue;
     }
     const [, l4, inside4, vrf, inside6, outside, , first, last] = f;
-    const privateIp = dash(inside4) ? inside6 : inside4;
-    if (dash(privateIp)) {
+    const privateIp = insideHolder(dash(inside4) ? null : inside4, dash(inside6) ? null : inside6);
+    if (privateIp === null) {
       sink.reject(lineNo, `${where}: neither an inside IPv4 nor an IPv6 (B4) address`);
       continue;
     }

@@ -52,7 +52,14 @@ function dateTimeMs(p: Pairs, s: NatSetup): number | string | null {
   return typeof r === 'string' ? `date/time ${date} ${time}: ${r}` : r;
 }
 
+// FortiOS's `set format cef` renames fields (FTNTFGT prefixes, some to CEF keys) by a mapping
+// that does not list the port-block ones: a guessed name could take the wrong address.
+const FORTIOS_CEF = /CEF:\d+\|Fortinet\|/;
+
 function readLine(s: NatSetup, text: string, lineNo: number, sink: ParseSink): void {
+  if (FORTIOS_CEF.test(text)) {
+    return sink.reject(lineNo, 'FortiOS CEF format (set format cef): its names for the port-block fields are not documented, so the record cannot be read safely; set the syslog format to default');
+  }
   const h = s.header(text);
   const p = readPairs(h.message, 0, true);
   if (typeof p === 'string') return sink.reject(lineNo, p);
@@ -107,6 +114,7 @@ export const fortigate: TextFormat = {
     return statelessParser((text, lineNo, sink) => readLine(s, text, lineNo, sink), s);
   },
   sniff(line) {
-    return /(?:^|[\s>])logid="?\d{10}"?(?:\s|$)/.test(line) && line.includes('devid=');
+    // devid is not in every record a collector passes on; eventtime is another FortiOS mark
+    return /(?:^|[\s>])logid="?\d{10}"?(?:\s|$)/.test(line) && (line.includes('devid=') || line.includes('eventtime='));
   },
 };

@@ -2,7 +2,7 @@ import type { ZoneUse } from '../zone-clock.js';
 import type { NatEvent } from '../../events/schema.js';
 import type { LineParser, ParseContext, ParseSink, TextFormat } from '../format.js';
 import { hexEpochMs, tagAt } from './juniper-pba.js';
-import { emitNat, headerInstant, isBlank, natSetup, portNumber, protocolOf, splitAddressPort, type NatSetup, SYSLOG_ZONELESS } from './nat-common.js';
+import { emitNat, endpointWithPort, headerInstant, isBlank, natSetup, portNumber, protocolOf, splitAddressPort, type NatSetup, SYSLOG_ZONELESS } from './nat-common.js';
 
 /**
  * Junos MX MS-MPC / MS-MIC service-PIC logs (nat-log-formats.md §3.3):
@@ -89,7 +89,8 @@ class JservicesParser implements LineParser {
     const sp = text.lastIndexOf(' ', open - 1);
     const esc = text.lastIndexOf('#012', open - 1);
     const start = Math.max(sp + 1, esc >= 0 ? esc + 4 : 0, from);
-    const inside = splitAddressPort(text.slice(start, open));
+    const inside = endpointWithPort(text.slice(start, open), 'private end');
+    if (typeof inside === 'string') return sink.reject(lineNo, `${tag}: ${inside}`);
     let protocol: number | null = null;
     const po = text.lastIndexOf('(');
     if (po > arrow) {

@@ -90,8 +90,14 @@ function readStructured(text: string, from: number): PbaFields | string {
   return { privateIp, publicIp, low, high, epoch: sdParam(text, EPOCH, from) };
 }
 
-/** Reads the text form: `Subscriber A … port block [lo-hi] from B … epoch 0x…`. */
-function readText(text: string, from: number): PbaFields | string {
+/**
+ * Reads the text form: `Subscriber A … port block [lo-hi] from B … epoch 0x…`. Collectors pass
+ * it on with runs of spaces or tabs between the words (rsyslog's escapes, re-wrapped lines), so
+ * every run is read as one space: the words and their order are what carry the facts.
+ */
+function readText(line: string, at: number): PbaFields | string {
+  const text = line.slice(at).replace(/\s+/g, ' ');
+  const from = 0;
   const sub = text.indexOf('Subscriber ', from);
   if (sub < 0) return 'no "Subscriber <address>"';
   const privateIp = wordAt(text, sub + 11);

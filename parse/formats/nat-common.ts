@@ -89,6 +89,17 @@ export function emitNat(sink: ParseSink, lineNo: number, s: NatSetup, d: NatDraf
   return true;
 }
 
+/**
+ * The inside address that names the subscriber. A DS-Lite AFTR logs the B4's IPv6 address (the
+ * softwire) beside or instead of the inside IPv4; every B4 uses the same 192.0.0.x behind its
+ * softwire (RFC 6333), so that IPv4 names no one, while the B4 address is what a lease names
+ * (the WAN address, inside the delegated prefix). The B4 address is the holder whenever a record
+ * gives one; null when the record gives neither.
+ */
+export function insideHolder(insideV4: string | null, b4: string | null): string | null {
+  return b4 ?? insideV4;
+}
+
 /** The header's instant, or the reason there is none (the record carries no time of its own). */
 export function headerInstant(h: SyslogHeader): number | string {
   if (h.time !== null) return h.time;
@@ -149,6 +160,21 @@ export function splitAddressPort(text: string): { address: string; port: string 
   if (last < 0) return { address: text, port: null };
   if (text.indexOf(':') !== last) return { address: text, port: null };
   return { address: text.slice(0, last), port: text.slice(last + 1) };
+}
+
+/**
+ * An `address:port` end that must carry its port, or the reason it does not. An IPv6 address
+ * must then be bracketed (`[2001:db8::5]:4001`): unbracketed, its last group may be the port, and
+ * `2001:db8::5:4001` is itself an address, so reading it either way could name the wrong holder.
+ */
+export function endpointWithPort(text: string, what: string): { address: string; port: number } | string {
+  const e = splitAddressPort(text);
+  const port = portNumber(e.port ?? undefined);
+  if (port !== null) return { address: e.address, port };
+  if (e.port === null && text.indexOf(':') !== text.lastIndexOf(':')) {
+    return `${what} ${JSON.stringify(text)} is not <ip>:<port> (an IPv6 address must be written [address]:port)`;
+  }
+  return `${what} ${JSON.stringify(text)} is not <ip>:<port>`;
 }
 
 /** Whether a line holds only spaces (collectors write blank lines between files). */

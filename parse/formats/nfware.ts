@@ -1,5 +1,5 @@
 import type { ParseSink, TextFormat } from '../format.js';
-import { emitNat, headerInstant, natSetup, portNumber, protocolOf, splitAddressPort, statelessParser, type NatSetup, SYSLOG_ZONELESS } from './nat-common.js';
+import { emitNat, endpointWithPort, headerInstant, natSetup, portNumber, protocolOf, splitAddressPort, statelessParser, type NatSetup, SYSLOG_ZONELESS } from './nat-common.js';
 
 /**
  * NFWare vCGNAT records (nat-log-formats.md §12):
@@ -30,7 +30,10 @@ function readLine(s: NatSetup, text: string, lineNo: number, sink: ParseSink): v
     i++;
   }
   if (w[i] !== 'INT' || w[i + 1] === undefined) return sink.reject(lineNo, 'INT (inside address) missing');
-  const inside = splitAddressPort(w[i + 1]);
+  // Port and session records (those naming a protocol) give the inside end with its port.
+  const insideEnd = protocol === null ? null : endpointWithPort(w[i + 1], 'INT');
+  if (typeof insideEnd === 'string') return sink.reject(lineNo, insideEnd);
+  const inside = insideEnd === null ? splitAddressPort(w[i + 1]) : { address: insideEnd.address, port: String(insideEnd.port) };
   if (w[i + 2] !== 'EXT' || w[i + 3] === undefined) return sink.reject(lineNo, 'EXT (outside address) missing');
   const outside = splitAddressPort(w[i + 3]);
   i += 4;

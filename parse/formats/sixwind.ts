@@ -1,5 +1,5 @@
 import type { ParseSink, TextFormat } from '../format.js';
-import { emitNat, headerInstant, natSetup, portNumber, protocolOf, splitAddressPort, statelessParser, type NatSetup, SYSLOG_ZONELESS } from './nat-common.js';
+import { emitNat, endpointWithPort, headerInstant, natSetup, portNumber, protocolOf, splitAddressPort, statelessParser, type NatSetup, SYSLOG_ZONELESS } from './nat-common.js';
 
 /**
  * 6WIND fp-cgnat events (nat-log-formats.md §13), after a BSD syslog header:
@@ -70,7 +70,8 @@ function readConn(s: NatSetup, at: number | string, event: 'alloc' | 'release', 
   if (w[2] !== w[8]) return sink.reject(lineNo, `${name}: forward protocol ${w[2]} and reply protocol ${w[8]} differ`);
   const protocol = protocolOf(w[2]);
   if (protocol === undefined) return sink.reject(lineNo, `${name}: proto ${JSON.stringify(w[2])} is not 6, 17 or 1`);
-  const inside = splitAddressPort(w[3]);
+  const inside = endpointWithPort(w[3], 'inside end');
+  if (typeof inside === 'string') return sink.reject(lineNo, `${name}: ${inside}`);
   const dst = splitAddressPort(w[5].slice(0, -1));
   const replySrc = splitAddressPort(w[9]);
   const translated = splitAddressPort(w[11]);

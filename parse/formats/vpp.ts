@@ -1,6 +1,6 @@
 import type { ParseSink, TextFormat } from '../format.js';
 import { readPairs } from './kv.js';
-import { emitNat, headerInstant, natSetup, portNumber, protocolOf, smallInt, statelessParser, type NatSetup, SYSLOG_ZONELESS } from './nat-common.js';
+import { emitNat, headerInstant, insideHolder, natSetup, portNumber, protocolOf, smallInt, statelessParser, type NatSetup, SYSLOG_ZONELESS } from './nat-common.js';
 
 /**
  * FD.io VPP NAT44 / DS-Lite syslog (nat-log-formats.md §11), RFC 5424 with structured data:
@@ -35,8 +35,8 @@ function readLine(s: NatSetup, text: string, lineNo: number, sink: ParseSink): v
   if (typeof p === 'string') return sink.reject(lineNo, `${h.msgid}: ${p}`);
 
   const b4 = p.get('SV6ENC');
-  const privateIp = b4 ?? p.get('ISADDR');
-  if (privateIp === undefined) return sink.reject(lineNo, `${h.msgid}: ISADDR (inside address) missing`);
+  const privateIp = insideHolder(p.get('ISADDR') ?? null, b4 ?? null);
+  if (privateIp === null) return sink.reject(lineNo, `${h.msgid}: ISADDR (inside address) missing, and no SV6ENC (B4 address)`);
   const vlan = p.get('SVLAN');
   if (vlan !== undefined && smallInt(vlan) === null) return sink.reject(lineNo, `${h.msgid}: SVLAN ${JSON.stringify(vlan)} is not a FIB table id`);
   const xsaddr = p.get('XSADDR');

@@ -1,7 +1,7 @@
 import type { SourceOptions } from '../../schemas/source-config.js';
 import { isCiscoIosxrTemplate } from './cisco-templates.js';
 import {
-  ENTERPRISE_FLAG, NatRecordMapper, planFor, V9_SCOPE_FLAG,
+  ENTERPRISE_FLAG, NatRecordMapper, NOKIA_NAT_SUBSTRING, NOKIA_NAT_SUBSTRING_IE, NOKIA_PEN, planFor, V9_SCOPE_FLAG,
   type NatMapperOptions, type PacketSink, type RecordContext, type RecordPlan, type RecordView,
 } from './nat-records.js';
 
@@ -175,8 +175,9 @@ export class IpfixDecoder {
         pos += 4;
         if (ipfix && ie & 0x8000) {
           if (end - pos < 4) return sink.reject(`${where} offset ${pos}`, `truncated template ${id}: enterprise number of field ${i + 1} is cut`);
+          const pen = buf.readUInt32BE(pos);
           pos += 4;
-          ie = (ie & 0x7fff) | ENTERPRISE_FLAG;
+          ie = pen === NOKIA_PEN && (ie & 0x7fff) === NOKIA_NAT_SUBSTRING_IE ? NOKIA_NAT_SUBSTRING : (ie & 0x7fff) | ENTERPRISE_FLAG;
         }
         ids[i] = ie;
       }

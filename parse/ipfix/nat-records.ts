@@ -23,7 +23,7 @@ import { vrfNamer } from '../vrf.js';
  * Why a record or set was skipped (read, and not about attribution), so skips can be counted
  * per cause: `looks-like-cisco-iosxr` is a configuration mistake an operator can fix.
  */
-export type IpfixSkipCode = 'reserved-set' | 'not-nat-record' | 'not-attribution-event' | 'not-cisco-nat-template' | 'looks-like-cisco-iosxr';
+export type IpfixSkipCode = 'reserved-set' | 'not-nat-record' | 'not-attribution-event' | 'not-cisco-nat-template' | 'looks-like-cisco-iosxr' | 'looks-like-nokia-nat';
 
 /** Where the mapper puts what it read; the text parsers' sink contract, with a code on skips. */
 export interface PacketSink {
@@ -45,6 +45,13 @@ export interface NatMapperOptions extends SourceOptions {
 /** IE ids as the decoder hands them over. Enterprise and v9 scope fields are tagged so they never match. */
 export const ENTERPRISE_FLAG = 0x10000;
 export const V9_SCOPE_FLAG = 0x20000;
+/**
+ * Nokia's aluNatSubString (enterprise 637, element 93; nfdump issue 533), kept apart from other
+ * enterprise fields so that a Nokia NAT template is named when it is skipped.
+ */
+export const NOKIA_PEN = 637;
+export const NOKIA_NAT_SUBSTRING_IE = 93;
+export const NOKIA_NAT_SUBSTRING = 0x40000 | NOKIA_NAT_SUBSTRING_IE;
 
 const IE = {
   protocol: 4,
@@ -65,6 +72,7 @@ const IE = {
   rangeEnd: 362,
   rangeStep: 363,
   rangeNum: 364,
+  nokiaNatSub: NOKIA_NAT_SUBSTRING,
 } as const;
 type Role = keyof typeof IE;
 const ROLES = Object.keys(IE) as Role[];
@@ -253,6 +261,18 @@ export class NatRecordMapper {
         );
         return;
       }
+      if (p.nokiaNatSub >= 0) {
+        // Nokia tells add from delete only by which of flowStart/flowEndMilliseconds is there, and
+        // puts the inside address in a string of its own layout: read by guess, it could name the
+        // wrong subscriber.
+        sink.skip(
+          ctx.position,
+          `template ${ctx.templateId} looks like Nokia NAT IPFIX (aluNatSubString, enterprise 637): it carries no natEvent and its inside address ` +
+            'only inside a string whose layout is not documented, so it is not read; log these blocks by syslog (events 2012/2013) or NAT RADIUS accounting',
+          'looks-like-nokia-nat',
+        );
+        return;
+      }
       sink.skip(ctx.position, `template ${ctx.templateId} has no natEvent (230): not a NAT event record`, 'not-nat-record');
       return;
     }
@@ -302,10 +322,12 @@ export class NatRecordMapper {
     if (p.rangeStart < 0) return sink.reject(ctx.position, `${what} has no portRangeStart (361)`);
     const u = (i: number) => (i < 0 ? -1 : readUint(r.buf, r.off[i], r.len[i]));
     const start = u(p.rangeStart);
-    const end = u(p.rangeEnd);
     // 0 in step/numPorts is what exporters send when they include the field without using it
     const step = Math.max(u(p.rangeStep), 1);
     const num = Math.max(u(p.rangeNum), 0);
+    // and so is portRangeEnd 0 beside a size (nfdump issue 521): the size bounds the block then
+    const writtenEnd = u(p.rangeEnd);
+    const end = writtenEnd === 0 && num > 0 && start > 0 ? -1 : writtenEnd;
     if (Number.isNaN(start + end + step + num)) return sink.reject(ctx.position, `${what}: a port range field has an invalid length`);
     if (step === 1) {
       const last = end >= 0 ? end : num > 0 ? start + num - 1 : -1;

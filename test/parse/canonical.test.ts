@@ -26,6 +26,12 @@ describe('canonical format', () => {
     expect(r.rejects[3].reason).toBe('event must be a JSON object');
   });
 
+  it('takes a DS-Lite B4 address as privateIp, canonical, and names a bad one', () => {
+    const r = feed(canonical, [NAT.replace('"100.64.12.34"', '"2001:DB8:B4:0:0:0:0:21"'), NAT.replace('"100.64.12.34"', '"2001:db8:b4::21::1"')]);
+    expect(r.events.map((e) => [e.line, (e.event as { privateIp: string }).privateIp])).toEqual([[1, '2001:db8:b4::21']]);
+    expect(r.rejects).toEqual([{ line: 2, reason: 'privateIp: "2001:db8:b4::21::1" is not an IPv4 or IPv6 address' }]);
+  });
+
   it('sniffs JSON events and nothing else', () => {
     expect(canonical.sniff(NAT)).toBe(true);
     expect(canonical.sniff(`  ${LEASE}`)).toBe(true);

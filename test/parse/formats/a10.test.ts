@@ -123,3 +123,36 @@ describe('a10 ASCII', () => {
     ]);
   });
 });
+
+// Variants seen beyond the manuals (docs/sources.md, "Variants accepted").
+describe('a10 CEF as relays pass it on', () => {
+  const BATCH = 'CGN 106|Nat Port Batch Pool Allocated|5|proto=UDP src=100.70.1.9 sourceTranslatedAddress=203.0.113.40 sourceTranslatedPort=30208 cn3=30463 cn3Label=Last Nat Port';
+
+  it('reads a record whose "CEF:" a relay took as the program name and dropped', () => {
+    const r = run(a10, [`${HDR} 0|A10|CFW|6.0.2|${BATCH}`, `<134>May  7 10:20:30 cgn7 CEF: 0|A10|ADC|6.0.7|${BATCH.replace('30208', '30464').replace('30463', '30719')}`]);
+    expect(r.rejects).toEqual([]);
+    expect(r.events.map((e) => [e.event, e.at, e.privateIp, e.publicIp, e.portStart, e.portEnd, e.protocol])).toEqual([
+      ['alloc', at, '100.70.1.9', '203.0.113.40', 30208, 30463, 17],
+      ['alloc', at, '100.70.1.9', '203.0.113.40', 30464, 30719, 17],
+    ]);
+  });
+
+  it('reads a header with an ISO time and no <PRI>', () => {
+    const e = one(a10, `2026-05-07T12:20:30.000+02:00 cgn7.lab/part1 CEF:0|A10|CFW|6.0.2|${BATCH}`);
+    expect(e).toMatchObject({ at, portStart: 30208, portEnd: 30463 });
+  });
+
+  it('still skips pipes that are no A10 CEF header, and rejects a dropped-prefix record cut short', () => {
+    expect(skipReason(a10, `${HDR} 0|Other|FW|1|CGN 100|x|5|src=100.70.2.1`)).toContain('not an A10 CGN record');
+    expectRejectedContaining(a10, [['CEF header has 5 of its 7 fields', `${HDR} 0|A10|CFW|6.0.2|CGN 106|Nat Port Batch`]]);
+  });
+});
+
+describe('a10 ASCII, IPv6 inside ends', () => {
+  it('reads a bracketed [IPv6]:port inside end and refuses an unbracketed one, whose last group may be the port', () => {
+    expect(one(a10, `${HDR} NAT-TCP-C: [2001:db8:b4::9]:4001<-->203.0.113.50:10001 to 192.0.2.1:443`)).toMatchObject({ privateIp: '2001:db8:b4::9', publicIp: '203.0.113.50', portStart: 10001 });
+    expectRejectedContaining(a10, [
+      ['NAT-TCP-C: inside end "2001:db8:b4::9:4001" is not <ip>:<port> (an IPv6 address must be written [address]:port)', `${HDR} NAT-TCP-C: 2001:db8:b4::9:4001<-->203.0.113.50:10001 to 192.0.2.1:443`],
+    ]);
+  });
+});

@@ -72,3 +72,25 @@ describe('cisco-asa', () => {
     expect(ciscoAsa.sniff('%ASA-6-302013: Built outbound')).toBe(false);
   });
 });
+
+// The headers `logging timestamp` and `logging device-id` give (ASA/FTD configuration guides),
+// as a relay passes them on: with or without <PRI>, BSD with a year and a colon, RFC 5424.
+describe('cisco-asa header variants', () => {
+  it('reads each timestamp form the device can be set to, and %FTD- messages', () => {
+    const body = 'Built dynamic TCP translation from inside:10.1.1.1/1234 to outside:198.51.100.1/40000';
+    const { events, rejects } = run(ciscoAsa, [
+      `Apr 02 2026 10:00:05: %ASA-6-305011: ${body}`,
+      `<166>Apr 02 2026 10:00:05 asa-edge : %ASA-6-305011: ${body}`,
+      `<166>2026-04-02T10:00:05Z asa-edge : %ASA-6-305011: ${body}`,
+      `<166>Apr  2 10:00:05 ftd-1 %FTD-6-305011: ${body}`,
+    ]);
+    expect(rejects).toEqual([]);
+    expect(events.map((e) => [e.at, e.privateIp, e.publicIp, e.portStart, e.protocol])).toEqual(Array(4).fill([T, '10.1.1.1', '198.51.100.1', 40000, 6]));
+  });
+
+  it('rejects a message a relay passed on without any time (ASA timestamps are off by default)', () => {
+    expectRejected(ciscoAsa, [
+      ['%ASA-6-305011: no time: the line has no syslog header and the record carries no time (enable `logging timestamp` or have the relay add one)', '%ASA-6-305011: Built dynamic TCP translation from inside:10.1.1.1/1234 to outside:198.51.100.1/40000'],
+    ]);
+  });
+});

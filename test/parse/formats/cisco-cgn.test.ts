@@ -33,6 +33,19 @@ describe('cisco-cgn', () => {
     expect(events.map((e) => [e.privateIp, e.publicIp, e.portStart, e.portEnd])).toEqual([['2001:db8::7', '198.51.100.9', 4096, 4351]]);
   });
 
+  it('keeps the B4 address as the holder when a DS-Lite record also names the shared inside IPv4', () => {
+    // Every B4 uses 192.0.0.x behind its softwire (RFC 6333), so the IPv4 names no one; leases name the B4.
+    const { events, rejects } = run(ciscoCgn, [
+      '<134> 1 2026 Mar 4 07:05:09 10.20.30.40 - - DSLITE - [UserbasedA - 192.0.0.2 Broadband 2001:db8:b4:1::2 198.51.100.9 - 4096 4351 - - ]' +
+        '[UserbasedA - 192.0.0.2 Broadband 2001:db8:b4:2::2 198.51.100.9 - 4352 4607 - - ]',
+    ]);
+    expect(rejects).toEqual([]);
+    expect(events.map((e) => [e.privateIp, e.privateVrf, e.portStart])).toEqual([
+      ['2001:db8:b4:1::2', 'Broadband', 4096],
+      ['2001:db8:b4:2::2', 'Broadband', 4352],
+    ]);
+  });
+
   it('skips Portblockrunout-only lines, ignores it beside real records', () => {
     const { events, skips } = run(ciscoCgn, [
       HDR + '[Portblockrunout - 100.64.1.2 Broadband - 198.51.100.7 - - - - - ]',
@@ -71,5 +84,24 @@ describe('cisco-cgn', () => {
   it('sniffs IOS-XR CGN records', () => {
     expect(ciscoCgn.sniff(HDR + '[UserbasedA - 1 2 - 3 - 4 5 - - ]')).toBe(true);
     expect(ciscoCgn.sniff('%ASA-6-305011: Built dynamic TCP translation')).toBe(false);
+  });
+});
+
+describe('cisco-cgn as relays pass it on', () => {
+  it('reads the header a relay made RFC 5424-conformant (no space after <PRI>) and records closed without the space before "]"', () => {
+    const { events, rejects } = run(ciscoCgn, [
+      '<134>1 2026 Mar 4 07:05:09 10.20.30.40 - - NAT44 - [UserbasedA - 100.64.1.2 Broadband - 198.51.100.7 - 2048 3071 - -][UserbasedW - 100.64.1.2 Broadband - 198.51.100.7 - 2048 3071 - -]',
+    ]);
+    expect(rejects).toEqual([]);
+    expect(events.map((e) => [e.event, e.at, e.privateIp, e.portStart, e.portEnd])).toEqual([
+      ['alloc', AT, '100.64.1.2', 2048, 3071],
+      ['release', AT, '100.64.1.2', 2048, 3071],
+    ]);
+  });
+
+  it('rejects records whose header a relay stripped: the records carry no time of their own', () => {
+    const { events, rejects } = run(ciscoCgn, ['[UserbasedA - 100.64.1.2 Broadband - 198.51.100.7 - 2048 3071 - - ]']);
+    expect(events).toEqual([]);
+    expect(rejects).toEqual([{ line: 1, reason: 'record 1 (UserbasedA): no time: the line has no syslog header and the record carries no time' }]);
   });
 });

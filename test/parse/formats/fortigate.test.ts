@@ -74,3 +74,19 @@ describe('fortigate', () => {
     expect(fortigate.sniff('May  7 10:20:30 ax1 NAT-TCP-C: 1.2.3.4:1 -> 5.6.7.8:2')).toBe(false);
   });
 });
+
+// FortiOS writes its syslog as default key=value, CSV, CEF, RFC 5424 or JSON (`config log syslogd
+// setting`, `set format`). Collectors' sample events show default-format lines without devid.
+describe('fortigate as it is set to write', () => {
+  const line = 'date=2026-03-29 time=01:30:00 logid="0100022015" type="event" subtype="system" level="notice" vd="root" eventtime=1774744200123456789 tz="+0100" saddr=10.20.0.5 nat=203.0.113.70 portbegin=5120 portend=5247';
+
+  it('reads and recognises a default-format record that carries no devid or devname', () => {
+    expect(fortigate.sniff(line)).toBe(true);
+    expect(one(fortigate, line)).toMatchObject({ event: 'alloc', at: Date.UTC(2026, 2, 29, 0, 30, 0, 123), privateIp: '10.20.0.5', portStart: 5120, portEnd: 5247 });
+  });
+
+  it('rejects the CEF format by name: it renames fields, and the names of the port-block ones are not documented', () => {
+    const cef = '<189>Mar 29 01:30:00 fgt-edge1 CEF:0|Fortinet|Fortigate|v7.4.3|22015|event:system|3|FTNTFGTlogid=0100022015 src=10.20.0.5 FTNTFGTnat=203.0.113.70 FTNTFGTportbegin=5120 FTNTFGTportend=5247';
+    expect(rejectReason(fortigate, cef)).toBe('FortiOS CEF format (set format cef): its names for the port-block fields are not documented, so the record cannot be read safely; set the syslog format to default');
+  });
+});

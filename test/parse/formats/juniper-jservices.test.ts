@@ -111,3 +111,26 @@ describe('juniper-jservices port blocks', () => {
     expect(juniperJservices.sniff('RT_FLOW - RT_FLOW_SESSION_CREATE [x="1"]')).toBe(false);
   });
 });
+
+// DS-Lite on MS-MPC (Junos 17.4R1 on): the inside end is the B4's IPv6 address.
+describe('juniper-jservices, IPv6 inside addresses', () => {
+  it('reads a B4 address in a port-block record and a bracketed [IPv6]:port session end', () => {
+    const { events, rejects } = run(juniperJservices, [
+      `${PBA_HDR}JSERVICES_NAT_PORT_BLOCK_ALLOC: 2001:db8:b4::5 -> 198.51.100.61:3072-3327 0x69b529dd`,
+      OPEN.replace('100.64.20.5:40001', '[2001:db8:b4::5]:40001'),
+    ], OPTS);
+    expect(rejects).toEqual([]);
+    expect(events.map((e) => [e.event, e.privateIp, e.publicIp, e.portStart, e.portEnd])).toEqual([
+      ['alloc', '2001:db8:b4::5', '198.51.100.61', 3072, 3327],
+      ['alloc', '2001:db8:b4::5', '198.51.100.60', 2048, 2048],
+    ]);
+  });
+
+  it('rejects an unbracketed IPv6 session end: where the address stops and the port begins cannot be told', () => {
+    const { events, rejects } = run(juniperJservices, [OPEN.replace('100.64.20.5:40001', '2001:db8:b4::5:4001')], OPTS);
+    expect(events).toEqual([]);
+    expect(rejects).toEqual([
+      { line: 1, reason: 'MSVCS_LOG_SESSION_OPEN: private end "2001:db8:b4::5:4001" is not <ip>:<port> (an IPv6 address must be written [address]:port)' },
+    ]);
+  });
+});

@@ -137,3 +137,41 @@ describe('juniper-pba helpers', () => {
     expect(juniperPba.sniff('RT_FLOW - RT_FLOW_SESSION_CREATE [x="1"]')).toBe(false);
   });
 });
+
+describe('juniper-pba, DS-Lite (AFTR on MX-SPC3 / SRX)', () => {
+  it('stores the B4 IPv6 address written as internal-ip or as the text form\'s subscriber', () => {
+    const { events, rejects } = run(juniperPba, [
+      `<14>1 2026-03-14T09:26:54.000Z srx-aftr RT_NAT - RT_SRC_NAT_PBA_ALLOC [junos@2636.1.1.1.2.129 internal-ip="2001:DB8:B4:0:0:0:0:21" block-used="1" block-max-per-host="8" block-port-low="20480" block-port-high="20607" reflexive-ip="198.51.100.44" nat-pool-name="aftr" logical-system-id="0" epoch-time-64="69b529dd"]`,
+      '<14>Mar 14 09:59:58 srx-aftr RT_NAT: RT_SRC_NAT_PBA_RELEASE: Subscriber 2001:db8:b4::21 used/maximum [0/8] blocks, releases port block [20480-20607] from 198.51.100.44 in source pool aftr lsys_id: 0 epoch 0x69b5319e',
+    ]);
+    expect(rejects).toEqual([]);
+    expect(events.map((e) => [e.event, e.privateIp, e.publicIp, e.portStart, e.portEnd, e.at])).toEqual([
+      ['alloc', '2001:db8:b4::21', '198.51.100.44', 20480, 20607, ALLOC_AT],
+      ['release', '2001:db8:b4::21', '198.51.100.44', 20480, 20607, RELEASE_AT],
+    ]);
+  });
+});
+
+// Variants seen beyond the manuals (docs/sources.md, "Variants accepted"): a third-party MX
+// parser reads the text form with any run of spaces between words and no space after the
+// colons, and an INTERIM that names no port block.
+describe('juniper-pba, text form as collectors pass it on', () => {
+  it('reads the text form with runs of spaces or tabs between words and none after the tag', () => {
+    const { events, rejects } = run(juniperPba, [
+      '<14>Mar 14 14:26:52 BNG-WEST-3 RT_NAT:RT_SRC_NAT_PBA_ALLOC:Subscriber  100.64.60.9  used/maximum [3/8] blocks,  allocates port block [8192-8319]  from\t203.0.113.71 in source pool POOL_A  lsys_id: 0  epoch  0x69b529dd',
+      '<14>Mar 14 14:59:58 BNG-WEST-3 RT_NAT: RT_SRC_NAT_PBA_RELEASE:\tSubscriber 100.64.60.9 used/maximum [2/8] blocks, releases port block [8192-8319] from 203.0.113.71 in source pool POOL_A',
+    ]);
+    expect(rejects).toEqual([]);
+    expect(events.map((e) => [e.event, e.privateIp, e.publicIp, e.portStart, e.portEnd, e.at])).toEqual([
+      ['alloc', '100.64.60.9', '203.0.113.71', 8192, 8319, ALLOC_AT],
+      // no epoch: the header's time, read in the source's zone (UTC here)
+      ['release', '100.64.60.9', '203.0.113.71', 8192, 8319, Date.UTC(2026, 2, 14, 14, 59, 58)],
+    ]);
+  });
+
+  it('rejects an INTERIM that names no port block: which of the subscriber\'s blocks it restates is unknown', () => {
+    expectRejected(juniperPba, [
+      ['RT_SRC_NAT_PBA_INTERIM: no "port block [lo-hi]"', '<14>Mar 14 14:56:53 BNG-WEST-3 RT_NAT: RT_SRC_NAT_PBA_INTERIM: Subscriber 100.64.60.9 used/maximum [3/8] blocks, from 203.0.113.71 in source pool POOL_A'],
+    ]);
+  });
+});

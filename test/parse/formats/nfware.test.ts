@@ -59,3 +59,29 @@ describe('nfware', () => {
     expect(nfware.sniff('Jun 11 08:03:09 vsr fp-cgnat[1]: USER 1.2.3.4 (matching rule 1): NEW BLOCK (x)')).toBe(false);
   });
 });
+
+describe('nfware as collectors pass it on', () => {
+  it('rejects a record whose relay kept only the host name: without a time it cannot be placed', () => {
+    expectRejectedContaining(nfware, [['no time', 'vcgnat-1 A VRF 0 INT 10.44.0.7 EXT 192.0.2.200:2048-3071']]);
+  });
+});
+
+describe('nfware, IPv6 inside ends', () => {
+  it('reads a B4 or NAT64 inside address without a port, and a bracketed one with its port', () => {
+    const r = run(nfware, [
+      `${HDR} A VRF 0 INT 2001:db8:b4::7 EXT 192.0.2.200:2048-3071`,
+      `${HDR} A VRF 0 6 INT [2001:db8:b4::7]:57938 EXT 192.0.2.200:28475`,
+    ]);
+    expect(r.rejects).toEqual([]);
+    expect(r.events.map((e) => [e.privateIp, e.portStart, e.portEnd, e.protocol])).toEqual([
+      ['2001:db8:b4::7', 2048, 3071, null],
+      ['2001:db8:b4::7', 28475, 28475, 6],
+    ]);
+  });
+
+  it('refuses a port or session record whose IPv6 inside end is not bracketed: its last group may be the port', () => {
+    expectRejectedContaining(nfware, [
+      ['INT "2001:db8:b4::7:5793" is not <ip>:<port> (an IPv6 address must be written [address]:port)', `${HDR} A VRF 0 6 INT 2001:db8:b4::7:5793 EXT 192.0.2.200:28475`],
+    ]);
+  });
+});

@@ -80,3 +80,17 @@ describe('nokia', () => {
     expect(nokia.sniff(`${hdr(0)} 84 MINOR: CHASSIS fan ok`)).toBe(false);
   });
 });
+
+describe('nokia, DS-Lite subscribers', () => {
+  it('takes an IPv6 tmnxNatNotifyInsideAddr (the B4 of a dslite-lsn-sub) as the inside address, and frees it by 2021', () => {
+    const r = run(nokia, [
+      `${hdr(0)} 77 MINOR: NAT #2012 Base tmnxNatNotifyTruthValue=true tmnxNatNotifySubscriberType=dslite-lsn-sub ${block('198.51.100.20', 2048, 2111, '2001:DB8:B4:0::9')}`,
+      `${hdr(5)} 78 MINOR: NAT #2021 Base tmnxNatNotifySubscriberType=dslite-lsn-sub tmnxNatNotifyInsideAddr=2001:db8:b4::9 tmnxNatNotifyInsideVRtrID=3`,
+    ]);
+    expect(r.rejects).toEqual([]);
+    expect(r.events.map((e) => [e.event, e.privateIp, e.privateVrf, e.publicIp, e.portStart, e.portEnd])).toEqual([
+      ['alloc', '2001:db8:b4::9', '3', '198.51.100.20', 2048, 2111],
+      ['release', '2001:db8:b4::9', '3', '198.51.100.20', 2048, 2111],
+    ]);
+  });
+});

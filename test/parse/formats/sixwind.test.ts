@@ -60,3 +60,11 @@ describe('6wind', () => {
     expect(sixWind.sniff('<134>Aug  3 23:59:59 vcgnat-2 nat: A VRF 0 INT 10.44.0.8 EXT 192.0.2.201')).toBe(false);
   });
 });
+
+describe('6wind, IPv6 inside ends', () => {
+  it('reads a bracketed [IPv6]:port inside end and refuses an unbracketed one, whose last group may be the port', () => {
+    const conn = (inside: string) => `${HDR} NEW CONN: fwd proto 6 ${inside} -> 192.0.2.80:443, back proto 6 192.0.2.80:443 --> 198.51.100.34:20480`;
+    expect(one(sixWind, conn('[2001:db8:66::43]:5555'))).toMatchObject({ privateIp: '2001:db8:66::43', publicIp: '198.51.100.34', portStart: 20480 });
+    expect(rejectReason(sixWind, conn('2001:db8:66::43:5555'))).toBe('NEW CONN: inside end "2001:db8:66::43:5555" is not <ip>:<port> (an IPv6 address must be written [address]:port)');
+  });
+});

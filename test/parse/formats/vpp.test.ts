@@ -56,3 +56,28 @@ describe('vpp', () => {
     expect(vpp.sniff('<134>1 2026-02-10T14:05:06Z srx RT_NAT - RT_SRC_NAT_PBA_ALLOC [junos@2636 x="1"]')).toBe(false);
   });
 });
+
+// As VPP's own code writes them (src/vnet/syslog/syslog.c, src/plugins/nat/lib/nat_syslog.c):
+// microsecond UTC time, the sender's IPv4 as host, numeric PROCID; NAT64 sessions carry no SSUBIX
+// and an IPv6 ISADDR; DS-Lite mappings SV6ENC in place of SVLAN; twice-NAT adds IDADDR/IDPORT.
+describe('vpp as its source writes it', () => {
+  it('reads microsecond times, NAT64 sessions, twice-NAT sessions and DS-Lite mappings', () => {
+    const h = '<134>1 2026-03-14T09:30:00.123456Z 192.0.2.1 NAT 31337';
+    const r = run(vpp, [
+      `${h} SADD [nsess SVLAN="0" IATYP="IPv6" ISADDR="2001:db8:64::5" ISPORT="5000" XATYP="IPv4" XSADDR="198.51.100.45" XSPORT="3000" PROTO="58" XDADDR="192.0.2.9" XDPORT="0"]`,
+      `${h} SDEL [nsess SSUBIX="3" SVLAN="7" IATYP="IPv4" ISADDR="10.9.0.8" ISPORT="4000" XATYP="IPv4" XSADDR="198.51.100.46" XSPORT="4001" PROTO="17" XDADDR="192.0.2.10" XDPORT="53" IDADDR="10.9.0.99" IDPORT="53"]`,
+      `${h} APMADD [napmap SSUBIX="4" SV6ENC="2001:db8:b4:9::2" IATYP="IPv4" ISADDR="192.0.0.2" ISPORT="6000" XATYP="IPv4" XSADDR="198.51.100.47" XSPORT="6001" PROTO="6"]`,
+    ]);
+    expect(r.rejects).toEqual([]);
+    expect(r.events.map((e) => [e.event, e.at, e.privateIp, e.privateVrf, e.publicIp, e.portStart, e.protocol])).toEqual([
+      ['alloc', Date.UTC(2026, 2, 14, 9, 30, 0, 123), '2001:db8:64::5', '0', '198.51.100.45', 3000, 58],
+      ['release', Date.UTC(2026, 2, 14, 9, 30, 0, 123), '10.9.0.8', '7', '198.51.100.46', 4001, 17],
+      ['alloc', Date.UTC(2026, 2, 14, 9, 30, 0, 123), '2001:db8:b4:9::2', 'default', '198.51.100.47', 6001, 6],
+    ]);
+  });
+
+  it('rejects a record cut at VPP\'s 480-byte message limit instead of reading what is left', () => {
+    const long = `<134>1 2026-03-14T09:30:00.123456Z 192.0.2.1 NAT 31337 SADD [nsess SVLAN="0" IATYP="IPv6" ISADDR="2001:db8:64::5" ISPORT="5000" XATYP="IPv4" XSADDR="198.51.100.45" XSPORT="30`;
+    expectRejectedContaining(vpp, [['not closed', long]]);
+  });
+});

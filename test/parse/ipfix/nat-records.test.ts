@@ -102,6 +102,22 @@ describe('RFC 8158 numbering', () => {
     const c6 = ipfix(t6, [rec(u8(14), ip('10.0.0.1'), ip('0.0.0.0'), ip('2001:db8:ffff::1'))]);
     expect(brief(c6)).toEqual([['alloc', '2001:db8:ffff::1', null, null, '10.0.0.1', 'default', null]]);
   });
+
+  it('attributes an RFC 8158 port block that carries both inside addresses (DS-Lite) to the B4, not 192.0.0.2', () => {
+    const t: TemplateDef = { id: 325, fields: [[323, 8], [230, 1], [8, 4], [27, 16], [225, 4], [361, 2], [362, 2]] };
+    const c = ipfix(t, [
+      rec(u64(T0), u8(16), ip('192.0.0.2'), ip('2001:db8:b4:7::2'), ip('198.51.100.70'), u16(2048), u16(2303)),
+      rec(u64(T0), u8(16), ip('192.0.0.2'), ip('2001:db8:b4:8::2'), ip('198.51.100.70'), u16(2304), u16(2559)),
+      // a NAT44 subscriber on the same template: the IPv6 field left all zero
+      rec(u64(T0), u8(16), ip('100.64.0.8'), ip('::'), ip('198.51.100.70'), u16(2560), u16(2815)),
+    ]);
+    expect(c.rejects).toEqual([]);
+    expect(brief(c)).toEqual([
+      ['alloc', '198.51.100.70', 2048, 2303, '2001:db8:b4:7::2', 'default', null],
+      ['alloc', '198.51.100.70', 2304, 2559, '2001:db8:b4:8::2', 'default', null],
+      ['alloc', '198.51.100.70', 2560, 2815, '100.64.0.8', 'default', null],
+    ]);
+  });
 });
 
 describe('addresses', () => {
@@ -137,6 +153,24 @@ describe('port ranges', () => {
     const t: TemplateDef = { id: 340, fields: [[230, 1], [8, 4], [225, 4], [361, 2], [364, 2]] };
     const c = ipfix(t, [rec(u8(16), ip('100.64.0.1'), ip('198.51.100.1'), u16(2048), u16(128))]);
     expect(c.list().map((e) => [e.portStart, e.portEnd])).toEqual([[2048, 2175]]);
+  });
+  it('reads portRangeEnd 0 beside portRangeNumPorts as "not used", as exporters send it (the block ends by its size)', () => {
+    // natEvent 1 (create) with 361/362/363/364 = 1536/0/1/512, per protocol: as a deployed exporter sends it
+    const t: TemplateDef = { id: 341, fields: [[323, 8], [230, 1], [4, 1], [8, 4], [225, 4], [361, 2], [362, 2], [363, 2], [364, 2]] };
+    const c = ipfix(t, [
+      rec(u64(T0), u8(1), u8(17), ip('100.66.0.9'), ip('198.51.100.30'), u16(1536), u16(0), u16(1), u16(512)),
+      rec(u64(T0), u8(2), u8(6), ip('100.66.0.9'), ip('198.51.100.30'), u16(1536), u16(0), u16(2), u16(4)),
+      // with no size the block cannot be bounded: still a reject
+      rec(u64(T0), u8(1), u8(6), ip('100.66.0.9'), ip('198.51.100.30'), u16(1536), u16(0), u16(1), u16(0)),
+    ]);
+    expect(brief(c)).toEqual([
+      ['alloc', '198.51.100.30', 1536, 2047, '100.66.0.9', 'default', 17],
+      ['release', '198.51.100.30', 1536, 1536, '100.66.0.9', 'default', 6],
+      ['release', '198.51.100.30', 1538, 1538, '100.66.0.9', 'default', 6],
+      ['release', '198.51.100.30', 1540, 1540, '100.66.0.9', 'default', 6],
+      ['release', '198.51.100.30', 1542, 1542, '100.66.0.9', 'default', 6],
+    ]);
+    expect(c.rejects.map((r) => r.reason)).toEqual(['natEvent 1 (NAT translation create): port range 1536-0 is not a valid range']);
   });
 });
 
@@ -339,6 +373,24 @@ describe('Cisco IOS-XR CGN NetFlow v9 (template ids are the events)', () => {
     ]);
     expect(c.events).toEqual([]);
     expect(c.rejects).toEqual([]);
+  });
+
+  it('names Nokia NAT IPFIX when it skips it: no natEvent, and the inside address only inside aluNatSubString', () => {
+    // as nfdump issue 533 describes it: flowStart/flowEndMilliseconds (152/153) tell add from
+    // delete, enterprise 637 fields 91/92 (service ids) and 93 (aluNatSubString) name the subscriber
+    const nokia: TemplateDef = { id: 400, fields: [[152, 8], [4, 1], [225, 4], [361, 2], [362, 2], [91, 4, 637], [93, 32, 637]] };
+    const other: TemplateDef = { id: 401, fields: [[152, 8], [4, 1], [225, 4], [93, 32, 9]] };
+    const c = collect();
+    new IpfixDecoder().packet(ipfixMessage({ exportTime: EXPORT }, [
+      templateSet(10, [nokia, other]),
+      dataSet(400, [rec(u64(T0), u8(6), ip('198.51.100.80'), u16(1024), u16(1087), u32(1), Buffer.from('sub-0042@100.64.9.9'.padEnd(32, '\0')))]),
+      dataSet(401, [rec(u64(T0), u8(6), ip('198.51.100.80'), Buffer.alloc(32))]),
+    ]), '192.0.2.8', c.sink);
+    expect(c.events).toEqual([]);
+    expect(c.skips.map((x) => [x.code, x.reason])).toEqual([
+      ['looks-like-nokia-nat', 'template 400 looks like Nokia NAT IPFIX (aluNatSubString, enterprise 637): it carries no natEvent and its inside address only inside a string whose layout is not documented, so it is not read; log these blocks by syslog (events 2012/2013) or NAT RADIUS accounting'],
+      ['not-nat-record', 'template 401 has no natEvent (230): not a NAT event record'],
+    ]);
   });
 
   it('does not take an IPFIX template with Cisco ids and fields for Cisco NetFlow v9', () => {
