@@ -15,14 +15,9 @@
 local out = {}
 for k = 1, #KEYS do
   local a = 3 * k - 2
-  local meta = rcall('HMGET', KEYS[k], 'lo', 'hi')
-  local at = #out + 1
-  out[at] = 0
-  if meta[1] then
-    local found = {}
-    collect(ARGV[a], tonumber(meta[1]), tonumber(meta[2]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), found)
-    out[at] = #found / 2
-    for j = 1, #found do out[#out + 1] = found[j] end
-  end
+  local found = {}
+  stab(ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), nil, nil, KEYS[k], found)
+  out[#out + 1] = #found / 2
+  for j = 1, #found do out[#out + 1] = found[j] end
 end
 return out
