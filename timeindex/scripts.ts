@@ -13,12 +13,16 @@ export const timeIndexCommands: CommandTable = [
   luaCommand(lua('leaseEvents-1.lua')),
   luaCommand(lua('natStab-2.lua'), { readOnly: true }),
   luaCommand(lua('leaseStab-n.lua'), { readOnly: true }),
+  luaCommand(lua('lookup-n.lua'), { readOnly: true }),
   luaCommand(lua('profileId-1.lua')),
   luaCommand(lua('purgeChain-1.lua')),
   luaCommand(lua('purgeAdvance-2.lua')),
 ];
 
 type Arg = string | number | Buffer;
+
+/** One window's reply of lookup-n.lua, as the client hands it over (bulk strings as Buffers). */
+export type LookupReply = Array<number | Buffer | Array<Buffer | Array<number | Buffer | Array<number | Buffer>>>>;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -27,6 +31,8 @@ declare module 'ioredis' {
     leaseEvents(meta: string, ...argv: Arg[]): Result<Array<1 | [string, string]>, Context>;
     natStabBuffer(registry: string, meta: string, ...argv: Arg[]): Result<Array<Buffer | number>, Context>;
     leaseStabBuffer(numberOfKeys: number, ...keysAndArgv: Arg[]): Result<Array<Buffer | number>, Context>;
+    /** Per window: [0] or [0, pairs] (no NAT record), or [1, ...chains] (lua/lookup-n.lua). */
+    lookupBuffer(numberOfKeys: number, ...keysAndArgv: Arg[]): Result<LookupReply[], Context>;
     /** The id, or [code, detail] when the dictionary is full. */
     profileId(dict: string, profile: string): Result<number | [string, string], Context>;
     purgeChain(meta: string, ...argv: Arg[]): Result<number[], Context>;

@@ -52,6 +52,13 @@ describe('the read path against the answers of a generated day', () => {
     for (let i = 0; i < golden.length; i++) expect(answers[i], JSON.stringify(golden[i].query)).toEqual(golden[i].answer);
   });
 
+  it('answers the whole day read as one batch (resolveMany) exactly as one query at a time', async () => {
+    const golden = JSON.parse(gunzipSync(readFileSync(GOLDEN)).toString('utf8')) as Golden;
+    const answers = plain(await resolver.resolveMany(queries.map((q) => q.query))) as unknown[];
+    expect(answers).toHaveLength(golden.length);
+    for (let i = 0; i < golden.length; i++) expect(answers[i], JSON.stringify(golden[i].query)).toEqual(golden[i].answer);
+  });
+
   it('covers every status and the reasons the corners of the day produce', () => {
     const golden = JSON.parse(gunzipSync(readFileSync(GOLDEN)).toString('utf8')) as Golden;
     const statuses = new Set(golden.map((g) => (g.answer as { status: string }).status));
