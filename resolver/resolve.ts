@@ -204,11 +204,13 @@ export class Resolver {
     const bySubscriber = new Map<string, AttributionAnswer['candidates'][number]>();
     const seen = new Set<string>();
     for (const p of pairs) {
-      const lease = leaseEvidence(p, profiles.get(p.lease.entry.profile)?.source ?? 'unknown');
       const allocation = p.allocation ? allocationEvidence(answer.query.ip, p.allocation) : null;
-      const key = `${allocation?.id ?? ''}#${lease.id}`;
+      // the same holding reached twice (both instants of a repeated hour) is built once
+      const id = leaseId(p);
+      const key = `${allocation?.id ?? ''}#${id}`;
       if (seen.has(key)) continue;
       seen.add(key);
+      const lease = leaseEvidence(p, id, profiles.get(p.lease.entry.profile)?.source ?? 'unknown');
       let c = bySubscriber.get(lease.subscriberId);
       if (!c) {
         c = { subscriberId: lease.subscriberId, evidence: [] };
@@ -275,10 +277,15 @@ function allocationEvidence(publicIp: string, a: Allocation): AllocationEvidence
   });
 }
 
-function leaseEvidence(p: Pair, source: string): LeaseEvidence {
+function leaseId(p: Pair): string {
+  const e = p.lease.entry;
+  return `lease:${p.leaseVrf}|${p.leaseIp}|${e.orphan ? `end:${e.start}` : e.start}`;
+}
+
+function leaseEvidence(p: Pair, id: string, source: string): LeaseEvidence {
   const e: Entry = p.lease.entry;
   return {
-    id: `lease:${p.leaseVrf}|${p.leaseIp}|${e.orphan ? `end:${e.start}` : e.start}`,
+    id,
     ip: p.leaseIp,
     vrf: p.leaseVrf,
     subscriberId: e.who.toString('utf8'),
