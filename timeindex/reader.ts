@@ -81,13 +81,13 @@ const MAX_LEASE_WINDOWS = 64;
 const MAX_NAT_WINDOWS = 64;
 
 /**
- * Reads the time index for a window: one round trip per hop, except that hops made together
- * share one. The NAT hops asked for one public address in the same turn of the event loop
- * share a call: look-ups in flight together (a bulk file, a busy service) ask the same few
- * CGNAT addresses over and over, and a script call costs Node and Redis more than the reading
- * it does. On a single Redis the lease hops that one burst of replies sets off share a call
- * too, sent at once (process.nextTick) so that Redis never waits for Node to gather them; on a
- * cluster each address's chain is in its own slot, so each lease hop is its own call.
+ * Reads the time index for a window. On a single Redis both hops of every look-up asked in the
+ * same turn of the event loop go in one script call (`lookup`); a look-up in flight has company
+ * (a busy service, a batch of bulk rows) and a script call costs Node and Redis more than the
+ * reading it does. On a Cluster the NAT keys and the lease keys of a look-up live in different
+ * slots: the NAT hops asked for one public address in the same turn share a call, and each lease
+ * hop is its own. Lease hops the lookup script left to the caller (an IPv6 inside address) share
+ * a call on a single Redis, sent at once (process.nextTick) so that Redis never waits for Node.
  */
 export class IndexReader {
   private readonly natHops = new TurnBatcher<NatWindow, NatStab>((ip, windows) => this.natStab(ip, windows), MAX_NAT_WINDOWS);

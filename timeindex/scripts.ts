@@ -4,8 +4,9 @@ import { luaCommand, type CommandTable } from '../redis/script-loader.js';
 const lua = (file: string) => new URL(`./lua/${file}`, import.meta.url);
 
 /**
- * The time index's Lua scripts, one per atomic operation. The look-up hops (`*Stab`) only read;
- * leaseStab takes its key count first (its calls are not auto-pipelined, so need no fixed one).
+ * The time index's Lua scripts, one per atomic operation. The look-up scripts only read: both hops
+ * in one call on a single Redis (`lookup`), or each hop alone on a Cluster (`*Stab`); leaseStab
+ * and lookup take their key count first (their calls are not auto-pipelined, so need no fixed one).
  * Purging a chain is the index's own too (timeindex/purge.ts): only it knows the member format.
  */
 export const timeIndexCommands: CommandTable = [
