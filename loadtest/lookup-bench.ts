@@ -12,7 +12,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
@@ -102,11 +102,31 @@ async function stop(proc: ChildProcess) {
   await once(proc, 'exit');
 }
 
-async function cannon(url: string, path: () => string, seconds: number, connections: number, headers: Record<string, string> = {}) {
+/** CPU seconds a process has used (user + system), from /proc: ticks of 10 ms. */
+function cpuOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function redisCpu(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  return Number(/used_cpu_user:([\d.]+)/.exec(info)![1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)![1]);
+}
+
+/**
+ * Throughput and latency, and the CPU time a request costs the service and Redis: on a machine
+ * others share, requests/s moves with their load, CPU time a request much less.
+ */
+async function cannon(url: string, path: () => string, seconds: number, connections: number, pid: number, redis: Redis, headers: Record<string, string> = {}) {
   const opts = { url, connections, pipelining: 1, headers, requests: [{ setupRequest: (req: any) => ({ ...req, path: path() }) }] };
   await autocannon({ ...opts, duration: 2 }); // warm-up: JIT, script cache, connections
+  const cpu0 = cpuOf(pid);
+  const redis0 = await redisCpu(redis);
   const r = await autocannon({ ...opts, duration: seconds });
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx };
+  const n = Math.max(1, r.requests.total);
+  const nodeUs = ((cpuOf(pid) - cpu0) / n) * 1e6;
+  const redisUs = ((await redisCpu(redis)) - redis0) / n * 1e6;
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx, nodeUs, redisUs };
 }
 
 const here = fileURLToPath(import.meta.url);
@@ -129,9 +149,9 @@ export async function lookupBench(o: LookupBenchOptions = {}): Promise<Row[]> {
     const intervals = (await census(redis, 'a:*')).entries;
     const { token } = await new TokenStore(redis).create('bench', ['investigator']);
     const hello = await child(process.execPath, [...process.execArgv, self('hello-server')], {}, /^(http:\/\/\S+)$/);
-    const base = await cannon(hello.match[1], () => '/', seconds, connections);
+    const base = await cannon(hello.match[1], () => '/', seconds, connections, hello.proc.pid!, redis);
     await stop(hello.proc);
-    rows.push({ figure: 'hello-world baseline', value: base.rps, unit: 'req/s', target: '(baseline)', ok: null, note: `p99 ${base.p99} ms` });
+    rows.push({ figure: 'hello-world baseline', value: base.rps, unit: 'req/s', target: '(baseline)', ok: null, note: `p99 ${base.p99} ms; ${base.nodeUs.toFixed(0)} µs CPU a request` });
     for (const [s, main] of services.entries()) {
       const name = services.length > 1 ? ` [${s}: ${main.replace(/\/cli\/main\.[jt]s$/, '')}]` : '';
       for (const [mix, path] of [['dev', devMix(shape)], ['realistic', realisticMix(shape)]] as const) {
@@ -141,11 +161,13 @@ export async function lookupBench(o: LookupBenchOptions = {}): Promise<Row[]> {
           { REDIS_URL: server.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', WHOHAD_RETENTION_DAYS: '36500' },
           /whohad listening on (http:\/\/[^"\s]+)/,
         );
-        const look = await cannon(svc.match[1], path, seconds, connections, { authorization: `Bearer ${token}` });
+        const look = await cannon(svc.match[1], path, seconds, connections, svc.proc.pid!, redis, { authorization: `Bearer ${token}` });
         await stop(svc.proc);
         const share = look.rps / base.rps;
         rows.push({ figure: `look-ups, ${mix} mix${name}`, value: look.rps, unit: 'req/s', target: '>= 50% of baseline', ok: share >= 0.5, note: `${(share * 100).toFixed(0)}% of baseline; p50 ${look.p50} ms, p99 ${look.p99} ms; ${look.errors} errors; ${intervals.toLocaleString('en')} intervals` });
         rows.push({ figure: `  p99, ${mix} mix${name}`, value: look.p99, unit: 'ms', target: '< 10', ok: look.p99 < 10 });
+        rows.push({ figure: `  service CPU a look-up, ${mix} mix${name}`, value: look.nodeUs, unit: 'µs', target: '(hello world ' + base.nodeUs.toFixed(0) + ')', ok: null });
+        rows.push({ figure: `  Redis CPU a look-up, ${mix} mix${name}`, value: look.redisUs, unit: 'µs', target: '', ok: null });
       }
     }
   } finally {
