@@ -70,6 +70,8 @@ end
 -- ended by an orphan end after `to` (which collect would add), it is all collect would find.
 -- Otherwise, or when that bucket holds nothing at or before `to`, the general walk runs over the
 -- chain's bounds `lo`, `hi`; when they are nil they are read from the meta hash `meta` only then.
+-- Reading to's bucket without the bounds is safe because every bucket that holds entries lies
+-- within them (writes widen them, purges move `lo` only past buckets they emptied).
 local function stab(prefix, from, to, lo, hi, meta, out)
   local b = bucketOf(to)
   local r = rcall('ZRANGE', prefix .. b, to - b * BW, '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, 2, 'WITHSCORES')
