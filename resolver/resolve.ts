@@ -1,10 +1,9 @@
-import { bytesToIp } from '../core/ip.js';
+import { bytesToIp, isIpv4 } from '../core/ip.js';
 import { isoMs } from '../core/time.js';
 import { isoInZone } from '../core/zoned.js';
 import type { AllocationEvidence, AttributionAnswer, LeaseEvidence, LeaseSearch, Reason } from '../schemas/attribution.js';
 import type { Entry } from '../timeindex/entry.js';
-import type { NatChain } from '../timeindex/reader.js';
-import type { IndexReader } from '../timeindex/reader.js';
+import type { IndexReader, NatChain, NatStab } from '../timeindex/reader.js';
 import type { ProfileDictionary } from '../timeindex/profiles.js';
 import { coverages, intersects, type Coverage } from '../timeindex/coverage.js';
 import type { NormalisedQuery } from './query.js';
@@ -31,6 +30,8 @@ interface Allocation {
   privateIp: string;
   privateVrf: string;
   source: string;
+  /** Built once, on first use: an allocation stands in every pair and lease search it is part of. */
+  evidence: AllocationEvidence | null;
 }
 
 interface Pair {
@@ -57,6 +58,15 @@ export class Resolver {
     private readonly config: ResolverConfig,
     private readonly holds?: HoldCoverage,
   ) {}
+
+  /**
+   * The answer `resolve` gives each query, in order, read together: on a single Redis the hops
+   * of the whole batch go to Redis in as few script calls as its size allows (one for up to 256
+   * windows with a port, timeindex/reader.ts), with the look-ups in flight beside them.
+   */
+  resolveMany(queries: readonly NormalisedQuery[]): Promise<AttributionAnswer[]> {
+    return Promise.all(queries.map((q) => this.resolve(q)));
+  }
 
   /** Takes only a normalised query (resolver/query.ts): every door has read it the same way. */
   async resolve(q: NormalisedQuery): Promise<AttributionAnswer> {
@@ -102,24 +112,37 @@ export class Resolver {
     };
     let allocations = 0;
     let incomplete = false;
-    for (const t of instants) {
+    // both hops of every instant at once: one call on a single Redis, shared with the look-ups
+    // in flight together
+    const directVrf = isIpv4(q.ip) ? this.config.directVrf : null;
+    const lookups = await Promise.all(instants.map((t) => this.reader.lookup(q.ip, q.port, t - tolMs, t + tolMs, directVrf)));
+    for (let k = 0; k < instants.length; k++) {
+      const t = instants[k];
       const from = t - tolMs;
       const to = t + tolMs;
-      const found = await this.natHop(q, from, to);
-      if (found === 'direct') {
+      const lookup = lookups[k];
+      if (!lookup.hasNat) {
         reasons.add('direct_public_address');
         const vrf = this.config.directVrf;
-        const addresses = await this.reader.directAddresses(q.ip);
-        const leases = await Promise.all(addresses.map((ip) => this.leaseHop(vrf, ip, from, to)));
+        const addresses = lookup.direct ? [q.ip] : await this.reader.directAddresses(q.ip);
+        const leases = lookup.direct ? [meeting(lookup.direct, from, to)] : await Promise.all(addresses.map((ip) => this.leaseHop(vrf, ip, from, to)));
         if (leases.every((l) => l.length === 0)) noLease(null, vrf, q.ip, from, to);
         addresses.forEach((ip, i) => {
           for (const lease of leases[i]) pairs.push({ allocation: null, lease, leaseVrf: vrf, leaseIp: ip, instant: t, windowFrom: from });
         });
         continue;
       }
+      const found = await this.allocations(q, lookup, from, to);
       allocations += found.length;
       const leases = await Promise.all(
-        found.map((a) => this.leaseHop(a.privateVrf, a.privateIp, Math.max(from, a.cover.from), Math.min(to, a.cover.to))),
+        found.map((a) => {
+          const lf = Math.max(from, a.cover.from);
+          const lt = Math.min(to, a.cover.to);
+          // read in the same call when the script could (an IPv4 inside address in a known VRF)
+          const read = lookup.leases.get(a.cover.entry);
+          if (read && read.vrf === a.privateVrf && read.from === lf && read.to === lt) return meeting(read.entries, lf, lt);
+          return this.leaseHop(a.privateVrf, a.privateIp, lf, lt);
+        }),
       );
       found.forEach((a, i) => {
         if (leases[i].length === 0) {
@@ -157,9 +180,8 @@ export class Resolver {
     return answer;
   }
 
-  private async natHop(q: NormalisedQuery, from: number, to: number): Promise<Allocation[] | 'direct'> {
-    const stab = await this.reader.nat(q.ip, q.port, from, to);
-    if (!stab.hasNat) return 'direct';
+  /** The allocations of the NAT hop that meet the window, with their inside address and VRF. */
+  private async allocations(q: NormalisedQuery, stab: NatStab, from: number, to: number): Promise<Allocation[]> {
     const out: Allocation[] = [];
     const ids: number[] = [];
     for (const chain of stab.chains) {
@@ -168,9 +190,10 @@ export class Resolver {
       for (const cover of coverages(chain.entries)) {
         if (!intersects(cover, from, to)) continue;
         ids.push(cover.entry.profile);
-        out.push({ chain, cover, privateIp: bytesToIp(cover.entry.who), privateVrf: '', source: '' });
+        out.push({ chain, cover, privateIp: bytesToIp(cover.entry.who), privateVrf: '', source: '', evidence: null });
       }
     }
+    if (out.length === 0) return out;
     const profiles = await this.profiles.describe(ids);
     for (const a of out) {
       const p = profiles.get(a.cover.entry.profile);
@@ -182,8 +205,7 @@ export class Resolver {
 
   private async leaseHop(vrf: string, ip: string, from: number, to: number): Promise<Coverage[]> {
     if (from > to) return [];
-    const entries = await this.reader.lease(vrf, ip, from, to);
-    return coverages(entries).filter((c) => intersects(c, from, to));
+    return meeting(await this.reader.lease(vrf, ip, from, to), from, to);
   }
 
   private async fill(answer: AttributionAnswer, pairs: Pair[], _reasons: Set<Reason>) {
@@ -191,11 +213,13 @@ export class Resolver {
     const bySubscriber = new Map<string, AttributionAnswer['candidates'][number]>();
     const seen = new Set<string>();
     for (const p of pairs) {
-      const lease = leaseEvidence(p, profiles.get(p.lease.entry.profile)?.source ?? 'unknown');
       const allocation = p.allocation ? allocationEvidence(answer.query.ip, p.allocation) : null;
-      const key = `${allocation?.id ?? ''}#${lease.id}`;
+      // the same holding reached twice (both instants of a repeated hour) is built once
+      const id = leaseId(p);
+      const key = `${allocation?.id ?? ''}#${id}`;
       if (seen.has(key)) continue;
       seen.add(key);
+      const lease = leaseEvidence(p, id, profiles.get(p.lease.entry.profile)?.source ?? 'unknown');
       let c = bySubscriber.get(lease.subscriberId);
       if (!c) {
         c = { subscriberId: lease.subscriberId, evidence: [] };
@@ -240,9 +264,15 @@ function endsUnknown(p: Pair): boolean {
   return notBefore !== undefined && notBefore < p.windowFrom;
 }
 
+/** What of a chain's entries meets [from, to]. */
+function meeting(entries: Entry[], from: number, to: number): Coverage[] {
+  return coverages(entries).filter((c) => intersects(c, from, to));
+}
+
 function allocationEvidence(publicIp: string, a: Allocation): AllocationEvidence {
+  if (a.evidence !== null) return a.evidence;
   const e = a.cover.entry;
-  return {
+  return (a.evidence = {
     id: `nat:${publicIp}|${a.chain.cid}|${e.orphan ? `end:${e.start}` : e.start}`,
     natInstance: a.chain.natInstance,
     publicIp,
@@ -258,13 +288,18 @@ function allocationEvidence(publicIp: string, a: Allocation): AllocationEvidence
     endBasis: e.endBasis,
     lastSeen: e.lastSeen === null ? null : isoMs(e.lastSeen),
     source: a.source,
-  };
+  });
 }
 
-function leaseEvidence(p: Pair, source: string): LeaseEvidence {
+function leaseId(p: Pair): string {
+  const e = p.lease.entry;
+  return `lease:${p.leaseVrf}|${p.leaseIp}|${e.orphan ? `end:${e.start}` : e.start}`;
+}
+
+function leaseEvidence(p: Pair, id: string, source: string): LeaseEvidence {
   const e: Entry = p.lease.entry;
   return {
-    id: `lease:${p.leaseVrf}|${p.leaseIp}|${e.orphan ? `end:${e.start}` : e.start}`,
+    id,
     ip: p.leaseIp,
     vrf: p.leaseVrf,
     subscriberId: e.who.toString('utf8'),

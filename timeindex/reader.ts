@@ -1,8 +1,9 @@
 import type { Cluster, Redis } from 'ioredis';
-import { applyBounds, decodePairs, type Entry } from './entry.js';
+import { applyBounds, decodeEntry, decodePairs, type Entry } from './entry.js';
 import { isIpv4, prefixNetworks } from '../core/ip.js';
 import { TurnBatcher } from '../core/turn-batch.js';
-import { leaseKeys, natKeys, parseChainId, PREFIX_LENGTHS_KEY, type ChainIdentity } from './keys.js';
+import { DICTIONARY_KEY, leaseKeys, natKeys, parseChainId, PREFIX_LENGTHS_KEY, type ChainIdentity } from './keys.js';
+import type { LookupReply } from './scripts.js';
 
 export interface NatChain extends ChainIdentity {
   cid: string;
@@ -15,6 +16,50 @@ export interface NatStab {
   hasNat: boolean;
   chains: NatChain[];
 }
+
+/** A lease chain read in the same call as the allocation entry it was read for. */
+export interface LeaseRead {
+  vrf: string;
+  /** The window it was read over, inclusive. */
+  from: number;
+  to: number;
+  entries: Entry[];
+}
+
+/** Both hops of a look-up window, as far as one call could read them. */
+export interface Lookup extends NatStab {
+  /**
+   * Lease chains already read, by the allocation entry (of `chains`) they were read for: the
+   * inside address's chain, in the VRF of the entry's profile, over the part of the window the
+   * entry covers. An entry without one (Cluster, an IPv6 inside address) is read by the caller.
+   */
+  leases: Map<Entry, LeaseRead>;
+  /** With no NAT record: the address's own lease chain in the direct VRF, when asked and read. */
+  direct: Entry[] | null;
+}
+
+interface LookupWindow {
+  publicIp: string;
+  port: number | null;
+  from: number;
+  to: number;
+  /** The VRF of the address's own lease chain to read when it has no NAT record (null: the caller does). */
+  directVrf: string | null;
+}
+
+interface Waiting {
+  window: LookupWindow;
+  ok: (l: Lookup) => void;
+  fail: (err: unknown) => void;
+}
+
+/**
+ * What one lookup call reads at most, in windows, a window without a port weighing as many as
+ * the chains it may read: a few µs a window in the usual case, so that no call holds Redis
+ * for long while single look-ups wait behind it.
+ */
+const MAX_LOOKUP_WEIGHT = 256;
+const PORTLESS_WEIGHT = 32;
 
 interface NatWindow {
   port: number | null;
@@ -36,20 +81,69 @@ const MAX_LEASE_WINDOWS = 64;
 const MAX_NAT_WINDOWS = 64;
 
 /**
- * Reads the time index for a window: one round trip per hop, except that hops made together
- * share one. The NAT hops asked for one public address in the same turn of the event loop
- * share a call: look-ups in flight together (a bulk file, a busy service) ask the same few
- * CGNAT addresses over and over, and a script call costs Node and Redis more than the reading
- * it does. On a single Redis the lease hops that one burst of replies sets off share a call
- * too, sent at once (process.nextTick) so that Redis never waits for Node to gather them; on a
- * cluster each address's chain is in its own slot, so each lease hop is its own call.
+ * Reads the time index for a window. On a single Redis both hops of every look-up asked in the
+ * same turn of the event loop go in one script call (`lookup`); a look-up in flight has company
+ * (a busy service, a batch of bulk rows) and a script call costs Node and Redis more than the
+ * reading it does. On a Cluster the NAT keys and the lease keys of a look-up live in different
+ * slots: the NAT hops asked for one public address in the same turn share a call, and each lease
+ * hop is its own. Lease hops the lookup script left to the caller (an IPv6 inside address) share
+ * a call on a single Redis, sent at once (process.nextTick) so that Redis never waits for Node.
  */
 export class IndexReader {
   private readonly natHops = new TurnBatcher<NatWindow, NatStab>((ip, windows) => this.natStab(ip, windows), MAX_NAT_WINDOWS);
   private readonly leaseHops: TurnBatcher<LeaseWindow, Entry[]> | null;
 
+  private readonly cluster: boolean;
+  private pending: Waiting[] = [];
+
   constructor(private readonly redis: Redis | Cluster) {
-    this.leaseHops = (redis as Cluster).isCluster ? null : new TurnBatcher((_, windows) => this.leaseStab(windows), MAX_LEASE_WINDOWS, process.nextTick);
+    this.cluster = (redis as Cluster).isCluster === true;
+    this.leaseHops = this.cluster ? null : new TurnBatcher((_, windows) => this.leaseStab(windows), MAX_LEASE_WINDOWS, process.nextTick);
+  }
+
+  /**
+   * Both hops of a look-up window. On a single Redis one script reads both (lookup-n.lua), for
+   * every window asked in the same turn of the event loop (a busy service, a batch of bulk rows);
+   * on a Cluster the NAT and lease keys live in different slots, so this is the NAT hop alone
+   * and the caller reads the leases.
+   */
+  lookup(publicIp: string, port: number | null, from: number, to: number, directVrf: string | null): Promise<Lookup> {
+    if (this.cluster) return this.nat(publicIp, port, from, to).then((stab) => ({ ...stab, leases: new Map(), direct: null }));
+    return new Promise((ok, fail) => {
+      if (this.pending.length === 0) setImmediate(this.flush);
+      this.pending.push({ window: { publicIp, port, from, to, directVrf }, ok, fail });
+    });
+  }
+
+  private readonly flush = () => {
+    const all = this.pending;
+    this.pending = [];
+    let start = 0;
+    let weight = 0;
+    for (let i = 0; i < all.length; i++) {
+      weight += all[i].window.port === null ? PORTLESS_WEIGHT : 1;
+      if (weight >= MAX_LOOKUP_WEIGHT || i === all.length - 1) {
+        const part = all.slice(start, i + 1);
+        this.lookupCall(part.map((w) => w.window)).then(
+          (res) => part.forEach((w, k) => w.ok(res[k])),
+          (err: unknown) => part.forEach((w) => w.fail(err)),
+        );
+        start = i + 1;
+        weight = 0;
+      }
+    }
+  };
+
+  private async lookupCall(windows: LookupWindow[]): Promise<Lookup[]> {
+    const keys: string[] = [DICTIONARY_KEY];
+    const argv: Array<string | number> = [];
+    for (const w of windows) {
+      keys.push(natKeys.registry(w.publicIp), natKeys.meta(w.publicIp));
+      const direct = w.directVrf === null ? ['', ''] : [leaseKeys.meta(w.directVrf, w.publicIp), leaseKeys.chainPrefix(w.directVrf, w.publicIp)];
+      argv.push(natKeys.ipPrefix(w.publicIp), w.port ?? -1, w.from, w.to, direct[0], direct[1]);
+    }
+    const reply = await this.redis.lookupBuffer(keys.length, ...keys, ...argv);
+    return reply.map(decodeLookup);
   }
 
   nat(publicIp: string, port: number | null, from: number, to: number): Promise<NatStab> {
@@ -105,4 +199,35 @@ export class IndexReader {
       return entries;
     });
   }
+}
+
+const asPairs = (x: unknown) => x as Array<Buffer | number>;
+
+/** A lease chain's entries as the lookup script read them, narrowed by its bounded ends. */
+function leaseRead(pairs: Array<Buffer | number>, bounds: Buffer[]): Entry[] {
+  const entries = decodePairs(pairs, 0, pairs.length / 2);
+  if (bounds.length > 0) applyBounds(entries, bounds);
+  return entries;
+}
+
+function decodeLookup(w: LookupReply): Lookup {
+  if (w[0] === 0) return { hasNat: false, chains: [], leases: new Map(), direct: w.length > 1 ? leaseRead(asPairs(w[1]), w[2] as Buffer[]) : null };
+  const chains: NatChain[] = [];
+  const leases = new Map<Entry, LeaseRead>();
+  for (let c = 1; c < w.length; c++) {
+    const chain = w[c] as Array<Buffer | Array<number | Buffer | Array<number | Buffer>>>;
+    const cid = (chain[0] as Buffer).toString('utf8');
+    const entries: Entry[] = [];
+    for (let i = 1; i < chain.length; i++) {
+      const e = chain[i] as Array<number | Buffer | Array<number | Buffer>>;
+      const entry = decodeEntry(Number(e[0]), e[1] as Buffer);
+      entries.push(entry);
+      if (e.length > 2) {
+        const pairs = asPairs(e[5]);
+        leases.set(entry, { vrf: (e[2] as Buffer).toString('utf8'), from: Number(e[3]), to: Number(e[4]), entries: leaseRead(pairs, e[6] as Buffer[]) });
+      }
+    }
+    chains.push({ cid, ...parseChainId(cid), entries });
+  }
+  return { hasNat: true, chains, leases, direct: null };
 }

@@ -4,8 +4,9 @@ import { luaCommand, type CommandTable } from '../redis/script-loader.js';
 const lua = (file: string) => new URL(`./lua/${file}`, import.meta.url);
 
 /**
- * The time index's Lua scripts, one per atomic operation. The look-up hops (`*Stab`) only read;
- * leaseStab takes its key count first (its calls are not auto-pipelined, so need no fixed one).
+ * The time index's Lua scripts, one per atomic operation. The look-up scripts only read: both hops
+ * in one call on a single Redis (`lookup`), or each hop alone on a Cluster (`*Stab`); leaseStab
+ * and lookup take their key count first (their calls are not auto-pipelined, so need no fixed one).
  * Purging a chain is the index's own too (timeindex/purge.ts): only it knows the member format.
  */
 export const timeIndexCommands: CommandTable = [
@@ -13,12 +14,16 @@ export const timeIndexCommands: CommandTable = [
   luaCommand(lua('leaseEvents-1.lua')),
   luaCommand(lua('natStab-2.lua'), { readOnly: true }),
   luaCommand(lua('leaseStab-n.lua'), { readOnly: true }),
+  luaCommand(lua('lookup-n.lua'), { readOnly: true }),
   luaCommand(lua('profileId-1.lua')),
   luaCommand(lua('purgeChain-1.lua')),
   luaCommand(lua('purgeAdvance-2.lua')),
 ];
 
 type Arg = string | number | Buffer;
+
+/** One window's reply of lookup-n.lua, as the client hands it over (bulk strings as Buffers). */
+export type LookupReply = Array<number | Buffer | Array<Buffer | Array<number | Buffer | Array<number | Buffer>>>>;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -27,6 +32,8 @@ declare module 'ioredis' {
     leaseEvents(meta: string, ...argv: Arg[]): Result<Array<1 | [string, string]>, Context>;
     natStabBuffer(registry: string, meta: string, ...argv: Arg[]): Result<Array<Buffer | number>, Context>;
     leaseStabBuffer(numberOfKeys: number, ...keysAndArgv: Arg[]): Result<Array<Buffer | number>, Context>;
+    /** Per window: [0] or [0, pairs] (no NAT record), or [1, ...chains] (lua/lookup-n.lua). */
+    lookupBuffer(numberOfKeys: number, ...keysAndArgv: Arg[]): Result<LookupReply[], Context>;
     /** The id, or [code, detail] when the dictionary is full. */
     profileId(dict: string, profile: string): Result<number | [string, string], Context>;
     purgeChain(meta: string, ...argv: Arg[]): Result<number[], Context>;

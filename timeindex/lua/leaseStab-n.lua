@@ -13,25 +13,16 @@
     window's end (docs/time-index.md, "Bounded ends")
 ]]
 --- @include "includes/walk"
+--- @include "includes/bounds"
 
 local out = {}
 for k = 1, #KEYS do
   local a = 3 * k - 2
-  local meta = rcall('HMGET', KEYS[k], 'lo', 'hi')
-  local at = #out + 1
-  out[at] = 0
   local found = {}
-  if meta[1] then
-    collect(ARGV[a], tonumber(meta[1]), tonumber(meta[2]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), found)
-    out[at] = #found / 2
-    for j = 1, #found do out[#out + 1] = found[j] end
-  end
-  local bounds = {}
-  if #found > 0 then
-    local earliest = found[1]
-    for j = 3, #found, 2 do earliest = math.min(earliest, found[j]) end
-    bounds = rcall('ZRANGE', ARGV[a] .. BOUNDS, earliest, tonumber(ARGV[a + 2]), 'BYSCORE')
-  end
+  stab(ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), nil, nil, KEYS[k], found)
+  out[#out + 1] = #found / 2
+  for j = 1, #found do out[#out + 1] = found[j] end
+  local bounds = boundsOf(ARGV[a], found, tonumber(ARGV[a + 2]))
   out[#out + 1] = #bounds
   for j = 1, #bounds do out[#out + 1] = bounds[j] end
 end

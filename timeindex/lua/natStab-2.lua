@@ -33,7 +33,7 @@ for w = 2, #ARGV, 3 do
     local portEnd = tonumber(string.match(cid, '^.*|[*%d]*|(%d+)|[^|]*$'))
     if port < 0 or (portEnd and portEnd >= port) then
       local found = {}
-      collect(ARGV[1] .. cid .. ':', lo, hi, from, to, found)
+      stab(ARGV[1] .. cid .. ':', from, to, lo, hi, nil, found)
       out[#out + 1] = cid
       out[#out + 1] = #found / 2
       for j = 1, #found do out[#out + 1] = found[j] end

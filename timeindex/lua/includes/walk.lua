@@ -63,3 +63,34 @@ local function collect(prefix, lo, hi, from, to, out)
     min = '-inf'
   end
 end
+
+-- What collect appends for [from, to], in the usual case from one bounded range read: the latest
+-- entry starting at or before `to` and the one before it, in to's bucket. When that entry is a
+-- real start at or before `from`, alone in its group (the one before starts earlier), and not
+-- ended by an orphan end after `to` (which collect would add), it is all collect would find.
+-- Otherwise, or when that bucket holds nothing at or before `to`, the general walk runs over the
+-- chain's bounds `lo`, `hi`; when they are nil they are read from the meta hash `meta` only then.
+-- Reading to's bucket without the bounds is safe because every bucket that holds entries lies
+-- within them (writes widen them, purges move `lo` only past buckets they emptied).
+local function stab(prefix, from, to, lo, hi, meta, out)
+  local b = bucketOf(to)
+  local r = rcall('ZRANGE', prefix .. b, to - b * BW, '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, 2, 'WITHSCORES')
+  if r[1] then
+    local score = tonumber(r[2])
+    local start = b * BW + score
+    if start <= from and (r[3] == nil or tonumber(r[4]) < score) then
+      local flags, _, d = readMember(r[1])
+      if not hasFlag(flags, ORPHAN) and not (basisOf(flags) == ORPHANED and memberTime(flags, d, start) > to) then
+        out[#out + 1] = start
+        out[#out + 1] = r[1]
+        return
+      end
+    end
+  end
+  if lo == nil then
+    local m = rcall('HMGET', meta, 'lo', 'hi')
+    if not m[1] then return end
+    lo, hi = tonumber(m[1]), tonumber(m[2])
+  end
+  collect(prefix, lo, hi, from, to, out)
+end

@@ -1,0 +1,197 @@
+/**
+ * Single look-ups through the real service (`whohad serve`: token, both hops, access-log record)
+ * under autocannon, 100 connections, beside a bare Fastify hello world measured in the same run.
+ * Two query mixes over a synthetic ISP around the night Copenhagen repeats 02:00-03:00:
+ * - dev: ISO `Z` times, a port, random addresses (as `npm run bench` asks);
+ * - realistic: what investigators paste from server logs: local times with `tz` (the repeated
+ *   DST hour among them), offsets, `Z`, epoch seconds and milliseconds, a tenth without a port.
+ * Each service to compare (`--service PATH` to a compiled cli/main.js, repeatable; default this
+ * checkout) is measured on both mixes in turn, so old and new share the run and its noise.
+ *   npx tsx loadtest/lookup-bench.ts [--seconds 10] [--ips 64] [--service /tmp/old/dist/cli/main.js]...
+ * or from code: `lookupBench({ seconds, services })` returns the bench table's rows.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync, rmSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
+import { TokenStore } from '../audit/tokens.js';
+import { defineCommands } from '../commands.js';
+import { closeClient } from '../redis/client.js';
+import { startRedisServer } from '../redis/embedded.js';
+import { ProfileDictionary } from '../timeindex/profiles.js';
+import { IndexWriter } from '../timeindex/writer.js';
+import { census, load } from './load.js';
+import { DEFAULT_SHAPE, leaseEvents, natEvents, publicIpOf, rng, type IspShape } from './synthetic-isp.js';
+
+export interface Row {
+  figure: string;
+  value: number;
+  unit: string;
+  target: string;
+  ok: boolean | null;
+  note?: string;
+}
+
+export interface LookupBenchOptions {
+  seconds?: number;
+  connections?: number;
+  /** Public addresses of the synthetic ISP (63 blocks each, two days, about 380 intervals each). */
+  publicIps?: number;
+  /** Compiled cli/main.js of each service to measure; default this checkout's. */
+  services?: string[];
+}
+
+const H = 3_600_000;
+const DST_NIGHT = Date.UTC(2026, 9, 24);
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** Copenhagen's wall clock: +02:00 until 01:00Z on 2026-10-25, +01:00 after. */
+const copenhagen = (ms: number) => {
+  const offset = ms < Date.UTC(2026, 9, 25, 1) ? 2 : 1;
+  return { local: new Date(ms + offset * H).toISOString().slice(0, 19), offset };
+};
+
+const TAIL = '&case=BENCH-1&legalBasis=court-order&purpose=benchmark';
+
+export function devMix(shape: IspShape, seed = 7): () => string {
+  const r = rng(seed);
+  const span = shape.days * 86_400_000;
+  return () => `/v1/attribution?ip=${publicIpOf(Math.floor(r() * shape.publicIps))}&port=${1024 + Math.floor(r() * shape.blocksPerIp * 1024)}&at=${new Date(shape.start + Math.floor(r() * span)).toISOString()}${TAIL}`;
+}
+
+export function realisticMix(shape: IspShape, seed = 11): () => string {
+  const r = rng(seed);
+  const span = shape.days * 86_400_000;
+  return () => {
+    const ip = publicIpOf(Math.floor(r() * shape.publicIps));
+    const port = r() < 0.1 ? '' : `&port=${1024 + Math.floor(r() * shape.blocksPerIp * 1024)}`;
+    const form = r();
+    let ms = shape.start + Math.floor(r() * span);
+    let at: string;
+    if (form < 0.05) {
+      // the repeated hour: both instants
+      at = encodeURIComponent(`2026-10-25T02:${pad(Math.floor(r() * 60))}:${pad(Math.floor(r() * 60))}`) + '&tz=Europe/Copenhagen';
+    } else if (form < 0.35) {
+      ms -= ms % 1000;
+      at = encodeURIComponent(copenhagen(ms).local.replace('T', ' ')) + '&tz=Europe/Copenhagen';
+    } else if (form < 0.55) {
+      const c = copenhagen(ms);
+      at = encodeURIComponent(`${c.local}+${pad(c.offset)}:00`);
+    } else if (form < 0.75) at = new Date(ms).toISOString().replace('.000Z', 'Z');
+    else if (form < 0.9) at = String(Math.floor(ms / 1000));
+    else at = String(ms);
+    return `/v1/attribution?ip=${ip}${port}&at=${at}&tolerance=${r() < 0.5 ? 2 : 30}${TAIL}`;
+  };
+}
+
+async function child(cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ proc: ChildProcess; match: RegExpMatchArray }> {
+  const proc = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  for await (const line of createInterface({ input: proc.stdout! })) {
+    const m = line.match(ready);
+    if (m) return { proc, match: m };
+  }
+  throw new Error(`${cmd} ${args.join(' ')} exited before it was ready`);
+}
+
+async function stop(proc: ChildProcess) {
+  if (proc.exitCode !== null) return;
+  proc.kill('SIGTERM');
+  await once(proc, 'exit');
+}
+
+/** CPU seconds a process has used (user + system), from /proc: ticks of 10 ms. */
+function cpuOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function redisCpu(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  return Number(/used_cpu_user:([\d.]+)/.exec(info)![1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)![1]);
+}
+
+/**
+ * Throughput and latency, and the CPU time a request costs the service and Redis: on a machine
+ * others share, requests/s moves with their load, CPU time a request much less.
+ */
+async function cannon(url: string, path: () => string, seconds: number, connections: number, pid: number, redis: Redis, headers: Record<string, string> = {}) {
+  const opts = { url, connections, pipelining: 1, headers, requests: [{ setupRequest: (req: any) => ({ ...req, path: path() }) }] };
+  await autocannon({ ...opts, duration: 2 }); // warm-up: JIT, script cache, connections
+  const cpu0 = cpuOf(pid);
+  const redis0 = await redisCpu(redis);
+  const r = await autocannon({ ...opts, duration: seconds });
+  const n = Math.max(1, r.requests.total);
+  const nodeUs = ((cpuOf(pid) - cpu0) / n) * 1e6;
+  const redisUs = ((await redisCpu(redis)) - redis0) / n * 1e6;
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx, nodeUs, redisUs };
+}
+
+const here = fileURLToPath(import.meta.url);
+const self = (file: string) => new URL(`./${file}${here.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).pathname;
+
+export async function lookupBench(o: LookupBenchOptions = {}): Promise<Row[]> {
+  const seconds = o.seconds ?? 10;
+  const connections = o.connections ?? 100;
+  const services = o.services?.length ? o.services : [fileURLToPath(new URL(`../cli/main${here.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url))];
+  const shape: IspShape = { ...DEFAULT_SHAPE, publicIps: o.publicIps ?? 64, days: 2, privateIps: 5000, start: DST_NIGHT };
+  const dir = `/tmp/whohad-lookup-bench-${process.pid}`;
+  const server = await startRedisServer({ dir, appendonly: false });
+  const redis = new Redis(server.url);
+  defineCommands(redis);
+  const rows: Row[] = [];
+  try {
+    const writer = () => new IndexWriter(redis, new ProfileDictionary(redis), { days: 36500, now: Date.now });
+    await load(writer(), natEvents(shape));
+    await load(writer(), leaseEvents(shape));
+    const intervals = (await census(redis, 'a:*')).entries;
+    const { token } = await new TokenStore(redis).create('bench', ['investigator']);
+    const hello = await child(process.execPath, [...process.execArgv, self('hello-server')], {}, /^(http:\/\/\S+)$/);
+    const base = await cannon(hello.match[1], () => '/', seconds, connections, hello.proc.pid!, redis);
+    await stop(hello.proc);
+    rows.push({ figure: 'hello-world baseline', value: base.rps, unit: 'req/s', target: '(baseline)', ok: null, note: `p99 ${base.p99} ms; ${base.nodeUs.toFixed(0)} µs CPU a request` });
+    for (const [s, main] of services.entries()) {
+      const name = services.length > 1 ? ` [${s}: ${main.replace(/\/cli\/main\.[jt]s$/, '')}]` : '';
+      for (const [mix, path] of [['dev', devMix(shape)], ['realistic', realisticMix(shape)]] as const) {
+        const svc = await child(
+          process.execPath,
+          [...process.execArgv, '--max-semi-space-size=32', here, '--serve', main],
+          { REDIS_URL: server.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', WHOHAD_RETENTION_DAYS: '36500' },
+          /whohad listening on (http:\/\/[^"\s]+)/,
+        );
+        const look = await cannon(svc.match[1], path, seconds, connections, svc.proc.pid!, redis, { authorization: `Bearer ${token}` });
+        await stop(svc.proc);
+        const share = look.rps / base.rps;
+        rows.push({ figure: `look-ups, ${mix} mix${name}`, value: look.rps, unit: 'req/s', target: '>= 50% of baseline', ok: share >= 0.5, note: `${(share * 100).toFixed(0)}% of baseline; p50 ${look.p50} ms, p99 ${look.p99} ms; ${look.errors} errors; ${intervals.toLocaleString('en')} intervals` });
+        rows.push({ figure: `  p99, ${mix} mix${name}`, value: look.p99, unit: 'ms', target: '< 10', ok: look.p99 < 10 });
+        rows.push({ figure: `  service CPU a look-up, ${mix} mix${name}`, value: look.nodeUs, unit: 'µs', target: '(hello world ' + base.nodeUs.toFixed(0) + ')', ok: null });
+        rows.push({ figure: `  Redis CPU a look-up, ${mix} mix${name}`, value: look.redisUs, unit: 'µs', target: '', ok: null });
+      }
+    }
+  } finally {
+    await closeClient(redis);
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+const args = process.argv.slice(2);
+if (process.argv[1] === here && args[0] === '--serve') {
+  // a service child: the compiled (or, under tsx, source) CLI of the checkout being measured
+  const { main } = (await import(pathToFileURL(args[1]).href)) as { main: (argv: string[]) => Promise<void> };
+  await main(['node', 'whohad', 'serve']);
+} else if (process.argv[1] === here) {
+  const opt = (name: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? Number(args[i + 1]) : undefined;
+  };
+  const services = args.flatMap((a, i) => (a === '--service' ? [args[i + 1]] : []));
+  const rows = await lookupBench({ seconds: opt('--seconds'), connections: opt('--connections'), publicIps: opt('--ips'), services });
+  const fmt = (v: number) => (v >= 100 ? Math.round(v).toLocaleString('en') : v.toFixed(1));
+  for (const r of rows) {
+    console.log(`${r.figure.padEnd(60)} ${fmt(r.value).padStart(10)} ${r.unit.padEnd(6)} ${r.target.padEnd(20)} ${r.ok === null ? '' : r.ok ? 'yes' : 'NO'}${r.note ? `  (${r.note})` : ''}`);
+  }
+}
