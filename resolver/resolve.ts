@@ -140,18 +140,20 @@ export class Resolver {
           const lt = Math.min(to, a.cover.to);
           // read in the same call when the script could (an IPv4 inside address in a known VRF)
           const read = lookup.leases.get(a.cover.entry);
-          if (read && read.vrf === a.privateVrf && read.from === lf && read.to === lt) return meeting(read.entries, lf, lt);
-          return this.leaseHop(a.privateVrf, a.privateIp, lf, lt);
+          if (read && read.vrf === a.privateVrf && read.from === lf && read.to === lt) return [{ ip: a.privateIp, leases: meeting(read.entries, lf, lt) }];
+          return this.insideLeases(a.privateVrf, a.privateIp, lf, lt);
         }),
       );
       found.forEach((a, i) => {
-        if (leases[i].length === 0) {
+        if (leases[i].every((l) => l.leases.length === 0)) {
           incomplete = true;
           reasons.add('no_lease_for_private_ip');
           noLease(a, a.privateVrf, a.privateIp, Math.max(from, a.cover.from), Math.min(to, a.cover.to));
         }
         const windowFrom = Math.max(from, a.cover.from);
-        for (const lease of leases[i]) pairs.push({ allocation: a, lease, leaseVrf: a.privateVrf, leaseIp: a.privateIp, instant: t, windowFrom });
+        for (const held of leases[i]) {
+          for (const lease of held.leases) pairs.push({ allocation: a, lease, leaseVrf: a.privateVrf, leaseIp: held.ip, instant: t, windowFrom });
+        }
       });
     }
 
@@ -201,6 +203,17 @@ export class Resolver {
       a.source = p?.source ?? 'unknown';
     }
     return out;
+  }
+
+  /**
+   * The leases behind an inside address: its own, and for an IPv6 one (a DS-Lite B4 address, a
+   * MAP CE address) also every delegated prefix held that contains it, since the subscriber's
+   * router may hold its WAN address or only the prefix it numbers itself from.
+   */
+  private async insideLeases(vrf: string, ip: string, from: number, to: number): Promise<Array<{ ip: string; leases: Coverage[] }>> {
+    const addresses = isIpv4(ip) ? [ip] : await this.reader.directAddresses(ip);
+    const leases = await Promise.all(addresses.map((a) => this.leaseHop(vrf, a, from, to)));
+    return addresses.map((a, i) => ({ ip: a, leases: leases[i] }));
   }
 
   private async leaseHop(vrf: string, ip: string, from: number, to: number): Promise<Coverage[]> {
