@@ -38,10 +38,6 @@ for i = nc + 2, #ARGV do
   if restates == 0 then allocatedAt = nil end
   local ch = chains[c]
   local C = ch.C
-  if not ch.registered then
-    rcall('ZADD', KEYS[2 * ch.a - 1], ch.first, ch.cid)
-    ch.registered = true
-  end
   if ch.span > spans[ch.a] then
     spans[ch.a] = ch.span
     rcall('HSET', KEYS[2 * ch.a], 'span', ch.span)
@@ -55,8 +51,13 @@ for i = nc + 2, #ARGV do
     done = not allocatedAt and rawSeen(C, who, at)
   end
   if done then
+    -- the raw path only merges into a chain that has an entry, so one its first write registered
     out[#out + 1] = 1
   else
+    if not ch.registered then
+      rcall('ZADD', KEYS[2 * ch.a - 1], ch.first, ch.cid)
+      ch.registered = true
+    end
     out[#out + 1] = apply(C, function()
       if kind == 1 then
         if not fastStart(C, who, at, profile, nil) then insertStart(C, who, at, false, at, profile, nil) end
