@@ -166,7 +166,16 @@ export interface FeederOptions {
   /** Events per `onBatch` call (a final flush may send fewer); default 2000. */
   batchSize?: number;
   /**
-   * Awaited before another line is read: a slow writer slows the reader, not memory. `texts`
+   * Read the next batch while the last one is being stored: `onBatch` is called for batch k+1
+   * before batch k's promise has settled (never more than one ahead, so memory stays flat), and
+   * `flush()` and `end()` still resolve only once every batch handed on has settled. The
+   * handler must allow two calls at once; the index's merge does not depend on the order in
+   * which two batches reach it. A failed batch fails the next `push`, `flush` or `end`.
+   * Default false: each batch is awaited before another line is read.
+   */
+  overlap?: boolean;
+  /**
+   * Awaited before another line is read (with `overlap`, before the batch after it is handed on): a slow writer slows the reader, not memory. `texts`
    * holds each event's line, so an event the store refuses can be kept with it.
    */
   onBatch: (events: CanonicalEvent[], lines: number[], texts: string[]) => Promise<void>;
@@ -217,6 +226,8 @@ export class LineFeeder {
   private lineNo: number;
   private nextProgress: number;
   private ended = false;
+  /** The batch being stored while the next is read (with `overlap`). */
+  private storing: Promise<void> | null = null;
 
   constructor(private readonly o: FeederOptions) {
     this.batchSize = Math.max(1, o.batchSize ?? 2000);
@@ -340,8 +351,26 @@ export class LineFeeder {
         l = l.slice(0, size);
         t = t.slice(0, size);
       }
-      await this.o.onBatch(e, l, t);
+      await this.handOn(e, l, t);
     }
+    if (all) await this.settled();
+  }
+
+  private async handOn(e: CanonicalEvent[], l: number[], t: string[]): Promise<void> {
+    if (!this.o.overlap) return this.o.onBatch(e, l, t);
+    await this.settled();
+    const p = this.o.onBatch(e, l, t);
+    // its failure surfaces at the next settled(); until then it must not count as unhandled
+    p.catch(() => {});
+    this.storing = p;
+  }
+
+  /** Waits for the batch in flight; rethrows its failure. */
+  private async settled(): Promise<void> {
+    const p = this.storing;
+    if (p === null) return;
+    this.storing = null;
+    await p;
   }
 }
 

@@ -12,6 +12,8 @@ const lua = (file: string) => new URL(`./lua/${file}`, import.meta.url);
 export const timeIndexCommands: CommandTable = [
   luaCommand(lua('natEvents-2.lua')),
   luaCommand(lua('leaseEvents-1.lua')),
+  luaCommand(lua('natBatch-n.lua')),
+  luaCommand(lua('leaseBatch-n.lua')),
   luaCommand(lua('natStab-2.lua'), { readOnly: true }),
   luaCommand(lua('leaseStab-n.lua'), { readOnly: true }),
   luaCommand(lua('lookup-n.lua'), { readOnly: true }),
@@ -30,6 +32,9 @@ declare module 'ioredis' {
     /** Per event: 1, or [code, detail] (lua/includes/codes.lua). */
     natEvents(registry: string, meta: string, ...argv: Arg[]): Result<Array<1 | [string, string]>, Context>;
     leaseEvents(meta: string, ...argv: Arg[]): Result<Array<1 | [string, string]>, Context>;
+    /** The events of many addresses, single Redis only (key count first): per event as above. */
+    natBatch(numberOfKeys: number, ...keysAndArgv: Arg[]): Result<Array<1 | [string, string]>, Context>;
+    leaseBatch(numberOfKeys: number, ...keysAndArgv: Arg[]): Result<Array<1 | [string, string]>, Context>;
     natStabBuffer(registry: string, meta: string, ...argv: Arg[]): Result<Array<Buffer | number>, Context>;
     leaseStabBuffer(numberOfKeys: number, ...keysAndArgv: Arg[]): Result<Array<Buffer | number>, Context>;
     /** Per window: [0] or [0, pairs] (no NAT record), or [1, ...chains] (lua/lookup-n.lua). */

@@ -170,3 +170,78 @@ describe('linesOf', () => {
     expect(await collect(linesOf(tmp('f.log', '\ufeff')))).toEqual([]);
   });
 });
+
+describe('reading the next batch while the last is stored (overlap)', () => {
+  /** A store whose batches settle only when the test says so. */
+  function heldStore() {
+    const calls: Array<{ ports: number[]; settle: (err?: Error) => void }> = [];
+    const onBatch = (events: CanonicalEvent[]) =>
+      new Promise<void>((resolve, reject) => {
+        calls.push({ ports: events.map((e) => (e as NatEvent).portStart!), settle: (err) => (err ? reject(err) : resolve()) });
+      });
+    return { calls, onBatch };
+  }
+  const feeder = (onBatch: (e: CanonicalEvent[]) => Promise<void>, overlap = true) =>
+    new LineFeeder({ format: testFormat, options: {}, context: { now: NOW }, file: 'f', batchSize: 2, overlap, onBatch, onReject: () => {} });
+
+  it('hands on the next batch while the one before is still being stored, never two ahead', async () => {
+    const s = heldStore();
+    const f = feeder(s.onBatch);
+    // batch 1 is handed on and the reader goes on without waiting for it
+    await f.push(['e 1', 'e 2', 'e 3']);
+    expect(s.calls.map((c) => c.ports)).toEqual([[1, 2]]);
+    // batch 2 is full: it waits for batch 1 before it is handed on
+    let pushed = false;
+    const second = f.push(['e 4', 'e 5']).then(() => (pushed = true));
+    await Promise.resolve();
+    expect(s.calls.length).toBe(1);
+    s.calls[0].settle();
+    await second;
+    expect(pushed).toBe(true);
+    expect(s.calls.map((c) => c.ports)).toEqual([[1, 2], [3, 4]]);
+    // end hands on the rest only after batch 2, and resolves only once every batch has settled
+    let ended = false;
+    const end = f.end().then(() => (ended = true));
+    while (s.calls.length < 3) {
+      await Promise.resolve();
+      if (s.calls.length === 2 && !ended) s.calls[1].settle();
+    }
+    expect(s.calls[2].ports).toEqual([5]);
+    expect(ended).toBe(false);
+    s.calls[2].settle();
+    await end;
+    expect(f.counts.events).toBe(5);
+  });
+
+  it('fails the next push with the error of a batch stored meanwhile, after handing on nothing more', async () => {
+    const s = heldStore();
+    const f = feeder(s.onBatch);
+    await f.push(['e 1', 'e 2']);
+    s.calls[0].settle(new Error('Redis did not take them'));
+    await expect(f.push(['e 3', 'e 4'])).rejects.toThrow('Redis did not take them');
+    expect(s.calls.length).toBe(1);
+  });
+
+  it('fails end() with the error of the last batch', async () => {
+    const s = heldStore();
+    const f = feeder(s.onBatch);
+    await f.push(['e 1']);
+    const end = f.end();
+    while (s.calls.length < 1) await Promise.resolve();
+    s.calls[0].settle(new Error('refused'));
+    await expect(end).rejects.toThrow('refused');
+  });
+
+  it('without overlap awaits each batch before reading on', async () => {
+    const s = heldStore();
+    const f = feeder(s.onBatch, false);
+    let pushed = false;
+    const p = f.push(['e 1', 'e 2', 'e 3']).then(() => (pushed = true));
+    while (s.calls.length < 1) await Promise.resolve();
+    await Promise.resolve();
+    expect(pushed).toBe(false);
+    s.calls[0].settle();
+    await p;
+    expect(pushed).toBe(true);
+  });
+});

@@ -40,7 +40,7 @@ describe('a command from its file name', () => {
     expect(luaCommand(fixture('usesInclude-1.lua'))).toMatchObject({ name: 'usesInclude', numberOfKeys: 1 });
     expect(luaCommand(fixture('say-n.lua'), { readOnly: true })).toMatchObject({ name: 'say', numberOfKeys: undefined, readOnly: true });
     expect(timeIndexCommands.map((c) => [c.name, c.numberOfKeys])).toEqual([
-      ['natEvents', 2], ['leaseEvents', 1], ['natStab', 2], ['leaseStab', undefined], ['lookup', undefined], ['profileId', 1], ['purgeChain', 1], ['purgeAdvance', 2],
+      ['natEvents', 2], ['leaseEvents', 1], ['natBatch', undefined], ['leaseBatch', undefined], ['natStab', 2], ['leaseStab', undefined], ['lookup', undefined], ['profileId', 1], ['purgeChain', 1], ['purgeAdvance', 2],
     ]);
   });
 

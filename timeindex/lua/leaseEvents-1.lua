@@ -13,15 +13,14 @@
     failed event leaves the chain as it was
 ]]
 --- @include "includes/chain"
+--- @include "includes/bounds"
 
 local C = openChain(ARGV[1], openMeta(KEYS[1]), true)
 local out = {}
 for i = 2, #ARGV, 6 do
   local kind, at, sched, who, profile, basis = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), ARGV[i + 3], tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5])
   if kind == 'bounded' then
-    -- kept beside the chain, not merged into it: the holding's own end stays what the other
-    -- records say, and a reader narrows it from this instant on, whatever the order of arrival
-    redis.call('ZADD', ARGV[1] .. BOUNDS, at, at .. '|' .. who)
+    addBound(ARGV[1], at, who)
     out[#out + 1] = 1
   else out[#out + 1] = apply(C, function()
     if kind == 'start' then
