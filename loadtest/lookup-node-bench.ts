@@ -4,14 +4,18 @@
  * realistic mix (naive local times with tz, offsets, Z, epoch seconds and milliseconds,
  * port-less queries, the repeated DST hour).
  *
- *   npx tsx loadtest/lookup-node-bench.ts [--seconds 10] [--intervals 20000] [--profile DIR]
+ *   npx tsx loadtest/lookup-node-bench.ts [--seconds 10] [--intervals 20000] [--profile DIR] [--against TREE]
  *
  * `--profile DIR` starts the service under `node --cpu-prof` and leaves the profile in DIR.
+ * `--against TREE` also measures the service of another source tree (an older commit unpacked
+ * with `git archive`, this file copied into its loadtest/) in the same run, for a before/after.
+ * Besides req/s, each row gives the service's CPU time per request (from /proc): on a machine
+ * shared with other work, that is the figure that does not move with the neighbours' load.
  * Exported as `lookupNodeBench(opts)` returning the bench table's rows.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
@@ -38,6 +42,18 @@ export interface LookupNodeBenchOptions {
   intervals?: number;
   /** A directory for the service's CPU profile (node --cpu-prof). */
   profile?: string;
+  /** Another source tree whose service is measured in the same run. */
+  against?: string;
+}
+
+/** CPU time (user + system) a process has used, in µs; null where /proc is not there. */
+function cpuMicros(pid: number | undefined): number | null {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1e6) / 100; // clock ticks of 1/100 s (USER_HZ)
+  } catch {
+    return null;
+  }
 }
 
 const here = new URL('.', import.meta.url);
@@ -59,11 +75,16 @@ async function stop(proc: ChildProcess) {
   await once(proc, 'exit');
 }
 
-async function cannon(url: string, path: () => string, seconds: number, headers: Record<string, string> = {}) {
+async function cannon(url: string, path: () => string, seconds: number, headers: Record<string, string> = {}, pid?: number) {
   const opts = { url, connections: 100, pipelining: 1, headers, requests: [{ setupRequest: (req: any) => ({ ...req, path: path() }) }] };
   await autocannon({ ...opts, duration: 2 });
+  const cpu0 = cpuMicros(pid);
   const r = await autocannon({ ...opts, duration: seconds });
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx };
+  const cpu1 = cpuMicros(pid);
+  // autocannon reports the total too (its declaration here names only what bench.ts reads)
+  const total = (r.requests as { average: number; total?: number }).total ?? r.requests.average * seconds;
+  const cpuPerReq = cpu0 === null || cpu1 === null ? NaN : (cpu1 - cpu0) / total;
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx, cpuPerReq };
 }
 
 const PURPOSE = 'case=BENCH&legalBasis=court-order&purpose=benchmark';
@@ -115,18 +136,25 @@ export async function lookupNodeBench(o: LookupNodeBenchOptions = {}): Promise<R
     const token = (await new TokenStore(redis).create('bench', ['investigator'])).token;
 
     const hello = await child([...tsx, new URL('hello-server.ts', here).pathname], {}, /^(http:\/\/\S+)$/);
-    const base = await cannon(hello.match[1], () => '/', seconds);
+    const base = await cannon(hello.match[1], () => '/', seconds, {}, hello.proc.pid);
     await stop(hello.proc);
-    rows.push({ figure: 'hello-world baseline', value: base.rps, unit: 'req/s', target: '(baseline)', ok: null, note: `p99 ${base.p99} ms` });
+    rows.push({ figure: 'hello-world baseline', value: base.rps, unit: 'req/s', target: '(baseline)', ok: null, note: `p99 ${base.p99} ms; ${base.cpuPerReq.toFixed(0)} µs CPU a request` });
 
     const prof = o.profile ? ['--cpu-prof', '--cpu-prof-dir', o.profile] : [];
     const env = { REDIS_URL: server.url, PORT: '0', LOG_LEVEL: 'info', WHOHAD_DATA_DIR: dir, WHOHAD_INSTANCE: 'bench' };
-    for (const [name, mix] of [['dev mix', devMix(shape)], ['realistic mix', realisticMix(shape)]] as const) {
-      const svc = await child([...prof, ...tsx, new URL('lookup-node-bench.ts', here).pathname, '--serve'], env, /whohad listening on (http:\/\/[^"\s]+)/);
-      const look = await cannon(svc.match[1], mix, seconds, { authorization: `Bearer ${token}` });
-      await stop(svc.proc);
-      const ratio = look.rps / base.rps;
-      rows.push({ figure: `look-ups, ${name}`, value: look.rps, unit: 'req/s', target: '>= 50% of baseline', ok: ratio >= 0.5, note: `${(ratio * 100).toFixed(0)}% of baseline; p50 ${look.p50} ms, p99 ${look.p99} ms; ${look.errors} errors` });
+    const trees: Array<[string, string]> = [['', new URL('lookup-node-bench.ts', here).pathname]];
+    if (o.against) trees.unshift([' (against)', `${o.against}/loadtest/lookup-node-bench.ts`]);
+    for (const [name, mix] of [['dev mix', devMix], ['realistic mix', realisticMix]] as const) {
+      for (const [label, entry] of trees) {
+        const svc = await child([...prof, ...tsx, entry, '--serve'], env, /whohad listening on (http:\/\/[^"\s]+)/);
+        const look = await cannon(svc.match[1], mix(shape), seconds, { authorization: `Bearer ${token}` }, svc.proc.pid);
+        await stop(svc.proc);
+        const ratio = look.rps / base.rps;
+        rows.push({
+          figure: `look-ups, ${name}${label}`, value: look.rps, unit: 'req/s', target: '>= 50% of baseline', ok: ratio >= 0.5,
+          note: `${(ratio * 100).toFixed(0)}% of baseline; p50 ${look.p50} ms, p99 ${look.p99} ms; ${look.cpuPerReq.toFixed(0)} µs CPU a request (${(look.cpuPerReq / base.cpuPerReq).toFixed(2)}x hello); ${look.errors} errors`,
+        });
+      }
     }
   } finally {
     await closeClient(redis);
@@ -145,6 +173,6 @@ if (isMain && process.argv.includes('--serve')) {
     const i = process.argv.indexOf(name);
     return i >= 0 ? process.argv[i + 1] : undefined;
   };
-  const rows = await lookupNodeBench({ seconds: Number(arg('--seconds') ?? 10), intervals: Number(arg('--intervals') ?? 20_000), profile: arg('--profile') });
-  for (const r of rows) console.log(`${r.figure.padEnd(28)} ${Math.round(r.value).toLocaleString('en').padStart(10)} ${r.unit.padEnd(6)} ${r.target.padEnd(22)} ${r.ok === null ? '' : r.ok ? 'yes' : 'NO'}${r.note ? `  (${r.note})` : ''}`);
+  const rows = await lookupNodeBench({ seconds: Number(arg('--seconds') ?? 10), intervals: Number(arg('--intervals') ?? 20_000), profile: arg('--profile'), against: arg('--against') });
+  for (const r of rows) console.log(`${r.figure.padEnd(38)} ${Math.round(r.value).toLocaleString('en').padStart(10)} ${r.unit.padEnd(6)} ${r.target.padEnd(22)} ${r.ok === null ? '' : r.ok ? 'yes' : 'NO'}${r.note ? `  (${r.note})` : ''}`);
 }
