@@ -1,6 +1,7 @@
 import type { Cluster, Redis, Result } from 'ioredis';
 import { metrics } from '../core/metrics.js';
 import { canonicalJson, GENESIS, sha256 } from './canonical.js';
+import { recordBytes } from './record-bytes.js';
 
 /** What one access-log record says. The chain fields are added by the log. */
 export interface AuditEntry {
@@ -139,10 +140,10 @@ export class AccessLog {
       for (const e of entries) {
         seq++;
         const body = { ...e, chain: this.chain, seq, prev };
-        const hash = recordHash(body);
+        const { hash, json } = recordBytes(body);
         const record: AuditRecord = { ...body, hash };
         records.push(record);
-        argv.push(formatPoint({ seq, hash }), e.user ?? '', e.case ?? '', e.disclosed.length, ...e.disclosed, canonicalJson(record));
+        argv.push(formatPoint({ seq, hash }), e.user ?? '', e.case ?? '', e.disclosed.length, ...e.disclosed, json);
         prev = hash;
       }
       const reply = await this.redis.auditAppend(auditKeys.log, auditKeys.heads, ...argv);

@@ -1,6 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { hash as digest, randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { sha256 } from './canonical.js';
+import { TOKEN_REVOKED_CHANNEL, type TokenCache } from './token-cache.js';
 
 export const ROLES = ['ingest', 'investigator', 'auditor', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -22,6 +23,8 @@ export interface TokenInfo extends Principal {
 const tokenKey = (hash: string) => `{whohad}:token:${hash}`;
 const NAMES = '{whohad}:token-names';
 
+const TOKEN = /^whd_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/;
+const TOKEN_LENGTH = 4 + 12 + 1 + 43;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 /** A source name as events carry it (1-128 characters), without the list separator, spaces or controls. */
 const SOURCE = /^[^,\s\u0000-\u001f\u007f-\u009f]{1,128}$/;
@@ -39,7 +42,11 @@ export class TokenError extends Error {}
  * the id is not secret and names the token in logs and rejected-attempt records.
  */
 export class TokenStore {
-  constructor(private readonly redis: Redis | Cluster) {}
+  constructor(
+    private readonly redis: Redis | Cluster,
+    /** Verified tokens kept in this process, emptied on revocation (the service's; the CLI has none). */
+    private readonly cache?: TokenCache,
+  ) {}
 
   /** `sources`: the source names an ingest token may write (omitted or ['*']: any). */
   async create(name: string, roles: string[], sources?: string[]): Promise<{ token: string; info: TokenInfo }> {
@@ -62,25 +69,33 @@ export class TokenStore {
   }
 
   /**
-   * The principal of a token, or why it is refused. Looked up on every request, so revocation
-   * is immediate. A refusal carries nothing taken from the token: its id part is only a claim
-   * until the whole token matches, and any other part may be (part of) a secret.
+   * The principal of a token, or why it is refused. Read from Redis, or from the cache, which a
+   * revocation empties the moment it is announced (see TokenCache). A refusal carries nothing
+   * taken from the token: its id part is only a claim until the whole token matches, and any
+   * other part may be (part of) a secret.
    */
   async authenticate(token: string | undefined): Promise<Principal | { refused: string }> {
     if (!token) return { refused: 'no token (send Authorization: Bearer <token>)' };
-    if (!/^whd_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/.test(token)) return { refused: 'malformed token' };
-    return this.byHash(sha256(token));
+    if (token.length !== TOKEN_LENGTH || !TOKEN.test(token)) return { refused: 'malformed token' };
+    return this.byHash(digest('sha256', token, 'hex'));
   }
 
   /**
    * The principal of a token known only by its SHA-256 (a desk session keeps no more than that),
-   * read afresh each time so that revoking the token ends every session started with it.
+   * read afresh unless the cache holds it, so that revoking the token ends every session started
+   * with it. Refusals are never cached: a token created a moment ago is known at once.
    */
   async byHash(hash: string): Promise<Principal | { refused: string }> {
+    const cache = this.cache;
+    const hit = cache?.get(hash);
+    if (hit) return hit;
+    const generation = cache?.generation ?? 0;
     const t = await this.redis.hgetall(tokenKey(hash));
     if (!t.tokenId) return { refused: 'unknown token' };
     if (t.revoked) return { refused: 'revoked token' };
-    return principalOf(t);
+    const principal = principalOf(t);
+    cache?.put(hash, principal, generation);
+    return principal;
   }
 
   async list(): Promise<TokenInfo[]> {
@@ -101,6 +116,8 @@ export class TokenStore {
     await this.redis.hset(tokenKey(hash), 'revoked', revoked);
     await this.redis.hdel(NAMES, name);
     await this.redis.hset(`${NAMES}:revoked`, `${name}@${revoked}`, hash);
+    // every service process drops the token from its cache now (each reads it afresh within a second regardless)
+    await this.redis.publish(TOKEN_REVOKED_CHANNEL, hash);
     const t = await this.redis.hgetall(tokenKey(hash));
     return { ...principalOf(t), created: t.created, revoked };
   }

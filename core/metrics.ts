@@ -54,18 +54,23 @@ export const metrics = {
     help: 'Access-log records that could not be stored (the look-up answered 503)',
     registers: [registry],
   }),
-  redisCommands: new Histogram({
-    name: 'whohad_redis_command_duration_seconds',
-    help: 'Redis commands from send to reply, by command name',
+  redisCommands: new Counter({
+    name: 'whohad_redis_commands_total',
+    help: 'Redis commands sent, by command name (latency is the HTTP histogram\'s and Redis\'s own)',
     labelNames: ['command'] as const,
-    buckets: latencyBuckets,
     registers: [registry],
+    collect() {
+      drain(sent, this);
+    },
   }),
   redisErrors: new Counter({
     name: 'whohad_redis_command_errors_total',
     help: 'Redis commands answered with an error or failed in transit, by command name',
     labelNames: ['command'] as const,
     registers: [registry],
+    collect() {
+      drain(failed, this);
+    },
   }),
 };
 
@@ -75,32 +80,41 @@ export function countIngest(format: string, accepted: number, rejected: number):
   if (rejected > 0) metrics.ingestEvents.inc({ format, outcome: 'rejected' }, rejected);
 }
 
-interface TimedCommand {
+interface SentCommand {
   name: string;
-  promise: Promise<unknown>;
+  reject: (err: Error) => void;
+  [COUNTED]?: true;
 }
 
-const timed = new WeakSet<object>();
+const COUNTED = Symbol('counted');
+/** Tallies since the last scrape, by command name: a Map increment is all a command costs. */
+const sent = new Map<string, number>();
+const failed = new Map<string, number>();
+
+function drain(tally: Map<string, number>, counter: Counter<'command'>): void {
+  for (const [command, n] of tally) if (n > 0) counter.inc({ command }, n);
+  tally.clear();
+}
 
 /**
- * Times every command a client sends (pipelined and auto-pipelined ones too: they all pass
- * through the client's `sendCommand`) into `whohad_redis_command_duration_seconds`, and counts
- * errors. A command re-sent after a redirect is timed once, from its first send.
+ * Counts every command a client sends (pipelined and auto-pipelined ones too: they all pass
+ * through the client's `sendCommand`) into `whohad_redis_commands_total`, and its errors. No
+ * timer and no promise handler per command: on a look-up's path they cost more than the
+ * command's own round trip. A command re-sent after a redirect is counted once.
  */
 export function instrumentRedis(client: { sendCommand: (...args: never[]) => unknown }): void {
-  const c = client as unknown as { sendCommand: (command: TimedCommand, ...rest: unknown[]) => unknown };
+  const c = client as unknown as { sendCommand: (command: SentCommand, ...rest: unknown[]) => unknown };
   const send = c.sendCommand.bind(client);
-  c.sendCommand = (command: TimedCommand, ...rest: unknown[]) => {
-    if (!timed.has(command)) {
-      timed.add(command);
-      const end = metrics.redisCommands.startTimer({ command: command.name });
-      command.promise.then(
-        () => end(),
-        () => {
-          end();
-          metrics.redisErrors.inc({ command: command.name });
-        },
-      );
+  c.sendCommand = (command: SentCommand, ...rest: unknown[]) => {
+    if (command[COUNTED] !== true) {
+      command[COUNTED] = true;
+      const name = command.name;
+      sent.set(name, (sent.get(name) ?? 0) + 1);
+      const reject = command.reject;
+      command.reject = (err: Error) => {
+        failed.set(name, (failed.get(name) ?? 0) + 1);
+        reject(err);
+      };
     }
     return send(command, ...rest);
   };

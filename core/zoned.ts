@@ -37,6 +37,35 @@ export function zoneByName(name: string): IANAZone | null {
   return z;
 }
 
+const HOUR_MS = 3_600_000;
+/** A bucket whose hour holds an offset change: asked of the zone each time. */
+const MIXED = Number.NaN;
+const MAX_HOURS_PER_ZONE = 100_000;
+const offsetCache = new Map<IANAZone, Map<number, number>>();
+
+/**
+ * The zone's offset (minutes east) at an instant, kept per zone and UTC hour: luxon asks Intl
+ * (formatToParts) on every call, about 2 µs, and a local time in a query needs four. An hour is
+ * kept only when the offset is the same at its first and last millisecond; an hour holding a
+ * change (they are never less than hours apart) is asked every time, so the answer is luxon's.
+ */
+export function zoneOffset(zone: IANAZone, ms: EpochMs): number {
+  let hours = offsetCache.get(zone);
+  if (hours === undefined) {
+    hours = new Map();
+    offsetCache.set(zone, hours);
+  }
+  const hour = Math.floor(ms / HOUR_MS);
+  const known = hours.get(hour);
+  if (known !== undefined) return Number.isNaN(known) ? zone.offset(ms) : known;
+  if (!Number.isFinite(hour)) return zone.offset(ms);
+  const first = zone.offset(hour * HOUR_MS);
+  const last = zone.offset(hour * HOUR_MS + HOUR_MS - 1);
+  if (hours.size >= MAX_HOURS_PER_ZONE) hours.clear();
+  hours.set(hour, first === last ? first : MIXED);
+  return first === last ? first : zone.offset(ms);
+}
+
 /** Converts a wall-clock time in an IANA zone to the instant(s) it names. */
 export function wallTimeToInstants(t: WallTime, zoneName: string): ZonedResult {
   const zone = zoneByName(zoneName);
@@ -54,9 +83,9 @@ export function wallTimeToInstants(t: WallTime, zoneName: string): ZonedResult {
   // the only ones the wall time can have; each is kept when the zone really has it there.
   const found = new Set<EpochMs>();
   for (const probe of [asUtc - 12 * 3600_000, asUtc + 12 * 3600_000]) {
-    const offsetMin = zone.offset(probe);
+    const offsetMin = zoneOffset(zone, probe);
     const candidate = asUtc - offsetMin * 60_000;
-    if (zone.offset(candidate) === offsetMin) found.add(candidate);
+    if (zoneOffset(zone, candidate) === offsetMin) found.add(candidate);
   }
   if (found.size === 0) return { kind: 'skipped' };
   return { kind: 'instants', instants: [...found].sort((a, b) => a - b) };
@@ -67,7 +96,7 @@ export function isoInZone(ms: EpochMs, zoneName: string): string {
   // most answers are asked in UTC: no zone database needed, and the text is the canonical one
   if (zoneName === 'UTC') return isoMs(ms);
   const zone = zoneByName(zoneName);
-  const offsetMin = zone ? zone.offset(ms) : 0;
+  const offsetMin = zone ? zoneOffset(zone, ms) : 0;
   const shifted = isoMs(ms + offsetMin * 60_000).slice(0, 23);
   if (offsetMin === 0) return `${shifted}Z`;
   const sign = offsetMin < 0 ? '-' : '+';
@@ -128,5 +157,5 @@ export function wallText(t: WallTime): string {
 /** The UTC offset of a zone at an instant, in minutes east; null for an unknown zone. */
 export function zoneOffsetAt(zoneName: string, ms: EpochMs): number | null {
   const zone = zoneByName(zoneName);
-  return zone ? zone.offset(ms) : null;
+  return zone ? zoneOffset(zone, ms) : null;
 }

@@ -1,4 +1,5 @@
 import Type from 'typebox';
+import { Nullable, StringEnum } from './lean.js';
 import { PLAIN_TEXT } from './plain-text.js';
 
 export const STATUSES = ['unique', 'ambiguous', 'not_found', 'outside_retention'] as const;
@@ -8,12 +9,8 @@ export const REASONS = [
 ] as const;
 export const END_BASES = ['open', 'released', 'superseded', 'scheduled', 'expired', 'stop'] as const;
 
-const Nullable = <T extends Type.TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Instant = Type.String({ description: 'ISO 8601 UTC with milliseconds' });
-// written out (not mapped from END_BASES) so the static type keeps each literal
-const EndBasis = Type.Union([
-  Type.Literal('open'), Type.Literal('released'), Type.Literal('superseded'), Type.Literal('scheduled'), Type.Literal('expired'), Type.Literal('stop'),
-]);
+const EndBasis = StringEnum(END_BASES);
 
 export const AttributionQuerySchema = Type.Object(
   {
@@ -86,7 +83,7 @@ export const LeaseEvidenceSchema = Type.Object(
 
 export const LeaseSearchSchema = Type.Object(
   {
-    allocation: Nullable(Type.Ref('AllocationEvidence', { description: 'the allocation whose inside address was looked up; null for a public address looked up directly' })),
+    allocation: Nullable(AllocationEvidenceSchema, { description: 'the allocation whose inside address was looked up; null for a public address looked up directly' }),
     ip: Type.String({ description: 'the address whose lease was looked for: the allocation\'s inside address, or the public address itself' }),
     vrf: Type.String({ description: 'the VRF it was looked for in: the allocation\'s inside VRF as stored (after the source\'s vrfMap), or WHOHAD_DIRECT_VRF' }),
     windowFrom: Instant,
@@ -98,9 +95,9 @@ export const LeaseSearchSchema = Type.Object(
 
 export const AttributionAnswerSchema = Type.Object(
   {
-    status: Type.Union(STATUSES.map((s) => Type.Literal(s))),
+    status: StringEnum(STATUSES),
     subscriberId: Nullable(Type.String({ description: 'set only when status is unique' })),
-    reasons: Type.Array(Type.Union(REASONS.map((r) => Type.Literal(r)))),
+    reasons: Type.Array(StringEnum(REASONS)),
     query: Type.Object({
       ip: Type.String(),
       port: Nullable(Type.Integer()),
@@ -121,7 +118,8 @@ export const AttributionAnswerSchema = Type.Object(
         subscriberId: Type.String(),
         evidence: Type.Array(
           Type.Object({
-            allocation: Nullable(Type.Ref('AllocationEvidence')),
+            // inline, not a $ref: a nullable reference can only be an anyOf
+            allocation: Nullable(AllocationEvidenceSchema, { description: 'the allocation (AllocationEvidence); null for a public address looked up directly' }),
             lease: Type.Ref('LeaseEvidence'),
           }),
         ),

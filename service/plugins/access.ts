@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { AccessLog } from '../../audit/log.js';
 import { RefusalLog, refusalSource } from '../../audit/refusals.js';
+import { TokenCache } from '../../audit/token-cache.js';
 import { TokenStore, type Principal, type Role } from '../../audit/tokens.js';
 
 /** Who a request proves to be, or why it is refused (nothing taken from the credential itself). */
@@ -47,6 +48,8 @@ declare module 'fastify' {
   }
   interface FastifyInstance {
     tokens: TokenStore;
+    /** Verified tokens of this process, emptied by revocations announced over pub/sub. */
+    tokenCache: TokenCache;
     accessLog: AccessLog;
     refusals: RefusalLog;
     /** Credentials besides the bearer token, asked in order (see Credential). */
@@ -83,32 +86,42 @@ export function bearerToken(header: string | undefined): string | undefined {
 export default fp<AccessOptions>(
   async (fastify, opts) => {
     const redis = fastify.redis;
-    const tokens = new TokenStore(redis);
+    const tokenCache = new TokenCache();
+    tokenCache.start(redis);
+    const tokens = new TokenStore(redis, tokenCache);
     const accessLog = new AccessLog(redis, opts.instance);
     const refusals = new RefusalLog(accessLog, opts.refusalWindowMs);
     refusals.start();
     fastify.decorate('tokens', tokens);
+    fastify.decorate('tokenCache', tokenCache);
     fastify.decorate('accessLog', accessLog);
     fastify.decorate('refusals', refusals);
     fastify.decorate('credentials', [] as Credential[]);
     fastify.decorateRequest('principal', null);
-    fastify.addHook('onClose', async () => refusals.stop());
+    fastify.addHook('onClose', async () => {
+      await refusals.stop();
+      tokenCache.stop();
+    });
 
     const routeOf = (req: FastifyRequest) => `${req.method} ${req.routeOptions.url ?? req.url.split('?')[0]}`;
     const send = (req: FastifyRequest, reply: FastifyReply, status: 401 | 403, reason: string, credential?: Credential) =>
       credential?.refuse ? credential.refuse(req, reply, status, reason) : reply.code(status).send({ statusCode: status, error: status === 401 ? 'Unauthorized' : 'Forbidden', message: reason });
 
-    /** A caller that proved nothing: counted per source, recorded with the minute's others, 429 over the limit. */
-    async function refuseUnproven(req: FastifyRequest, reply: FastifyReply, reason: string, shown: string, failCount: number, credential?: Credential) {
+    /**
+     * A caller that proved nothing: counted per source, recorded with the minute's others, 429
+     * over the limit. The count is read only here, from the increment that adds this refusal,
+     * so a request with a valid token never touches it.
+     */
+    async function refuseUnproven(req: FastifyRequest, reply: FastifyReply, reason: string, shown: string, credential?: Credential) {
       const source = refusalSource(req.ip);
-      const limited = failCount >= opts.failLimitPerMinute;
       const [fails] = await Promise.all([redis.incr(failKey(source)), redis.expire(failKey(source), 60, 'NX'), redis.incr(DENIED_COUNT)]);
+      // the refusals before this one already reached the limit
+      const limited = fails - 1 >= opts.failLimitPerMinute;
       const tooMany = 'too many refused requests from this source in the last minute';
       refusals.note({ source, address: req.ip, route: routeOf(req), reason: limited ? tooMany : reason });
       if (limited) {
         return reply.code(429).header('retry-after', '60').send({ statusCode: 429, error: 'Too Many Requests', message: `${tooMany}; a valid token is still answered, anything else may try again in a minute` });
       }
-      if (fails > opts.failLimitPerMinute) reply.header('retry-after', '60');
       return send(req, reply, 401, shown, credential);
     }
 
@@ -123,8 +136,7 @@ export default fp<AccessOptions>(
 
     fastify.decorate('refuse', async (req: FastifyRequest, reply: FastifyReply, status: 401 | 403, reason: string, principal: Principal | null, credential?: Credential) => {
       if (status === 403 && principal) return refuseProven(req, reply, reason, principal, credential);
-      const failCount = Number((await redis.get(failKey(refusalSource(req.ip)))) ?? 0);
-      return refuseUnproven(req, reply, reason, reason, failCount, credential);
+      return refuseUnproven(req, reply, reason, reason, credential);
     });
 
     fastify.addHook('onRequest', async (req, reply) => {
@@ -133,14 +145,11 @@ export default fp<AccessOptions>(
       const loopbackOpen = openToLoopback === true && opts.loopbackOpen;
       if (loopbackOpen && isLoopback(req.ip)) return;
       const credential = fastify.credentials.find((c) => c.claims(req));
-      // both in one round trip: this runs on every request
-      const [failCount, who] = await Promise.all([
-        redis.get(failKey(refusalSource(req.ip))),
-        credential ? credential.authenticate(req) : tokens.authenticate(bearerToken(req.headers.authorization)),
-      ]);
+      // a known token is answered from the token cache: no round trip on most requests
+      const who = await (credential ? credential.authenticate(req) : tokens.authenticate(bearerToken(req.headers.authorization)));
       if ('refused' in who) {
         const shown = loopbackOpen ? `${who.refused}; ${req.routeOptions.url} answers loopback or a token with the ${role} role` : who.refused;
-        return refuseUnproven(req, reply, who.refused, shown, Number(failCount ?? 0), credential);
+        return refuseUnproven(req, reply, who.refused, shown, credential);
       }
       if (!who.roles.includes(role)) return refuseProven(req, reply, `token "${who.name}" lacks the ${role} role`, who, credential);
       req.principal = who;

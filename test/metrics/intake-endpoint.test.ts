@@ -36,7 +36,7 @@ describe('collect --metrics-listen', () => {
     expect(sample(text, 'whohad_intake_overloaded')).toBe(0);
     expect(sample(text, 'whohad_intake_last_event_timestamp_seconds', { source: 'srx' })).toBeGreaterThan(Date.now() / 1000 - 60);
     expect(text).toMatch(/^whohad_process_resident_memory_bytes \d+/m);
-    expect(text).toMatch(/^whohad_redis_command_duration_seconds_count\{command="evalsha"\} \d+/m);
+    expect(text).toMatch(/^whohad_redis_commands_total\{command="evalsha"\} \d+/m);
     expect((await fetch(collect.metricsUrl.replace('/metrics', '/other'))).status).toBe(404);
   });
 

@@ -67,7 +67,7 @@ describe('GET /metrics', () => {
     // two look-ups, one refusal, and the two ingest requests (each recorded since issue 18's provenance item)
     expect(delta('whohad_access_log_writes_total')).toBe(5);
     expect(delta('whohad_access_log_failures_total')).toBe(0);
-    expect(delta('whohad_redis_command_duration_seconds_count', { command: 'evalsha' })).toBeGreaterThan(0);
+    expect(delta('whohad_redis_commands_total', { command: 'evalsha' })).toBeGreaterThan(0);
     expect(after).toMatch(/^# TYPE whohad_bulk_rows_total counter$/m);
   });
 
