@@ -1,11 +1,11 @@
 import { bytesToIp } from '../core/ip.js';
 import { isoMs } from '../core/time.js';
 import { isoInZone } from '../core/zoned.js';
-import type { AllocationEvidence, AttributionAnswer, LeaseEvidence, LeaseSearch, Reason } from '../schemas/attribution.js';
+import type { AllocationEvidence, AttributionAnswer, Ingest, LeaseEvidence, LeaseSearch, Reason } from '../schemas/attribution.js';
 import type { Entry } from '../timeindex/entry.js';
 import type { NatChain } from '../timeindex/reader.js';
 import type { IndexReader } from '../timeindex/reader.js';
-import type { ProfileDictionary } from '../timeindex/profiles.js';
+import type { Profile, ProfileDictionary } from '../timeindex/profiles.js';
 import { coverages, intersects, type Coverage } from '../timeindex/coverage.js';
 import type { NormalisedQuery } from './query.js';
 
@@ -31,6 +31,7 @@ interface Allocation {
   privateIp: string;
   privateVrf: string;
   source: string;
+  ingest: Ingest | null;
 }
 
 interface Pair {
@@ -159,7 +160,7 @@ export class Resolver {
       for (const cover of coverages(chain.entries)) {
         if (!intersects(cover, from, to)) continue;
         ids.push(cover.entry.profile);
-        out.push({ chain, cover, privateIp: bytesToIp(cover.entry.who), privateVrf: '', source: '' });
+        out.push({ chain, cover, privateIp: bytesToIp(cover.entry.who), privateVrf: '', source: '', ingest: null });
       }
     }
     const profiles = await this.profiles.describe(ids);
@@ -167,6 +168,7 @@ export class Resolver {
       const p = profiles.get(a.cover.entry.profile);
       a.privateVrf = p?.vrf ?? 'default';
       a.source = p?.source ?? 'unknown';
+      a.ingest = p?.ingest ?? null;
     }
     return out;
   }
@@ -182,7 +184,7 @@ export class Resolver {
     const bySubscriber = new Map<string, AttributionAnswer['candidates'][number]>();
     const seen = new Set<string>();
     for (const p of pairs) {
-      const lease = leaseEvidence(p, profiles.get(p.lease.entry.profile)?.source ?? 'unknown');
+      const lease = leaseEvidence(p, profiles.get(p.lease.entry.profile));
       const allocation = p.allocation ? allocationEvidence(answer.query.ip, p.allocation) : null;
       const key = `${allocation?.id ?? ''}#${lease.id}`;
       if (seen.has(key)) continue;
@@ -244,10 +246,11 @@ function allocationEvidence(publicIp: string, a: Allocation): AllocationEvidence
     endBasis: e.endBasis,
     lastSeen: e.lastSeen === null ? null : isoMs(e.lastSeen),
     source: a.source,
+    ingest: a.ingest,
   };
 }
 
-function leaseEvidence(p: Pair, source: string): LeaseEvidence {
+function leaseEvidence(p: Pair, profile: Profile | undefined): LeaseEvidence {
   const e: Entry = p.lease.entry;
   return {
     id: `lease:${p.leaseVrf}|${p.leaseIp}|${e.orphan ? `end:${e.start}` : e.start}`,
@@ -258,6 +261,7 @@ function leaseEvidence(p: Pair, source: string): LeaseEvidence {
     startNotBefore: p.lease.notBefore === null ? null : isoMs(p.lease.notBefore),
     end: e.end === null ? null : isoMs(e.end),
     endBasis: e.endBasis,
-    source,
+    source: profile?.source ?? 'unknown',
+    ingest: profile?.ingest ?? null,
   };
 }

@@ -5,7 +5,7 @@ import { AddressRegistry } from './addresses.js';
 import { clientFailure, scriptFailure, type WriteFailure } from './codes.js';
 import { EndBasisCode } from './format.js';
 import { chainId, leaseAddress, leaseKeys, natKeys, PREFIX_LENGTHS_KEY } from './keys.js';
-import type { ProfileDictionary } from './profiles.js';
+import type { Ingest, ProfileDictionary } from './profiles.js';
 
 /** Where a lease end came from decides what it proves: a RADIUS Stop ends a session. */
 function leaseEndBasis(e: LeaseEvent): EndBasisCode {
@@ -57,7 +57,8 @@ export class IndexWriter {
     private readonly retention: Retention = { days: 365, now: Date.now },
   ) {}
 
-  async write(events: readonly CanonicalEvent[]): Promise<WriteOutcome> {
+  /** `ingest`: the path and credential the events came through, kept with each record they make. */
+  async write(events: readonly CanonicalEvent[], ingest: Ingest | null = null): Promise<WriteOutcome> {
     const cutoff = this.retention.now() - this.retention.days * 86_400_000;
     const failed: WriteOutcome['failed'] = [];
     const groups = new Map<string, Group>();
@@ -72,7 +73,7 @@ export class IndexWriter {
         continue;
       }
       const vrf = e.kind === 'nat' ? e.privateVrf : e.vrf;
-      const known = this.profiles.idFor(vrf, e.source);
+      const known = this.profiles.idFor(vrf, e.source, ingest);
       const profile = typeof known === 'number' ? known : await known;
       const lease = e.kind === 'lease' ? leaseAddress(e) : null;
       const address = e.kind === 'nat' ? e.publicIp : `${e.vrf}|${lease!.ip}`;
