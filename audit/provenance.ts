@@ -11,6 +11,8 @@ export interface IngestCounts {
   sources: Record<string, number>;
   accepted: number;
   rejected: number;
+  /** When a run of the CLI or the collector began (one record stands for the whole run). */
+  since?: string;
 }
 
 /**
@@ -42,7 +44,7 @@ export async function recordIngest(log: AccessLog, who: Principal | HostIngest, 
   try {
     await log.append({
       kind: 'ingest', time: new Date().toISOString(), user: w.user, tokenId: w.tokenId, client: c.client, route: c.route, disclosed: [],
-      details: { ingest: w.ingest, format: c.format, sources: c.sources, accepted: c.accepted, rejected: c.rejected },
+      details: { ingest: w.ingest, format: c.format, sources: c.sources, accepted: c.accepted, rejected: c.rejected, ...(c.since ? { since: c.since } : {}) },
     });
   } catch {
     throw new DomainError('access_log_unavailable', 'the access log could not record this ingest, so it is not confirmed; send it again shortly');

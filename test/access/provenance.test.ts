@@ -1,13 +1,20 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { tokenCreate, tokenList } from '../../cli/admin.js';
 import { eventFromWire } from '../../events/wire.js';
 import { ProfileDictionary } from '../../timeindex/profiles.js';
 import { IndexWriter } from '../../timeindex/writer.js';
+import type { Redis } from 'ioredis';
 import { PURPOSE, testApp, type TestApp } from '../helpers/app.js';
-import { testRedisUrl } from '../helpers/redis.js';
+import { testRedis, testRedisUrl } from '../helpers/redis.js';
+import { asking } from '../helpers/query.js';
+import { whohad } from '../cli/run.js';
+import { JUNIPER, startCollectProcess } from '../metrics/collect-process.js';
+import { auditKeys, type AuditRecord } from '../../audit/log.js';
+import { Resolver } from '../../resolver/resolve.js';
+import { IndexReader } from '../../timeindex/reader.js';
 import { bearer, logRecords, Q_A } from './helpers.js';
 import { runCommand } from '../helpers/cli-output.js';
 
@@ -174,5 +181,53 @@ describe('which ingest put each record there', () => {
       expect((await app.inject({ method: 'POST', url: '/v1/events', headers: two, payload })).json().accepted).toBe(1);
     }
     expect(await ids()).toBe(2);
+  });
+});
+
+describe('which ingest put each record there: the host paths', () => {
+  // each run of the CLI or the collector is a process of its own: seconds, not milliseconds
+  vi.setConfig({ testTimeout: 120_000 });
+  const resolverOn = (redis: Redis) =>
+    asking(new Resolver(new IndexReader(redis), new ProfileDictionary(redis), { toleranceS: 2, retentionDays: 36500, interimIntervalS: 3600, directVrf: 'default', now: Date.now }));
+  const records = async (redis: Redis): Promise<AuditRecord[]> =>
+    (await redis.xrange(auditKeys.log, '-', '+')).map(([, f]) => JSON.parse(f[f.indexOf('r') + 1]) as AuditRecord);
+
+  it('names the operator who ran `whohad ingest`, and the run is an ingest record in the access log', async () => {
+    const { url, redis } = await testRedis();
+    const dir = mkdtempSync(join(tmpdir(), 'whohad-cli-ingest-'));
+    const at = new Date(Date.now() - 86_400_000).toISOString();
+    const file = join(dir, 'leases.ndjson');
+    writeFileSync(file, `${JSON.stringify({ kind: 'lease', event: 'start', at, ip: '100.64.9.1', subscriberId: 'sub-cli', source: 'kea-main' })}\n{"kind":"bogus"}\n`);
+    const r = await whohad(['ingest', file], { env: { REDIS_URL: url, WHOHAD_DATA_DIR: join(dir, 'data'), SUDO_USER: 'op-7' } });
+    expect(r.stdout).toMatch(/^stored 1 events/);
+    const a = await resolverOn(redis).resolve({ ip: '100.64.9.1', at });
+    expect(a.candidates[0].evidence[0].lease).toMatchObject({ subscriberId: 'sub-cli', source: 'kea-main', ingest: { path: 'cli', user: 'op-7' } });
+    const ingests = (await records(redis)).filter((x) => x.kind === 'ingest');
+    expect(ingests).toEqual([
+      expect.objectContaining({
+        user: 'cli:op-7', tokenId: null, client: 'cli', route: 'whohad ingest',
+        details: { ingest: { path: 'cli', user: 'op-7' }, format: 'canonical', sources: { 'kea-main': 1 }, accepted: 1, rejected: 1, since: expect.any(String) },
+      }),
+    ]);
+  });
+
+  it('names the collector that received a record, and its run is an ingest record in the access log', async () => {
+    const { url, redis } = await testRedis();
+    const collector = await startCollectProcess(url);
+    await collector.send(JUNIPER);
+    // the three lines are one allocation, released: wait until the release is stored
+    const ask = () => resolverOn(redis).resolve({ ip: '198.51.100.44', port: '20500', at: '2026-03-14T09:40:00Z' });
+    const name = process.env.WHOHAD_INSTANCE || hostname();
+    for (let a = await ask(); a.leaseSearches?.[0]?.allocation?.endBasis !== 'released'; a = await ask()) await new Promise((ok) => setImmediate(ok));
+    const a = await ask();
+    expect(a.leaseSearches![0].allocation).toMatchObject({ natInstance: 'srx-cgn-2', source: 'juniper-pba', ingest: { path: 'collector', collector: name } });
+    expect(await collector.stop()).toBe(0);
+    const ingests = (await records(redis)).filter((x) => x.kind === 'ingest');
+    expect(ingests).toEqual([
+      expect.objectContaining({
+        user: `collector:${name}`, tokenId: null, client: 'collector', route: 'whohad collect',
+        details: expect.objectContaining({ ingest: { path: 'collector', collector: name }, sources: { srx: 3 }, accepted: 3 }),
+      }),
+    ]);
   });
 });
