@@ -131,6 +131,10 @@ describe('which ingest put each record there', () => {
     const audit = await app.inject({ url: `/v1/audit?tokenId=${dhcp.info.tokenId}`, headers: app.auth });
     expect(audit.statusCode).toBe(200);
     expect(audit.json().records.map((r: { kind: string; tokenId: string }) => [r.kind, r.tokenId])).toEqual([['ingest', dhcp.info.tokenId]]);
+    // a token id is 12 hex digits: anything else is refused, naming the parameter
+    const bad = await app.inject({ url: '/v1/audit?tokenId=whd_secret', headers: app.auth });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().message).toMatch(/tokenId/);
   });
 
   it('names the token of a raw-format ingest too', async () => {
