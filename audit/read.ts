@@ -3,6 +3,8 @@ import { auditKeys, parsePoint, recordHash, type AuditRecord, type ChainPoint } 
 
 export interface AuditFilter {
   user?: string;
+  /** Not indexed: alone it reads the log newest first (bound it with from/to on a long log). */
+  tokenId?: string;
   case?: string;
   subscriber?: string;
   /** Epoch ms, inclusive. */
@@ -18,6 +20,9 @@ function parse(id: string, fields: string[]): AuditRecord {
   return { ...r, id };
 }
 
+/** Records read at a time when a filter has no index. */
+const SCAN_CHUNK = 1000;
+
 const idOf = (ms: number, last: boolean) => `${ms}-${last ? '18446744073709551615' : '0'}`;
 
 /** One page of the access log, newest first, and the cursor for the next page. */
@@ -26,9 +31,21 @@ export async function auditPage(redis: Redis | Cluster, f: AuditFilter): Promise
   const min = f.from !== undefined ? idOf(f.from, false) : '-';
   const indexKey = f.subscriber ? `sub:${f.subscriber}` : f.case ? `case:${f.case}` : f.user ? `user:${f.user}` : null;
   let records: AuditRecord[];
-  if (indexKey === null) {
+  if (indexKey === null && f.tokenId === undefined) {
     const rows = await redis.xrevrange(auditKeys.log, max, min, 'COUNT', f.limit);
     records = rows.map(([id, fields]) => parse(id, fields));
+  } else if (indexKey === null) {
+    records = [];
+    for (let upTo = max; records.length < f.limit; ) {
+      const rows = await redis.xrevrange(auditKeys.log, upTo, min, 'COUNT', SCAN_CHUNK);
+      for (const [id, fields] of rows) {
+        const r = parse(id, fields);
+        if (r.tokenId === f.tokenId) records.push(r);
+        if (records.length === f.limit) break;
+      }
+      if (rows.length < SCAN_CHUNK) break;
+      upTo = `(${rows[rows.length - 1][0]}`;
+    }
   } else {
     // index members are stream ids scored by their milliseconds; walk newest first, keeping
     // those in the time range (ids of one millisecond are ordered here, not by the sorted set)
@@ -42,7 +59,7 @@ export async function auditPage(redis: Redis | Cluster, f: AuditFilter): Promise
       const rows = await redis.xrange(auditKeys.log, id, id);
       if (rows.length === 0) continue;
       const r = parse(rows[0][0], rows[0][1]);
-      if ((f.user && r.user !== f.user) || (f.case && r.case !== f.case) || (f.subscriber && !r.disclosed.includes(f.subscriber))) continue;
+      if ((f.user && r.user !== f.user) || (f.tokenId && r.tokenId !== f.tokenId) || (f.case && r.case !== f.case) || (f.subscriber && !r.disclosed.includes(f.subscriber))) continue;
       records.push(r);
       if (records.length === f.limit) break;
     }

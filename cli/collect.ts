@@ -6,6 +6,10 @@ import type { Unmatched } from '../intake/router.js';
 import type { Transport } from '../intake/syslog-listener.js';
 import { loadConfig } from '../config.js';
 import { ProfileDictionary } from '../timeindex/profiles.js';
+import type { CanonicalEvent } from '../events/schema.js';
+import { AccessLog } from '../audit/log.js';
+import { recordIngest } from '../audit/provenance.js';
+import { collectorIngest } from './ingest-identity.js';
 import { IndexWriter } from '../timeindex/writer.js';
 import { intakeRegistry, parseMetricsListen, startMetricsServer, type MetricsServer } from '../intake/metrics-server.js';
 import { processName, SourceStats } from '../intake/source-stats.js';
@@ -108,7 +112,11 @@ async function prepare(o: CollectOptions): Promise<() => Promise<number>> {
   // Redis going down and coming back: one JSON line each (the client's default report); a Redis
   // that is down at start is waited for: events queue (and spill to the rejects file) meanwhile
   const redis = await openCliStore(settings, { command: 'collect', probe: false });
-  const writer = new IndexWriter(redis.redis, new ProfileDictionary(redis.redis), { days: settings.retentionDays, now: Date.now });
+  const index = new IndexWriter(redis.redis, new ProfileDictionary(redis.redis), { days: settings.retentionDays, now: Date.now });
+  const ingest = collectorIngest(settings);
+  const since = new Date().toISOString();
+  // every record the collector makes names it (its instance), as a token names an HTTP ingest
+  const writer = { write: (events: readonly CanonicalEvent[]) => index.write(events, ingest) };
   let collector: Collector;
   let metrics: MetricsServer | null = null;
   const stats = new SourceStats(redis.redis, processName('collect'));
@@ -143,13 +151,26 @@ async function prepare(o: CollectOptions): Promise<() => Promise<number>> {
   }
   const served = metrics as MetricsServer | null;
   return () =>
-    runUntilSignal(collector, statsEvery, async () => {
+    runUntilSignal(collector, statsEvery, async (final) => {
       await served?.close();
-      await redis.close();
+      try {
+        // the run is one ingest in the access log, recorded once everything received is settled;
+        // a Redis still away at the end cannot take it (nor took the events left): said, not waited for
+        if (final && final.storeFailures > 0) log('collect: Redis is away: this run is not recorded in the access log');
+        else if (final) {
+          await recordIngest(new AccessLog(redis.redis, `${settings.instance}/collect`), ingest, {
+            client: 'collector', route: 'whohad collect', format: 'collect', since,
+            sources: Object.fromEntries(Object.entries(final.sources).map(([name, s]) => [name, s.stored])),
+            accepted: final.total.stored, rejected: final.total.rejected,
+          });
+        }
+      } finally {
+        await redis.close();
+      }
     });
 }
 
-async function runUntilSignal(c: Collector, statsEvery: number, closeRedis: () => Promise<void>): Promise<number> {
+async function runUntilSignal(c: Collector, statsEvery: number, closeRedis: (final: CollectorState | null) => Promise<void>): Promise<number> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   // handlers first: a signal right after start (say, from a supervisor) must still flush
   let signals = 0;
@@ -182,13 +203,14 @@ async function runUntilSignal(c: Collector, statsEvery: number, closeRedis: () =
   const stats = statsEvery > 0 ? setInterval(() => printCounters(c.state(), 'collect'), statsEvery * 1000) : null;
   await stopping;
   if (stats) clearInterval(stats);
+  let final: CollectorState | null = null;
   try {
-    const final = await c.stop();
+    final = await c.stop();
     printCounters(final, 'collect: final');
   } finally {
     process.off('SIGUSR1', onUsr1);
     process.off('SIGHUP', onHup);
-    await closeRedis();
+    await closeRedis(final);
   }
   return 0;
 }

@@ -13,6 +13,9 @@ import type { CanonicalEvent } from '../events/schema.js';
 import { loadConfig } from '../config.js';
 import { defaultRetryDelay, storeEvents } from '../intake/store-queue.js';
 import { ProfileDictionary } from '../timeindex/profiles.js';
+import { AccessLog } from '../audit/log.js';
+import { recordIngest } from '../audit/provenance.js';
+import { cliIngest } from './ingest-identity.js';
 import { IndexWriter } from '../timeindex/writer.js';
 import { EXIT_DATA, UsageError } from './fail.js';
 import { inputsFor, RejectLog, type Input, type InputOptions, type TextInput } from './inputs.js';
@@ -110,7 +113,8 @@ export async function ingestCommand(files: string[], o: IngestOptions): Promise<
   const redis = await openCliStore(config, { command: 'ingest' });
   const stats = new SourceStats(redis.redis, processName('ingest'));
   // the per-source counts name the configured source when given, else the format read
-  const sourceOf = (input: Input) => o.source ?? (input.kind === 'capture' ? 'ipfix' : input.format.name);
+  const formatOf = (input: Input) => (input.kind === 'capture' ? 'ipfix' : input.format.name);
+  const sourceOf = (input: Input) => o.source ?? formatOf(input);
   // connection errors reach the retry loop below, which reports them once per batch
   redis.redis.on('error', () => {});
   const profiles = new ProfileDictionary(redis.redis);
@@ -118,13 +122,22 @@ export async function ingestCommand(files: string[], o: IngestOptions): Promise<
   let writer = newWriter();
   const rejects = new RejectLog(o.rejects);
   const totals = zeroInputCounts();
+  const ingest = cliIngest();
+  const since = new Date().toISOString();
+  /** Events stored per source, for the run's access-log record. */
+  const storedPerSource: Record<string, number> = {};
+  let failed = false;
   const retryFor = o.retryForMs ?? RETRY_FOR_MS;
   const delayOf = o.retryDelayMs ?? defaultRetryDelay;
   const store = (file: string, source: string, counts: InputCounts) => async (events: CanonicalEvent[], lines: number[], texts: string[]) => {
-    const out = await storeEvents((e) => writer.write(e), events, { delayMs: delayOf, giveUpAfterMs: retryFor }, {
+    const out = await storeEvents((e) => writer.write(e, ingest), events, { delayMs: delayOf, giveUpAfterMs: retryFor }, {
       stats,
       sourceOf: () => source,
-      onStored: (positions) => void (counts.stored += positions.length),
+      onStored: (positions) => {
+        counts.stored += positions.length;
+        // by the events' own source, the one their evidence shows (as HTTP ingest counts them)
+        for (const p of positions) storedPerSource[events[p].source] = (storedPerSource[events[p].source] ?? 0) + 1;
+      },
       onRefused: (position, f) => {
         counts.refused++;
         rejects.add({ file, line: lines[position], reason: f.reason, text: texts[position] ?? '', event: events[position] });
@@ -179,10 +192,25 @@ export async function ingestCommand(files: string[], o: IngestOptions): Promise<
         addCounts(totals, counts);
       }
     }
+  } catch (err) {
+    failed = true;
+    throw err;
   } finally {
-    await stats.flush();
-    await rejects.close();
-    await redis.close();
+    // the run is one ingest request: what it stored under whose name, as HTTP ingest is recorded;
+    // a run that failed records what it stored before, if it can, and reports its own failure
+    const recorded = recordIngest(new AccessLog(redis.redis, `${config.instance}/cli`), ingest, {
+      client: 'cli', route: 'whohad ingest', format: [...new Set(inputs.map(formatOf))].join(','),
+      sources: storedPerSource, accepted: Object.values(storedPerSource).reduce((a, n) => a + n, 0), rejected: rejectedOf(totals), since,
+    }).catch((err) => {
+      if (!failed) throw err;
+    });
+    try {
+      await recorded;
+    } finally {
+      await stats.flush();
+      await rejects.close();
+      await redis.close();
+    }
   }
   process.stdout.write(`stored ${totals.stored} events from ${totals.lines} lines; rejected ${rejectedOf(totals)} (${totals.unreadable} unreadable, ${totals.refused} refused by the store); skipped ${totals.skipped}\n`);
   if (o.follow) return 0;

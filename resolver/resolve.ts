@@ -1,10 +1,10 @@
 import { bytesToIp, isIpv4 } from '../core/ip.js';
 import { isoMs } from '../core/time.js';
 import { isoInZone } from '../core/zoned.js';
-import type { AllocationEvidence, AttributionAnswer, LeaseEvidence, LeaseSearch, Reason } from '../schemas/attribution.js';
+import type { AllocationEvidence, AttributionAnswer, Ingest, LeaseEvidence, LeaseSearch, Reason } from '../schemas/attribution.js';
 import type { Entry } from '../timeindex/entry.js';
 import type { IndexReader, NatChain, NatStab } from '../timeindex/reader.js';
-import type { ProfileDictionary } from '../timeindex/profiles.js';
+import type { Profile, ProfileDictionary } from '../timeindex/profiles.js';
 import { coverages, intersects, type Coverage } from '../timeindex/coverage.js';
 import type { NormalisedQuery } from './query.js';
 
@@ -30,6 +30,7 @@ interface Allocation {
   privateIp: string;
   privateVrf: string;
   source: string;
+  ingest: Ingest | null;
   /** Built once, on first use: an allocation stands in every pair and lease search it is part of. */
   evidence: AllocationEvidence | null;
 }
@@ -192,7 +193,7 @@ export class Resolver {
       for (const cover of coverages(chain.entries)) {
         if (!intersects(cover, from, to)) continue;
         ids.push(cover.entry.profile);
-        out.push({ chain, cover, privateIp: bytesToIp(cover.entry.who), privateVrf: '', source: '', evidence: null });
+        out.push({ chain, cover, privateIp: bytesToIp(cover.entry.who), privateVrf: '', source: '', ingest: null, evidence: null });
       }
     }
     if (out.length === 0) return out;
@@ -201,6 +202,7 @@ export class Resolver {
       const p = profiles.get(a.cover.entry.profile);
       a.privateVrf = p?.vrf ?? 'default';
       a.source = p?.source ?? 'unknown';
+      a.ingest = p?.ingest ?? null;
     }
     return out;
   }
@@ -232,7 +234,7 @@ export class Resolver {
       const key = `${allocation?.id ?? ''}#${id}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      const lease = leaseEvidence(p, id, profiles.get(p.lease.entry.profile)?.source ?? 'unknown');
+      const lease = leaseEvidence(p, id, profiles.get(p.lease.entry.profile));
       let c = bySubscriber.get(lease.subscriberId);
       if (!c) {
         c = { subscriberId: lease.subscriberId, evidence: [] };
@@ -301,6 +303,7 @@ function allocationEvidence(publicIp: string, a: Allocation): AllocationEvidence
     endBasis: e.endBasis,
     lastSeen: e.lastSeen === null ? null : isoMs(e.lastSeen),
     source: a.source,
+    ingest: a.ingest,
   });
 }
 
@@ -309,7 +312,7 @@ function leaseId(p: Pair): string {
   return `lease:${p.leaseVrf}|${p.leaseIp}|${e.orphan ? `end:${e.start}` : e.start}`;
 }
 
-function leaseEvidence(p: Pair, id: string, source: string): LeaseEvidence {
+function leaseEvidence(p: Pair, id: string, profile: Profile | undefined): LeaseEvidence {
   const e: Entry = p.lease.entry;
   return {
     id,
@@ -321,6 +324,7 @@ function leaseEvidence(p: Pair, id: string, source: string): LeaseEvidence {
     end: e.end === null ? null : isoMs(e.end),
     ...(e.endNotBefore === undefined ? {} : { endNotBefore: isoMs(e.endNotBefore) }),
     endBasis: e.endBasis,
-    source,
+    source: profile?.source ?? 'unknown',
+    ingest: profile?.ingest ?? null,
   };
 }

@@ -39,6 +39,22 @@ export const AttributionRequestSchema = Type.Object(
   { $id: 'AttributionRequest', additionalProperties: false },
 );
 
+/**
+ * Which ingest wrote a record: the path and the credential it came through. It names who sent
+ * the record, not the requests: those are in the access log (an ingest record per HTTP request,
+ * per `whohad ingest` run, per collector run), found by the same token id, user or collector.
+ */
+// one object with the path's own field, not a union: an answer's schema has no anyOf (schemas/lean.ts)
+export const IngestSchema = Type.Object(
+  {
+    path: StringEnum(['token', 'cli', 'collector'] as const, { description: 'which door: the HTTP API, `whohad ingest`, or the collector' }),
+    tokenId: Type.Optional(Type.String({ description: 'with path token: the API token (POST /v1/events, /v1/ingest/{format})' })),
+    user: Type.Optional(Type.String({ description: 'with path cli: the operating-system user who ran `whohad ingest`' })),
+    collector: Type.Optional(Type.String({ description: 'with path collector: the collector instance (WHOHAD_INSTANCE) that received it' })),
+  },
+  { additionalProperties: false, description: 'the ingest that wrote the record (the event that made it, or a re-sent start that completed it); null for records written before ingests were named' },
+);
+
 export const AllocationEvidenceSchema = Type.Object(
   {
     id: Type.String({ description: 'reference to the stored allocation record' }),
@@ -56,6 +72,7 @@ export const AllocationEvidenceSchema = Type.Object(
     endBasis: EndBasis,
     lastSeen: Nullable(Instant),
     source: Type.String(),
+    ingest: Nullable(IngestSchema),
   },
   { $id: 'AllocationEvidence', additionalProperties: false },
 );
@@ -77,6 +94,7 @@ export const LeaseEvidenceSchema = Type.Object(
     ),
     endBasis: EndBasis,
     source: Type.String(),
+    ingest: Nullable(IngestSchema),
   },
   { $id: 'LeaseEvidence', additionalProperties: false },
 );
@@ -139,6 +157,7 @@ export type Purpose = Type.Static<typeof PurposeSchema>;
 export type AttributionRequest = Type.Static<typeof AttributionRequestSchema>;
 export type Status = (typeof STATUSES)[number];
 export type Reason = (typeof REASONS)[number];
+export type Ingest = Type.Static<typeof IngestSchema>;
 export type AllocationEvidence = Type.Static<typeof AllocationEvidenceSchema>;
 export type LeaseEvidence = Type.Static<typeof LeaseEvidenceSchema>;
 export type LeaseSearch = { allocation: AllocationEvidence | null; ip: string; vrf: string; windowFrom: string; windowTo: string };

@@ -2,6 +2,7 @@ import { DomainError } from '../core/domain-error.js';
 import type { CanonicalEvent } from '../events/schema.js';
 import { storeEvents } from '../intake/store-queue.js';
 import type { IndexWriter } from '../timeindex/writer.js';
+import type { Ingest } from '../timeindex/profiles.js';
 import type { SourceStats } from '../intake/source-stats.js';
 
 /**
@@ -15,11 +16,13 @@ export async function storeForRequest(
   lines: number[],
   rejected: Array<{ line: number; reason: string }>,
   stats?: SourceStats,
+  /** The request's token, kept with every record it makes. */
+  ingest: Ingest | null = null,
 ): Promise<number> {
   if (events.length === 0) return 0;
   let stored = 0;
   const refused: Array<{ line: number; reason: string }> = [];
-  const out = await storeEvents((e) => writer.write(e), events, null, {
+  const out = await storeEvents((e) => writer.write(e, ingest), events, null, {
     stats,
     onStored: (positions) => (stored += positions.length),
     onRefused: (position, f) => refused.push({ line: lines[position], reason: f.reason }),

@@ -38,7 +38,7 @@ const SCRIPT_REASONS: Record<ScriptCode, (detail: string) => string> = {
   merge_unsettled: (steps) =>
     `not stored: merging the event did not settle after ${steps} steps; the chain was left as it was. Report this event and the events of its address around that time`,
   profiles_full: (profile) =>
-    `not stored: the profile dictionary {whohad}:dict holds 32767 distinct VRF/source pairs, the most it can, and ${JSON.stringify(profile)} is not one of them; use fewer distinct source names`,
+    `not stored: the profile dictionary {whohad}:dict holds 32767 distinct profiles (VRF, source and the ingest credential that writes), the most it can, and ${JSON.stringify(profile)} is not one of them; use fewer distinct source names or ingest tokens`,
   script_fault: (error) => `not stored: the time index script failed (${error}); the chain was left as it was. Report this event and the error`,
 };
 

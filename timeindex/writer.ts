@@ -5,7 +5,7 @@ import { AddressRegistry } from './addresses.js';
 import { clientFailure, scriptFailure, type WriteFailure } from './codes.js';
 import { EndBasisCode } from './format.js';
 import { chainId, leaseAddress, leaseKeys, natKeys, PREFIX_LENGTHS_KEY } from './keys.js';
-import type { ProfileDictionary } from './profiles.js';
+import type { Ingest, ProfileDictionary } from './profiles.js';
 
 /** Where a lease end came from decides what it proves: a RADIUS Stop ends a session. */
 function leaseEndBasis(e: LeaseEvent): EndBasisCode {
@@ -121,11 +121,12 @@ export class IndexWriter {
   }
 
   /** The one place the profile id of an event is asked for. */
-  private profileOf(e: CanonicalEvent): number | Promise<number> {
-    return this.profiles.idFor(e.kind === 'nat' ? e.privateVrf : e.vrf, e.source);
+  private profileOf(e: CanonicalEvent, ingest: Ingest | null): number | Promise<number> {
+    return this.profiles.idFor(e.kind === 'nat' ? e.privateVrf : e.vrf, e.source, ingest);
   }
 
-  async write(events: readonly CanonicalEvent[]): Promise<WriteOutcome> {
+  /** `ingest`: the path and credential the events came through, kept with each record they make. */
+  async write(events: readonly CanonicalEvent[], ingest: Ingest | null = null): Promise<WriteOutcome> {
     const cutoff = this.retention.now() - this.retention.days * 86_400_000;
     const failed: WriteOutcome['failed'] = [];
     const prepared: Prepared[] = [];
@@ -138,7 +139,7 @@ export class IndexWriter {
         });
         continue;
       }
-      const known = this.profileOf(e);
+      const known = this.profileOf(e, ingest);
       const profile = typeof known === 'number' ? known : await known;
       prepared.push(this.prepare(e, i, profile));
     }

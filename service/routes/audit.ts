@@ -14,6 +14,7 @@ const AuditQuery = Type.Object(
     user: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     case: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
     subscriber: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'the look-ups that disclosed this subscriber: who searched them, when and why' })),
+    tokenId: Type.Optional(Type.String({ pattern: '^[0-9a-f]{12}$', description: "the records of one API token, e.g. the ingest requests behind an answer's evidence (its `ingest.tokenId`)" })),
     from: Type.Optional(Type.String({ description: 'ISO 8601 instant, inclusive' })),
     to: Type.Optional(Type.String({ description: 'ISO 8601 instant, inclusive' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
@@ -66,7 +67,7 @@ const audit: FastifyPluginAsyncTypebox = async (fastify) => {
       schema: {
         tags: ['audit'],
         summary: 'The access log, newest first',
-        description: 'Every look-up and every refused request. Filter by user, case or disclosed subscriber and by time; page with `before`. `format=csv` exports the page as CSV.',
+        description: 'Every look-up and every refused request. Filter by user, token, case or disclosed subscriber and by time; page with `before`. `format=csv` exports the page as CSV.',
         querystring: AuditQuery,
         security: [{ bearer: [] }],
       },
@@ -74,7 +75,7 @@ const audit: FastifyPluginAsyncTypebox = async (fastify) => {
     async (req, reply) => {
       const q = req.query;
       const page = await auditPage(fastify.redis, {
-        user: q.user, case: q.case, subscriber: q.subscriber, from: instant(q.from, 'from'), to: instant(q.to, 'to'), limit: q.limit ?? 100, before: cursor(q.before),
+        user: q.user, tokenId: q.tokenId, case: q.case, subscriber: q.subscriber, from: instant(q.from, 'from'), to: instant(q.to, 'to'), limit: q.limit ?? 100, before: cursor(q.before),
       });
       if (q.subscriber !== undefined) page.records = page.records.map((r) => forSubject(r, q.subscriber!));
       await recordRead(req, 'GET /v1/audit', { ...q }, { records: page.records.length, ...(page.records.length ? { newest: page.records[0].id, oldest: page.records.at(-1)!.id } : {}) });

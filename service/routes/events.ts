@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import fp from 'fastify-plugin';
 import Type from 'typebox';
-import { recordIngest, sourceRefusal } from '../../audit/provenance.js';
+import { recordIngest, sourceRefusal, tokenIngest } from '../../audit/provenance.js';
 import { eventFromWire } from '../../events/wire.js';
 import type { CanonicalEvent } from '../../events/schema.js';
 import { IngestResultSchema } from '../../schemas/http.js';
@@ -83,7 +83,7 @@ const events: FastifyPluginAsyncTypebox = async (fastify) => {
           lines.push(row.line);
         }
       }
-      const accepted = await storeForRequest(fastify.indexWriter, good, lines, rejected, fastify.sourceStats);
+      const accepted = await storeForRequest(fastify.indexWriter, good, lines, rejected, fastify.sourceStats, tokenIngest(who));
       rejected.sort((a, b) => a.line - b.line);
       fastify.metrics.countIngest('canonical', accepted, rejected.length);
       await recordIngest(fastify.accessLog, who, { client: req.ip, route: 'POST /v1/events', format: 'canonical', sources: storedPerSource(good, lines, rejected), accepted, rejected: rejected.length });

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import fp from 'fastify-plugin';
 import Type from 'typebox';
-import { recordIngest, sourceRefusal } from '../../audit/provenance.js';
+import { recordIngest, sourceRefusal, tokenIngest } from '../../audit/provenance.js';
 import { loadSourceConfigSync, optionsFor, sourceFor } from '../../intake/sources.js';
 import { LineFeeder, LineSplitter } from '../../intake/pipeline.js';
 import { formatByName, formatNames, IPFIX } from '../../parse/registry.js';
@@ -67,7 +67,7 @@ const ingestRaw: FastifyPluginAsyncTypebox<IngestRawOptions> = async (fastify, o
         context: { now: Date.now() },
         file: `body`,
         onBatch: async (events, lines) => {
-          accepted += await storeForRequest(fastify.indexWriter, events, lines, rejected, fastify.sourceStats);
+          accepted += await storeForRequest(fastify.indexWriter, events, lines, rejected, fastify.sourceStats, tokenIngest(who));
         },
         onReject: (r) => rejected.push({ line: r.line, reason: r.reason }),
       });

@@ -59,9 +59,13 @@ async function dumpAll(url: string): Promise<Record<string, unknown>> {
   const redis = new Redis(url);
   try {
     const out: Record<string, unknown> = {};
-    for (const key of (await redis.keys('*')).filter((k) => !isIngestStatsKey(k)).sort()) {
+    // the access log records each run, and each profile names the ingest (collector or CLI) that
+    // wrote it: by design they differ between the two paths; the index itself must not
+    const withoutIngest = (text: string) => text.split('\u001f').slice(0, 2).join('\u001f');
+    for (const key of (await redis.keys('*')).filter((k) => !isIngestStatsKey(k) && !k.startsWith('{audit}:')).sort()) {
       const type = await redis.type(key);
       if (type === 'zset') out[key] = await redis.zrange(key, '0', '-1', 'WITHSCORES');
+      else if (key === '{whohad}:dict') out[key] = Object.entries(await redis.hgetall(key)).map(([f, v]) => [withoutIngest(f), withoutIngest(v)]).sort();
       else if (type === 'hash') out[key] = Object.entries(await redis.hgetall(key)).sort();
       else if (type === 'set') out[key] = (await redis.smembers(key)).sort();
       else if (type === 'string') out[key] = await redis.get(key);

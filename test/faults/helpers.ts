@@ -87,9 +87,10 @@ export function probeClient(url: string): Redis {
  * state, for comparing two runs. Sorted sets keep their scores; hashes are sorted by field.
  */
 /**
- * Every key with its value. `index: true` leaves out the per-source ingest counters, which say
- * what a run did and when (two runs that store the same events never take them at the same
- * millisecond), so that two runs' evidence can be compared.
+ * Every key with its value. `index: true` leaves out the per-source ingest counters and the
+ * access log (whose ingest record of each run says when it ran), which say what a run did and
+ * when (two runs that store the same events never take them at the same millisecond), so that
+ * two runs' evidence can be compared.
  */
 export async function keyspace(redis: Redis, o: { index?: boolean } = {}): Promise<Map<string, unknown>> {
   const keys: string[] = [];
@@ -97,7 +98,7 @@ export async function keyspace(redis: Redis, o: { index?: boolean } = {}): Promi
   do {
     const [next, batch] = await redis.scan(cursor, 'COUNT', 1000);
     cursor = next;
-    keys.push(...(o.index ? batch.filter((k) => !isIngestStatsKey(k)) : batch));
+    keys.push(...(o.index ? batch.filter((k) => !isIngestStatsKey(k) && !k.startsWith('{audit}:')) : batch));
   } while (cursor !== '0');
   keys.sort();
   const out = new Map<string, unknown>();

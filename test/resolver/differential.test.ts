@@ -38,10 +38,23 @@ beforeAll(async () => {
 
 const plain = (x: unknown) => JSON.parse(JSON.stringify(x));
 
+/**
+ * The answer as the golden file's read path wrote it. Evidence has since gained `ingest` (which
+ * ingest wrote a record: null for this day, written with no ingest named), the one field the
+ * golden answers lack; every other field must be equal.
+ */
+function asGolden(answer: unknown): unknown {
+  return JSON.parse(JSON.stringify(answer), (key, value) => {
+    if (key !== 'ingest') return value;
+    expect(value).toBeNull();
+    return undefined;
+  });
+}
+
 describe('the read path against the answers of a generated day', () => {
   it('answers every query of the day as the read path it replaced did, every field equal', async () => {
     const answers: unknown[] = [];
-    for (const { query } of queries) answers.push(plain(await resolver.resolve(query)));
+    for (const { query } of queries) answers.push(asGolden(await resolver.resolve(query)));
     if (process.env.WHOHAD_WRITE_LOOKUP_GOLDEN && !onCluster) {
       const golden: Golden = queries.map((q, i) => ({ query: q.input, answer: answers[i] }));
       writeFileSync(GOLDEN, gzipSync(JSON.stringify(golden)));
@@ -54,7 +67,7 @@ describe('the read path against the answers of a generated day', () => {
 
   it('answers the whole day read as one batch (resolveMany) exactly as one query at a time', async () => {
     const golden = JSON.parse(gunzipSync(readFileSync(GOLDEN)).toString('utf8')) as Golden;
-    const answers = plain(await resolver.resolveMany(queries.map((q) => q.query))) as unknown[];
+    const answers = asGolden(await resolver.resolveMany(queries.map((q) => q.query))) as unknown[];
     expect(answers).toHaveLength(golden.length);
     for (let i = 0; i < golden.length; i++) expect(answers[i], JSON.stringify(golden[i].query)).toEqual(golden[i].answer);
   });

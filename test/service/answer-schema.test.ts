@@ -11,8 +11,9 @@ const combinators = (s: unknown, at = '#'): string[] =>
 const allocation = {
   id: 'a1', natInstance: 'cgn1', publicIp: '198.51.100.7', portStart: 1024, portEnd: 1535, protocol: null, privateIp: '100.64.0.1', privateVrf: '',
   start: '2026-10-25T00:00:00.000Z', startNotBefore: null, startInferred: false, end: null, endBasis: 'open' as const, lastSeen: null, source: 'canonical',
+  ingest: { path: 'token' as const, tokenId: 'tok-1' },
 };
-const lease = { id: 'l1', ip: '100.64.0.1', vrf: '', subscriberId: 'sub-A', start: null, startNotBefore: '2026-10-24T20:00:00.000Z', end: '2026-10-25T20:00:00.000Z', endBasis: 'expired' as const, source: 'kea' };
+const lease = { id: 'l1', ip: '100.64.0.1', vrf: '', subscriberId: 'sub-A', start: null, startNotBefore: '2026-10-24T20:00:00.000Z', end: '2026-10-25T20:00:00.000Z', endBasis: 'expired' as const, source: 'kea', ingest: null };
 
 describe('the answer schema', () => {
   it('has no anyOf or oneOf, so serialising an answer runs no validator', () => {

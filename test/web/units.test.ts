@@ -21,10 +21,10 @@ function answer(over: Partial<AttributionAnswer> = {}): AttributionAnswer {
 
 const alloc = (id: string, start: string | null, end: string | null, endBasis: 'released' | 'superseded' | 'open', notBefore: string | null = null) => ({
   id, natInstance: 'cgn1', publicIp: '198.51.100.7', portStart: 39936, portEnd: 40959, protocol: null, privateIp: '100.64.12.34', privateVrf: 'default',
-  start, startNotBefore: notBefore, startInferred: false, end, endBasis, lastSeen: null, source: 'canonical',
+  start, startNotBefore: notBefore, startInferred: false, end, endBasis, lastSeen: null, source: 'canonical', ingest: null,
 });
 const lease = (id: string, who: string, end: string | null, endBasis: 'scheduled' | 'released' | 'open') => ({
-  id, ip: '100.64.12.34', vrf: 'default', subscriberId: who, start: '2026-10-24T20:00:00.000Z', startNotBefore: null, end, endBasis, source: 'canonical',
+  id, ip: '100.64.12.34', vrf: 'default', subscriberId: who, start: '2026-10-24T20:00:00.000Z', startNotBefore: null, end, endBasis, source: 'canonical', ingest: null,
 });
 
 describe('escaping', () => {

@@ -58,20 +58,26 @@ local function coverage(es, i)
 end
 
 local vrfs = {}
--- the VRF of a profile (`<vrf>|<source>`, timeindex/profiles.ts), or nil when it is unknown
+-- the VRF of a profile, or nil when it is unknown: `<vrf>\31<source>\31<ingest>`, or before
+-- ingests were named `<vrf>|<source>` (timeindex/profiles.ts parseProfile)
 local function vrfOf(id)
   local v = vrfs[id]
   if v == nil then
     local text = rcall('HGET', KEYS[1], 'i:' .. id)
     v = false
     if text then
-      local cut = 0
-      while true do
-        local at = string.find(text, '|', cut + 1, true)
-        if not at then break end
-        cut = at
+      local sep = string.find(text, '\31', 1, true)
+      if sep then
+        v = string.sub(text, 1, sep - 1)
+      else
+        local cut = 0
+        while true do
+          local at = string.find(text, '|', cut + 1, true)
+          if not at then break end
+          cut = at
+        end
+        if cut > 0 then v = string.sub(text, 1, cut - 1) end
       end
-      if cut > 0 then v = string.sub(text, 1, cut - 1) end
     end
     vrfs[id] = v
   end

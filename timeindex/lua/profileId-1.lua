@@ -1,9 +1,11 @@
 --[[
-  Returns the small id of a profile (what a record shares with many others: its VRF and
-  source), creating it on first use.
+  Returns the small id of a profile (what a record shares with many others: its VRF, its
+  source and the ingest that wrote it), creating it on first use.
   Input:
     KEYS[1] dictionary hash                      {whohad}:dict
-    ARGV[1] profile text                         <vrf>|<source>
+    ARGV[1] profile text                         <vrf>US<source>US<ingest> (US: the unit separator
+                                                 0x1f); <vrf>|<source> as written before ingests
+                                                 were named (timeindex/profiles.ts)
   Output: the id (1..32767, stored in entries as a varint), or { profiles_full, the profile }
     when the dictionary is full (includes/codes.lua)
 ]]
