@@ -63,6 +63,12 @@ beforeAll(async () => {
   db = Number(new URL(t.url).pathname.slice(1));
   const out = await new IndexWriter(redis, new ProfileDictionary(redis), { days: 36500, now: Date.now }).write(EVENTS);
   expect(out.failed).toEqual([]);
+  // written by a named ingest, in a VRF of its own: the profile text the script splits has three parts
+  const named = await new IndexWriter(redis, new ProfileDictionary(redis), { days: 36500, now: Date.now }).write([
+    { ...EVENTS[0], publicIp: '198.51.100.9', privateIp: '100.64.9.1', privateVrf: 'cust|a' },
+    { ...EVENTS[3], ip: '100.64.9.1', vrf: 'cust|a', subscriberId: 'S-NAMED' },
+  ] as CanonicalEvent[], { path: 'token', tokenId: 'feed-1' });
+  expect(named.failed).toEqual([]);
   resolver = new Resolver(new IndexReader(redis), new ProfileDictionary(redis), { toleranceS: 2, retentionDays: 36500, interimIntervalS: 3600, directVrf: 'default', now: Date.now });
   // the profiles this process has not seen yet are read once, then known
   await resolver.resolve(q({ ip: '198.51.100.1', port: '1500', at: at(30) }));
@@ -76,6 +82,15 @@ describe('a look-up on a single Redis', () => {
     const cmds = await commandsOf(async () => (answer = await resolver.resolve(q({ ip: '198.51.100.1', port: '1500', at: at(30) }))));
     expect(answer!.status).toBe('unique');
     expect(answer!.subscriberId).toBe('S1');
+    expect(scriptCalls(cmds).map((c) => c.args[0])).toEqual(['evalsha']);
+  });
+
+  it('reads both hops in one call for a record whose profile names its ingest, in a VRF holding |', async () => {
+    await resolver.resolve(q({ ip: '198.51.100.9', port: '1500', at: at(30) }));
+    let answer: Awaited<ReturnType<Resolver['resolve']>> | undefined;
+    const cmds = await commandsOf(async () => (answer = await resolver.resolve(q({ ip: '198.51.100.9', port: '1500', at: at(30) }))));
+    expect(answer!.subscriberId).toBe('S-NAMED');
+    expect(answer!.candidates[0].evidence[0].lease.ingest).toEqual({ path: 'token', tokenId: 'feed-1' });
     expect(scriptCalls(cmds).map((c) => c.args[0])).toEqual(['evalsha']);
   });
 
