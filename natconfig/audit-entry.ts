@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { DomainError } from '../core/domain-error.js';
 import type { ForwardAnswer, ReverseAnswer } from './lookup.js';
 import type { VersionView } from './versions.js';
 
@@ -42,12 +43,45 @@ export function entryRecord(actor: NatConfigActor, v: VersionView, now = Date.no
   };
 }
 
-const used = (a: ForwardAnswer | ReverseAnswer) => a.answers.map((x) => ({ id: x.id, version: x.version, inside: x.mapping?.inside ?? null }));
+/** What a forward or reverse answered: the versions used and the inside holder each gave, or that none applied. */
+const outcome = (a: ForwardAnswer | ReverseAnswer | null) =>
+  a === null ? { outcome: 'not_found' } : { outcome: 'answered', versions: a.answers.map((x) => ({ id: x.id, version: x.version, inside: x.mapping?.inside ?? null })) };
 
-export function forwardRecord(actor: NatConfigActor, q: Record<string, unknown>, a: ForwardAnswer, now = Date.now()): NatConfigRecord {
-  return { ...base(actor, now), query: q, details: { action: 'forward', instance: a.instance, inside: a.inside, at: a.at, versions: used(a) } };
+/** A forward, answered or not: the question alone says which inside address was of interest. */
+export function forwardRecord(actor: NatConfigActor, q: Record<string, unknown>, a: ForwardAnswer | null, now = Date.now()): NatConfigRecord {
+  return { ...base(actor, now), query: q, details: { action: 'forward', ...outcome(a) } };
 }
 
-export function reverseRecord(actor: NatConfigActor, q: Record<string, unknown>, a: ReverseAnswer, now = Date.now()): NatConfigRecord {
-  return { ...base(actor, now), query: q, details: { action: 'reverse', ip: a.ip, port: a.port, at: a.at, conflict: a.conflict, versions: used(a) } };
+/** A reverse, answered or not: the question alone says which public address and port was of interest. */
+export function reverseRecord(actor: NatConfigActor, q: Record<string, unknown>, a: ReverseAnswer | null, now = Date.now()): NatConfigRecord {
+  return { ...base(actor, now), query: q, details: { action: 'reverse', ...outcome(a), ...(a ? { conflict: a.conflict } : {}) } };
+}
+
+/**
+ * Runs a forward or reverse and records it before its answer is given: a not_found is recorded
+ * too (then rethrown); a question that could not be read is not, as nothing was looked up.
+ */
+export async function recordedAnswer<A extends ForwardAnswer | ReverseAnswer>(
+  compute: () => Promise<A>,
+  recordOf: (a: A | null) => NatConfigRecord,
+  append: (r: NatConfigRecord) => Promise<unknown>,
+): Promise<A> {
+  let answer: A | null;
+  try {
+    answer = await compute();
+  } catch (err) {
+    if (!(err instanceof DomainError && err.code === 'not_found')) throw err;
+    await appendOrRefuse(append, recordOf(null));
+    throw err;
+  }
+  await appendOrRefuse(append, recordOf(answer));
+  return answer;
+}
+
+async function appendOrRefuse(append: (r: NatConfigRecord) => Promise<unknown>, r: NatConfigRecord): Promise<void> {
+  try {
+    await append(r);
+  } catch {
+    throw new DomainError('access_log_unavailable', 'the access log could not be written, so nothing is answered; try again shortly');
+  }
 }
