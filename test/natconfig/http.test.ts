@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { auditPage } from '../../audit/read.js';
 import type { AuditRecord } from '../../audit/log.js';
 import type { TestApp } from '../helpers/app.js';
@@ -110,6 +110,22 @@ describe('/v1/nat-configs', () => {
     expect((await natRecords()).slice(before).map((r) => r.details)).toEqual([
       { action: 'forward', outcome: 'not_found' }, { action: 'forward', outcome: 'not_found' }, { action: 'reverse', outcome: 'not_found' },
     ]);
+  });
+
+  it('answers 503 and keeps nothing when the access log cannot record the entry or the comparison', async () => {
+    const spy = vi.spyOn(app.accessLog, 'append').mockRejectedValue(new Error('log away'));
+    try {
+      const res = await post(body({ instance: 'cgnat-8' }));
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe('5');
+      expect(res.json().message).toMatch(/access log could not be written, so the version was not entered/);
+      const rev = await get('/v1/nat-configs/reverse?ip=198.51.100.1&port=4100&at=2026-11-02T13:00:00Z');
+      expect(rev.statusCode).toBe(503);
+      expect(rev.json().message).toMatch(/access log could not be written, so nothing is answered/);
+    } finally {
+      spy.mockRestore();
+    }
+    expect((await get('/v1/nat-configs?instance=cgnat-8')).json().versions).toEqual([]);
   });
 
   it('refuses bad input of every kind with 400 naming it, and an unknown id with 404', async () => {

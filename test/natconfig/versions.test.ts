@@ -137,6 +137,13 @@ describe('entering a version', () => {
     expect((await store.enter(input(), who())).version).toBe(1);
   });
 
+  it('never takes back a version another one already supersedes', async () => {
+    const a = await store.enter(input(), who());
+    const b = await store.enter(input({ text: CONFIG_B, validFrom: NOON, supersedes: a.id }), who());
+    expect(await redis.natConfigWithdraw(natConfigKeys.versions, natConfigKeys.gen, a.id, `"supersedes":${JSON.stringify(a.id)}`)).toBe('kept');
+    expect((await store.list()).map((v) => v.id)).toEqual([a.id, b.id]);
+  });
+
   it('lets exactly one of two overlapping versions entered at once through, from two processes', async () => {
     const one = new NatConfigVersions(redis, registry);
     const two = new NatConfigVersions(redis, registry);
