@@ -75,6 +75,7 @@ interface Claim {
 }
 
 interface Loaded {
+  raw: NatConfigVersion;
   view: VersionView;
   from: number;
   /** Infinity while open. */
@@ -86,6 +87,15 @@ interface Snapshot {
   gen: string;
   all: Loaded[];
   byId: Map<string, Loaded>;
+  /** The claims cut into pieces, made at the first versionsAt of this state (entry never needs them). */
+  pieces: Pieces | null;
+}
+
+interface Pieces {
+  /** Where claims begin and end, ascending: piece i is [bounds[i], bounds[i+1]). */
+  bounds: number[];
+  /** The versions claiming each piece, whatever their period. */
+  claimants: Loaded[][];
 }
 
 const ATTEMPTS = 32;
@@ -138,7 +148,10 @@ export class NatConfigVersions {
     if (!isIpv4(publicIp)) return [];
     const ip = ipv4ToU32(publicIp);
     const s = await this.snapshot();
-    return s.all.filter((l) => l.from <= atMs && atMs < l.until && l.claims.some((c) => c.first <= ip && ip <= c.last)).map((l) => this.inForce(l.view));
+    s.pieces ??= pieces(s.all);
+    const seg = segmentOf(s.pieces.bounds, ip);
+    if (seg < 0) return [];
+    return s.pieces.claimants[seg].filter((l) => l.from <= atMs && atMs < l.until).map((l) => this.inForce(l.view));
   }
 
   /** The versions of `instance` in force at `atMs`, ready to compute with. */
@@ -171,11 +184,12 @@ export class NatConfigVersions {
         origin: checked.origin,
       };
       refuseOverlap(s, version, checked.fromMs, checked.toMs ?? OPEN);
-      const [status] = await this.redis.natConfigEnter(natConfigKeys.versions, natConfigKeys.gen, s.gen, version.id, JSON.stringify(version));
+      const [status, gen] = await this.redis.natConfigEnter(natConfigKeys.versions, natConfigKeys.gen, s.gen, version.id, JSON.stringify(version));
       if (status === 'moved' || status === 'taken') continue;
       this.parsed.set(version.id, { rules: checked.rules, problem: null });
-      const view = (await this.snapshot(true)).byId.get(version.id)?.view;
-      if (!view) continue;
+      // the script took it on exactly the versions checked, so they and it are the state at `gen`
+      this.snap = build(gen!, [...s.all.map((l) => l.raw), version], s);
+      const view = this.snap.byId.get(version.id)!.view;
       try {
         await who.record(view);
       } catch {
@@ -222,11 +236,12 @@ export class NatConfigVersions {
     for (const [err] of res) if (err) throw err;
     const gen = (res[0][1] as string | null) ?? '0';
     const stored = (res[1][1] as string[]).map((j) => JSON.parse(j) as NatConfigVersion);
-    return build(gen, stored);
+    return build(gen, stored, this.snap);
   }
 }
 
-function build(gen: string, stored: NatConfigVersion[]): Snapshot {
+/** The versions as loaded; claims already read into numbers for `prev` are taken from it (versions never change). */
+function build(gen: string, stored: NatConfigVersion[], prev: Snapshot | null): Snapshot {
   stored.sort((a, b) => (a.enteredAt < b.enteredAt ? -1 : a.enteredAt > b.enteredAt ? 1 : a.instance < b.instance ? -1 : a.instance > b.instance ? 1 : a.version - b.version));
   const ends = new Map<string, Array<{ id: string; version: number; at: string }>>();
   for (const v of stored) {
@@ -236,9 +251,45 @@ function build(gen: string, stored: NatConfigVersion[]): Snapshot {
     const supersededBy = (ends.get(v.id) ?? []).sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
     const from = Date.parse(v.validFrom);
     const until = Math.min(v.validTo === null ? OPEN : Date.parse(v.validTo), ...supersededBy.map((e) => Date.parse(e.at)));
-    return { view: { ...v, supersededBy, inForceUntil: until === OPEN ? null : isoMs(Math.max(from, until)) }, from, until: Math.max(from, until), claims: claimsOf(v.claims) };
+    return { raw: v, view: { ...v, supersededBy, inForceUntil: until === OPEN ? null : isoMs(Math.max(from, until)) }, from, until: Math.max(from, until), claims: prev?.byId.get(v.id)?.claims ?? claimsOf(v.claims) };
   });
-  return { gen, all, byId: new Map(all.map((l) => [l.view.id, l])) };
+  return { gen, all, byId: new Map(all.map((l) => [l.view.id, l])), pieces: null };
+}
+
+/**
+ * The public space cut where any claim begins or ends, each piece with the versions claiming
+ * it: a look-up finds its address's piece by binary search instead of testing every claim of
+ * every version (histories of years hold thousands).
+ */
+function pieces(all: Loaded[]): Pieces {
+  const points = new Set<number>();
+  for (const l of all) for (const c of l.claims) points.add(c.first).add(c.last + 1);
+  const bounds = [...points].sort((a, b) => a - b);
+  const claimants: Loaded[][] = bounds.map(() => []);
+  for (const l of all) {
+    for (const c of l.claims) {
+      for (let i = segmentOf(bounds, c.first); i < bounds.length && bounds[i] <= c.last; i++) {
+        // a version whose claims touch one piece twice is listed once
+        if (claimants[i].at(-1) !== l) claimants[i].push(l);
+      }
+    }
+  }
+  return { bounds, claimants };
+}
+
+/** The piece holding `ip`: the last bound at or below it; -1 below the first. */
+function segmentOf(bounds: number[], ip: number): number {
+  let lo = 0;
+  let hi = bounds.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (bounds[mid] <= ip) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
 }
 
 /** Refuses a version that supersedes what it cannot end, or overlaps another of its instance. */
