@@ -50,6 +50,9 @@ describe('entering a version', () => {
     const other = new NatConfigVersions(redis, registry);
     expect(await other.get(v.id)).toEqual(v);
     expect(await other.list()).toEqual([v]);
+    // and a reader that has the history in memory sees the next change at its next question
+    const w = await store.enter(input({ instance: 'cgnat-2' }), who());
+    expect((await other.versionsAt('198.51.100.2', Date.parse(NOON))).map((f) => f.version.id)).toEqual([v.id, w.id]);
   });
 
   it('refuses a version of the same instance whose claimed space overlaps in time, naming the conflicting version, and stores nothing', async () => {
@@ -185,6 +188,25 @@ describe('reading the history', () => {
     expect(one).toMatchObject({ version: { id: c.id }, format: lineFormat, problem: null });
     expect(one.format!.reverse(one.rules, '203.0.113.9', 1500)).toMatchObject({ inside: '100.65.0.1' });
     expect((await store.versionsAt('198.51.100.1', Date.parse('2026-11-02T16:00:00Z'))).map((f) => f.version.id)).toEqual([b.id, d.id]);
+  });
+
+  it('finds claims of whole ranges at their edges, nested or not', async () => {
+    // a format whose every line is a claimed range FIRST-LAST
+    const ranges = { ...lineFormat, name: 'test-ranges', parse: (text: string) => ({ ok: true as const, rules: text.split('\n') as never }), claims: (r: string[]) => r.map((x) => ({ first: x.split('-')[0], last: x.split('-')[1] })) };
+    const s2 = new NatConfigVersions(redis, new NatConfigRegistry([lineFormat, ranges]));
+    const wide = await s2.enter(input({ instance: 'wide', format: 'test-ranges', text: '192.0.2.0-192.0.2.255\n255.255.255.0-255.255.255.255' }), who());
+    const inner = await s2.enter(input({ instance: 'inner', format: 'test-ranges', text: '192.0.2.16-192.0.2.31' }), who());
+    const at = async (ip: string) => (await s2.versionsAt(ip, Date.parse(NOON))).map((f) => f.version.instance);
+    expect(await at('192.0.1.255')).toEqual([]);
+    expect(await at('192.0.2.0')).toEqual(['wide']);
+    expect(await at('192.0.2.15')).toEqual(['wide']);
+    expect(await at('192.0.2.16')).toEqual(['wide', 'inner']);
+    expect(await at('192.0.2.31')).toEqual(['wide', 'inner']);
+    expect(await at('192.0.2.32')).toEqual(['wide']);
+    expect(await at('192.0.2.255')).toEqual(['wide']);
+    expect(await at('192.0.3.0')).toEqual([]);
+    expect(await at('255.255.255.255')).toEqual(['wide']);
+    expect([wide.version, inner.version]).toEqual([1, 1]);
   });
 
   it('says which versions it cannot compute with, never skipping them', async () => {
