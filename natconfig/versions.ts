@@ -25,6 +25,8 @@ export interface NatConfigVersion {
   instance: string;
   /** 1, 2, 3 … per instance, in the order of entry. */
   version: number;
+  /** Its place in the order of entry of all versions (the history's generation it made). */
+  entrySeq: number;
   format: string;
   /** The configuration text as entered: the source of truth the rules are read from. */
   text: string;
@@ -172,6 +174,8 @@ export class NatConfigVersions {
         id: randomBytes(8).toString('hex'),
         instance: checked.instance,
         version: 1 + s.all.reduce((n, l) => (l.view.instance === checked.instance ? Math.max(n, l.view.version) : n), 0),
+        // the script takes it only on generation s.gen, which it moves on by one
+        entrySeq: Number(s.gen) + 1,
         format: checked.format.name,
         text: checked.text,
         rules: rulesJson(checked.rules),
@@ -242,7 +246,7 @@ export class NatConfigVersions {
 
 /** The versions as loaded; claims already read into numbers for `prev` are taken from it (versions never change). */
 function build(gen: string, stored: NatConfigVersion[], prev: Snapshot | null): Snapshot {
-  stored.sort((a, b) => (a.enteredAt < b.enteredAt ? -1 : a.enteredAt > b.enteredAt ? 1 : a.instance < b.instance ? -1 : a.instance > b.instance ? 1 : a.version - b.version));
+  stored.sort((a, b) => a.entrySeq - b.entrySeq);
   const ends = new Map<string, Array<{ id: string; version: number; at: string }>>();
   for (const v of stored) {
     if (v.supersedes) ends.set(v.supersedes, [...(ends.get(v.supersedes) ?? []), { id: v.id, version: v.version, at: v.validFrom }]);

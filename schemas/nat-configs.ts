@@ -31,6 +31,7 @@ const VersionFields = {
   id: Type.String(),
   instance: Type.String(),
   version: Type.Integer({ description: '1, 2, 3 … per instance, in order of entry' }),
+  entrySeq: Type.Integer({ description: 'its place in the order of entry of all versions' }),
   format: Type.String(),
   validFrom: Type.String({ description: 'ISO 8601 UTC, inclusive' }),
   validTo: Nullable(Type.String({ description: 'ISO 8601 UTC, exclusive; null while open' })),

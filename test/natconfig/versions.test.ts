@@ -39,7 +39,7 @@ describe('entering a version', () => {
   it('stores the text, its rules and claims, who entered it and when, and records the entry', async () => {
     const v = await store.enter(input(), who());
     expect(v).toMatchObject({
-      instance: 'cgnat-1', version: 1, format: 'test-lines', text: CONFIG_A, validFrom: MORNING, validTo: null, supersedes: null, origin: 'cgnat-1.conf',
+      instance: 'cgnat-1', version: 1, entrySeq: 1, format: 'test-lines', text: CONFIG_A, validFrom: MORNING, validTo: null, supersedes: null, origin: 'cgnat-1.conf',
       enteredBy: 'ops:alice', enteredAt: '2026-11-20T09:00:00.000Z', claims: [{ first: '198.51.100.1', last: '198.51.100.1' }, { first: '198.51.100.2', last: '198.51.100.2' }],
       supersededBy: [], inForceUntil: null,
     });
@@ -52,6 +52,7 @@ describe('entering a version', () => {
     expect(await other.list()).toEqual([v]);
     // and a reader that has the history in memory sees the next change at its next question
     const w = await store.enter(input({ instance: 'cgnat-2' }), who());
+    expect([w.version, w.entrySeq]).toEqual([1, 2]);
     expect((await other.versionsAt('198.51.100.2', Date.parse(NOON))).map((f) => f.version.id)).toEqual([v.id, w.id]);
   });
 
