@@ -97,6 +97,15 @@ describe('entering a version', () => {
     expect((await store.versionsAt('198.51.100.1', Date.parse(NOON))).map((f) => f.version.id)).toEqual([c.id]);
   });
 
+  it('lets a version superseded already be ended earlier by a bounded version that supersedes it too', async () => {
+    const a = await store.enter(input(), who());
+    const b = await store.enter(input({ text: CONFIG_B, validFrom: '2026-11-03T00:00:00Z', supersedes: a.id }), who());
+    const c = await store.enter(input({ text: CONFIG_B, validFrom: NOON, validTo: '2026-11-03T00:00:00Z', supersedes: a.id }), who());
+    expect(await store.get(a.id)).toMatchObject({ inForceUntil: NOON, supersededBy: [{ id: c.id, at: NOON }, { id: b.id, at: '2026-11-03T00:00:00.000Z' }] });
+    const at = async (iso: string) => (await store.versionsAt('198.51.100.1', Date.parse(iso))).map((f) => f.version.id);
+    expect([await at('2026-11-02T11:00:00Z'), await at('2026-11-02T13:00:00Z'), await at('2026-11-03T01:00:00Z')]).toEqual([[a.id], [c.id], [b.id]]);
+  });
+
   it('refuses a supersession that cannot end what it names', async () => {
     const a = await store.enter(input({ validFrom: NOON }), who());
     const x = await store.enter(input({ instance: 'cgnat-2', validFrom: NOON }), who());
