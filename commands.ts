@@ -4,6 +4,7 @@ import { redisClient, type ClientOptions } from './redis/client.js';
 import type { RedisClient } from './redis/cluster.js';
 import { openRedis, type RedisHandle } from './redis/embedded.js';
 import { registerCommands } from './redis/script-loader.js';
+import { natConfigCommands } from './natconfig/scripts.js';
 import { retentionCommands } from './retention/scripts.js';
 import { timeIndexCommands } from './timeindex/scripts.js';
 
@@ -12,7 +13,7 @@ import { timeIndexCommands } from './timeindex/scripts.js';
  * service, the CLI, the load tests and the test helpers all give their clients these, so a
  * client never lacks a command another room expects of it.
  */
-export const allCommands = [timeIndexCommands, retentionCommands, auditCommands] as const;
+export const allCommands = [timeIndexCommands, retentionCommands, auditCommands, natConfigCommands] as const;
 
 /** Defines every command on a client built elsewhere (a bare ioredis client); a no-op the second time. */
 export function defineCommands(client: RedisClient): void {

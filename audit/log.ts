@@ -7,9 +7,10 @@ import { recordBytes } from './record-bytes.js';
 export interface AuditEntry {
   /**
    * lookup (single or bulk), denied (a refused request), ingest (events stored), audit-read (an
-   * auditor read this log), or an operation on data (purge, hold).
+   * auditor read this log), or an operation on data (purge, hold, natconfig: a NAT configuration
+   * version entered, or a forward / reverse through one).
    */
-  kind: 'lookup' | 'bulk' | 'denied' | 'ingest' | 'audit-read' | 'purge' | 'hold' | 'token';
+  kind: 'lookup' | 'bulk' | 'denied' | 'ingest' | 'audit-read' | 'purge' | 'hold' | 'token' | 'natconfig';
   time: string;
   user: string | null;
   tokenId: string | null;

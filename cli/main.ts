@@ -8,6 +8,7 @@ import { auditCheckpoint, auditVerify, tokenCreate, tokenList, tokenRevoke } fro
 import { ingestCommand } from './ingest.js';
 import { parseCommand } from './parse.js';
 import { resolveCommand } from './resolve.js';
+import { registerNatConfigCommands } from './natconfig.js';
 import { registerRetentionCommands } from './retention.js';
 import { registerReportCommands } from './report.js';
 import { resolveCsvCommand } from './resolve-csv.js';
@@ -116,6 +117,7 @@ program
 
 registerRetentionCommands(program);
 registerReportCommands(program);
+registerNatConfigCommands(program);
 
 const formats = `formats:\n${formatHelp.map((f) => `  ${f.name.padEnd(18)} ${f.summary}`).join('\n')}`;
 

@@ -2,6 +2,8 @@ import underPressure from '@fastify/under-pressure';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Cluster, Redis } from 'ioredis';
 import type { Config } from '../config.js';
+import type { NatConfigFormat } from '../natconfig/format.js';
+import { installedFormats } from '../natconfig/installed.js';
 import { badRequest, errorHandler } from './errors.js';
 import access from './plugins/access.js';
 import holdStore from './plugins/hold-store.js';
@@ -16,6 +18,7 @@ import bulk from './routes/bulk.js';
 import events from './routes/events.js';
 import health from './routes/health.js';
 import holds from './routes/holds.js';
+import natConfigs from './routes/nat-configs.js';
 import ingestRaw from './routes/ingest-raw.js';
 import report from './routes/report.js';
 import desk from './web/index.js';
@@ -27,6 +30,8 @@ export interface AppOptions {
   logger?: boolean;
   /** Where the service log goes (default stdout); tests read it to prove what it never contains. */
   logStream?: NodeJS.WritableStream;
+  /** The NAT configuration formats offered (default: those the build ships). */
+  natConfigFormats?: readonly NatConfigFormat[];
 }
 
 /**
@@ -98,6 +103,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(metrics);
   await app.register(health);
   await app.register(holds);
+  await app.register(natConfigs, { formats: opts.natConfigFormats ?? installedFormats });
   await app.register(attribution, { legalBases: config.legalBases });
   await app.register(audit);
   await app.register(bulk, { config });
