@@ -23,8 +23,8 @@ const COMMA = 0x2c;
  * numbers are moved to where the record stands in the file.
  */
 export class RecordReader {
-  /** Line ends read so far, counted as csv-parse counts them (inside quoted fields too). */
-  private lines = 0;
+  /** CR and LF characters read before the chunk being read: csv-parse counts a line at each. */
+  private breaks = 0;
   private first = true;
 
   constructor(
@@ -42,19 +42,25 @@ export class RecordReader {
       this.first = false;
       if (s.charCodeAt(0) === 0xfeff) s = s.slice(1);
     }
-    const hasQuote = chunk.indexOf(QUOTE) !== -1;
     const n = s.length;
+    // the next quote at or after `at` (-1: none in the rest of the chunk), looked for again only once passed
+    let quote = chunk.indexOf(QUOTE) === -1 ? -1 : s.indexOf('"');
     let at = 0;
+    // line breaks are counted only as far as a quoted record needs, then once for the rest
+    let breaks = this.breaks;
+    let counted = 0;
     while (at < n) {
-      const end = hasQuote && s.indexOf('"', at) !== -1 ? recordEnd(s, at, delim) : lineEnd(s, at, delim);
-      const next = end === n ? n : end + delim.length;
-      if (end > at && hasQuote && hasQuoteIn(s, at, end)) {
-        this.quoted(s.slice(at, next), delim, out);
-        this.lines += countOf(s, at, end, delim);
+      if (quote !== -1 && quote < at) quote = s.indexOf('"', at);
+      let end = lineEnd(s, at, delim);
+      if (quote !== -1 && quote < end) {
+        end = recordEnd(s, at, delim);
+        breaks += breaksIn(s, counted, at);
+        counted = at;
+        this.quoted(s.slice(at, end === n ? n : end + delim.length), delim, breaks, out);
       } else if (end > at) this.plain(s, at, end, out);
-      if (end !== n) this.lines++;
-      at = next;
+      at = end === n ? n : end + delim.length;
     }
+    this.breaks = breaks + breaksIn(s, counted, n);
   }
 
   private plain(s: string, from: number, to: number, out: InputRecord[]) {
@@ -69,8 +75,8 @@ export class RecordReader {
     else out.push(cells);
   }
 
-  private quoted(text: string, delim: string, out: InputRecord[]) {
-    const offset = this.lines;
+  /** `before`: line breaks in the file before the record, to say where csv-parse's line numbers stand. */
+  private quoted(text: string, delim: string, before: number, out: InputRecord[]) {
     parse(text, {
       relax_column_count: true,
       relax_quotes: true,
@@ -85,16 +91,11 @@ export class RecordReader {
       on_skip: (err: CsvError | undefined) => {
         const lines = (err as { lines?: number } | undefined)?.lines;
         const message = err?.message ?? 'unreadable CSV record';
-        out.push(new SkippedRecord({ code: 'csv_syntax', message: lines === undefined ? message : message.replace(/at line \d+/, `at line ${offset + lines}`) }));
+        out.push(new SkippedRecord({ code: 'csv_syntax', message: lines === undefined ? message : message.replace(/at line \d+/, `at line ${before + lines}`) }));
         return undefined;
       },
     });
   }
-}
-
-function hasQuoteIn(s: string, from: number, to: number): boolean {
-  const q = s.indexOf('"', from);
-  return q !== -1 && q < to;
 }
 
 function lineEnd(s: string, from: number, delim: string): number {
@@ -134,8 +135,10 @@ function recordEnd(s: string, from: number, delim: string): number {
   return n;
 }
 
-function countOf(s: string, from: number, to: number, delim: string): number {
+/** CR and LF characters in s[from, to): csv-parse's line count moves on at each, inside quotes too, and twice at a CRLF. */
+function breaksIn(s: string, from: number, to: number): number {
   let k = 0;
-  for (let i = s.indexOf(delim, from); i !== -1 && i < to; i = s.indexOf(delim, i + delim.length)) k++;
+  for (let i = s.indexOf('\n', from); i !== -1 && i < to; i = s.indexOf('\n', i + 1)) k++;
+  for (let i = s.indexOf('\r', from); i !== -1 && i < to; i = s.indexOf('\r', i + 1)) k++;
   return k;
 }
