@@ -41,6 +41,8 @@ export interface AsyncJobDeps {
   files: ResultFiles;
   leases: Leases;
   resolve: Resolve;
+  /** How long a batch's look-up may take before batches get smaller (BATCH_TARGET_MS by default). */
+  batchTargetMs?: number;
   limitBytes: number;
   /** Compressed result bytes a token may keep at once (WHOHAD_BULK_MAX_STORED_BYTES). */
   maxStoredBytes: number;
@@ -108,7 +110,7 @@ export class AsyncJobs {
     let out: ResultWriter | null = null;
     try {
       out = await files.writer(id, format);
-      const rows = answerRows(input.rows, { columns: input.columns, resolve: this.deps.resolve, defaults, summary, record });
+      const rows = answerRows(input.rows, { columns: input.columns, resolve: this.deps.resolve, defaults, summary, record, targetMs: this.deps.batchTargetMs });
       const text = encodeBatches(rows, input.columns, format, RESULT_CHUNK_CHARS);
       for await (const chunk of text) {
         if (signal.aborted) {

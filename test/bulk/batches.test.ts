@@ -171,19 +171,6 @@ describe('the batch pipeline', () => {
     expect(failed).toEqual(Array.from({ length: 512 }, (_, i) => 513 + i));
     expect(rows.find((r) => r.error)?.error?.message).toMatch(/connection lost.*ask this row again/);
   });
-
-  it('asks identical rows of a batch once', async () => {
-    const asked: number[] = [];
-    const resolve: Resolve = async (qs) => {
-      asked.push(qs.length);
-      return qs.map((q) => answerOf(q.ip));
-    };
-    const same = Array.from({ length: 100 }, (_, i): InputRecord => [`r${i}`, '198.51.100.7', '1100', '2026-10-25T00:30:00Z']);
-    const rows = [];
-    for await (const batch of answerRows(groups(same, 100), { columns, resolve, defaults: {}, summary: new SummaryAccumulator(), record: async () => undefined })) rows.push(...batch);
-    expect(asked).toEqual([1]);
-    expect(rows.map((r) => r.answer?.subscriberId)).toEqual(same.map(() => 'sub-198.51.100.7'));
-  });
 });
 
 describe('a streamed upload, end to end', () => {
