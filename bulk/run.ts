@@ -69,18 +69,15 @@ export async function* answerRows(groups: AsyncIterable<InputRecord[]>, o: Answe
   let held: InputRecord[] = [];
   let heldAt = 0;
   let n = 0;
-  const inFlight: Array<{ rows: Promise<ResultRow[]>; ready: boolean }> = [];
+  const inFlight: Array<{ rows: Promise<ResultRow[]> }> = [];
   const start = () => {
     const take = Math.min(sizer.size, held.length - heldAt);
     const recs = held.slice(heldAt, heldAt + take);
     heldAt += take;
     const t0 = performance.now();
-    const entry = { rows: resolveBatch(recs, n + 1, o), ready: false };
+    const entry = { rows: resolveBatch(recs, n + 1, o) };
     entry.rows.then(
-      () => {
-        entry.ready = true;
-        sizer.took(performance.now() - t0, recs.length);
-      },
+      () => sizer.took(performance.now() - t0, recs.length),
       () => undefined,
     );
     n += take;
