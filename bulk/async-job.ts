@@ -9,12 +9,11 @@ import type { BulkJobStore, JobOwner, JobState } from './jobs.js';
 import type { Leases } from './leases.js';
 import type { ResultFiles, ResultWriter } from './result-files.js';
 import type { RowDefaults } from './row.js';
-import { counted, encodeRows, resolveRows, type BulkFormat, type Resolve } from './run.js';
+import { answerRows, encodeBatches, type BatchRecorder, type BulkFormat, type Resolve } from './run.js';
 import { SummaryAccumulator } from './summary.js';
-import type { ResultRow } from './output.js';
 
-/** A stage the resolved rows pass through before they are stored (the access log's). */
-export type RowStage = (job: string, rows: AsyncIterable<ResultRow>) => AsyncIterable<ResultRow>;
+/** The access-log record of each batch of a job, written before the batch is stored. */
+export type JobRecorder = (job: string) => BatchRecorder;
 
 /** Size of the result chunks written to the result file. */
 export const RESULT_CHUNK_CHARS = 256 * 1024;
@@ -42,6 +41,8 @@ export interface AsyncJobDeps {
   files: ResultFiles;
   leases: Leases;
   resolve: Resolve;
+  /** How long a batch's look-up may take before batches get smaller (BATCH_TARGET_MS by default). */
+  batchTargetMs?: number;
   limitBytes: number;
   /** Compressed result bytes a token may keep at once (WHOHAD_BULK_MAX_STORED_BYTES). */
   maxStoredBytes: number;
@@ -67,7 +68,7 @@ export class AsyncJobs {
 
   constructor(private readonly deps: AsyncJobDeps) {}
 
-  async start(upload: Readable, defaults: RowDefaults, format: BulkFormat, owner: JobOwner, stage: RowStage = (_job, rows) => rows): Promise<JobState> {
+  async start(upload: Readable, defaults: RowDefaults, format: BulkFormat, owner: JobOwner, record: JobRecorder = () => async () => undefined): Promise<JobState> {
     const { store, leases, limitBytes, maxStoredBytes } = this.deps;
     const id = store.newId();
     const spool = join(this.deps.spoolDir ?? tmpdir(), `whohad-bulk-${id}.csv`);
@@ -84,7 +85,7 @@ export class AsyncJobs {
       const input = await openBulkInput(createReadStream(spool), limitBytes);
       await store.create(id, { mode: 'async', format, total: counter.dataLines(), bytes: guard.bytes, owner, instance: this.deps.instance });
       const abort = new AbortController();
-      const done = this.run(id, input, defaults, format, owner, kept, abort.signal, stage).finally(() => {
+      const done = this.run(id, input, defaults, format, owner, kept, abort.signal, record(id)).finally(() => {
         this.running.delete(id);
         return rm(spool, { force: true });
       });
@@ -102,15 +103,15 @@ export class AsyncJobs {
 
   private async run(
     id: string, input: Awaited<ReturnType<typeof openBulkInput>>, defaults: RowDefaults, format: BulkFormat, owner: JobOwner, kept: number,
-    signal: AbortSignal, stage: RowStage,
+    signal: AbortSignal, record: BatchRecorder,
   ) {
     const { store, files, leases, maxStoredBytes } = this.deps;
     const summary = new SummaryAccumulator();
     let out: ResultWriter | null = null;
     try {
       out = await files.writer(id, format);
-      const rows = stage(id, counted(resolveRows(input.rows, input.columns, this.deps.resolve, defaults), summary));
-      const text = encodeRows(rows, input.columns, format, RESULT_CHUNK_CHARS);
+      const rows = answerRows(input.rows, { columns: input.columns, resolve: this.deps.resolve, defaults, summary, record, targetMs: this.deps.batchTargetMs });
+      const text = encodeBatches(rows, input.columns, format, RESULT_CHUNK_CHARS);
       for await (const chunk of text) {
         if (signal.aborted) {
           text.destroy();

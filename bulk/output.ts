@@ -1,6 +1,6 @@
 import type { AttributionAnswer, Status } from '../schemas/attribution.js';
 import type { RowError } from './row.js';
-import { neutralise } from '../core/spreadsheet.js';
+import { csvField, neutralise } from '../core/spreadsheet.js';
 
 /** The columns whohad appends to the input's own. */
 export const RESULT_COLUMNS = ['status', 'subscriber_id', 'candidates', 'reasons', 'instants_utc', 'evidence'] as const;
@@ -57,6 +57,13 @@ export function csvRecord(r: ResultRow, width: number): string[] {
 
 export function csvHeader(names: string[]): string[] {
   return [...names.map(neutralise), ...RESULT_COLUMNS];
+}
+
+/** A CSV record as text, CRLF-ended: the cells as csv-stringify would write them. */
+export function csvLine(cells: string[]): string {
+  let line = csvField(cells[0]);
+  for (let i = 1; i < cells.length; i++) line += `,${csvField(cells[i])}`;
+  return `${line}\r\n`;
 }
 
 /**

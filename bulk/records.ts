@@ -173,6 +173,11 @@ export class RecordSplitter extends Transform {
     if (i > recordAt) this.held.push(Buffer.from(buf.subarray(recordAt, i)));
   }
 
+  /** The file's line end, once the first one outside quotes has been read. */
+  get lineEnding(): string | null {
+    return this.delimiter ? DELIMITER_TEXT[this.delimiter] : null;
+  }
+
   private lineBreak() {
     this.line++;
     this.recordBreaks++;

@@ -1,93 +1,185 @@
 import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
-import { stringify } from 'csv-stringify';
-import { CSV_QUOTED_MATCH } from '../core/spreadsheet.js';
 import type { NormalisedQuery } from '../resolver/query.js';
 import type { AttributionAnswer } from '../schemas/attribution.js';
 import type { ColumnMap } from './header.js';
-import { SkippedRecord, type InputRecord } from './input.js';
-import { mapOrdered } from './ordered.js';
-import { csvHeader, csvRecord, ndjsonRecord, type ResultRow } from './output.js';
+import { SkippedRecord, type InputRecord } from './reader.js';
+import { csvHeader, csvLine, csvRecord, ndjsonRecord, type ResultRow } from './output.js';
 import { rowToQuery, type RowDefaults } from './row.js';
 import type { SummaryAccumulator } from './summary.js';
 
-export type Resolve = (q: NormalisedQuery) => Promise<AttributionAnswer>;
+/**
+ * The resolver as bulk uses it: a batch of queries, an answer for each in the same order, each
+ * the answer `GET /v1/attribution` gives. One failure fails the batch (its rows then say so).
+ */
+export type Resolve = (queries: NormalisedQuery[]) => Promise<AttributionAnswer[]>;
 export type BulkFormat = 'csv' | 'ndjson';
 
-/** Rows in flight at once: enough for the auto-pipelined client to fill big pipelines, few enough to keep memory flat. */
-export const DEFAULT_WINDOW = 512;
+/** Writes the access-log record of a batch of rows; the rows are disclosed only after it resolves. */
+export type BatchRecorder = (rows: ResultRow[]) => Promise<void>;
+
+/** Most rows a resolver call gets: enough for few calls, few enough for memory and a short call. */
+export const MAX_BATCH_ROWS = 512;
+export const MIN_BATCH_ROWS = 64;
+/** Batches resolved at once: one is answered while the next is looked up. */
+export const BATCHES_IN_FLIGHT = 2;
+/** Rows being looked up at once, at most. */
+export const DEFAULT_WINDOW = MAX_BATCH_ROWS * BATCHES_IN_FLIGHT;
+/**
+ * How long one batch's look-up may take before the next batch is made smaller: a batch is read
+ * in a few script calls (`Resolver.resolveMany`), and a long one would make a single look-up
+ * asked meanwhile wait behind it.
+ */
+export const BATCH_TARGET_MS = 25;
+
+export interface AnswerOptions {
+  columns: ColumnMap;
+  resolve: Resolve;
+  defaults: RowDefaults;
+  summary: SummaryAccumulator;
+  record: BatchRecorder;
+  maxBatchRows?: number;
+  targetMs?: number;
+}
+
+/** The batch size, halved after a batch that took longer than the target and grown back after quick ones. */
+export class BatchSizer {
+  size: number;
+  constructor(private readonly max = MAX_BATCH_ROWS, private readonly min = Math.min(MIN_BATCH_ROWS, max), private readonly targetMs = BATCH_TARGET_MS) {
+    this.size = max;
+  }
+  took(ms: number, rows: number): void {
+    if (rows < this.size) return;
+    if (ms > this.targetMs) this.size = Math.max(this.min, this.size >> 1);
+    else if (ms < this.targetMs / 2) this.size = Math.min(this.max, this.size * 2);
+  }
+}
 
 /**
- * Resolves every data row with the one resolver the single look-up uses, `window` rows in
- * flight, answers in input order. A row that cannot be read, or whose look-up fails, becomes
- * an `error` row in its place: the output has exactly one row per input row.
+ * Resolves every data row with the one resolver the single look-up uses, a batch of rows a
+ * call, two batches in flight, and hands on each batch in input order once the access log
+ * holds its record and the summary has counted it. A row that cannot be read, or whose
+ * look-up fails, becomes an `error` row in its place: the output has one row per input row.
  */
-export function resolveRows(rows: AsyncIterable<InputRecord>, columns: ColumnMap, resolve: Resolve, defaults: RowDefaults, window = DEFAULT_WINDOW): AsyncGenerator<ResultRow> {
-  // identical look-ups in flight at the same time (one connection's many requests in one second) share one answer
-  const inFlight = new Map<string, Promise<AttributionAnswer>>();
-  const ask = (q: NormalisedQuery): Promise<AttributionAnswer> => {
-    const key = `${q.ip}|${q.port}|${q.at}|${q.tz ?? ''}|${q.tolerance ?? ''}`;
-    let p = inFlight.get(key);
-    if (!p) {
-      p = resolve(q);
-      inFlight.set(key, p);
-      const drop = () => void inFlight.delete(key);
-      p.then(drop, drop);
-    }
-    return p;
-  };
+export async function* answerRows(groups: AsyncIterable<InputRecord[]>, o: AnswerOptions): AsyncGenerator<ResultRow[]> {
+  const sizer = new BatchSizer(o.maxBatchRows ?? MAX_BATCH_ROWS, undefined, o.targetMs ?? BATCH_TARGET_MS);
+  const it = groups[Symbol.asyncIterator]();
+  let waiting: Promise<IteratorResult<InputRecord[]>> | null = it.next();
+  let held: InputRecord[] = [];
+  let heldAt = 0;
   let n = 0;
-  const one = async (rec: InputRecord): Promise<ResultRow> => {
-    const row = ++n;
-    if (rec instanceof SkippedRecord) return { row, cells: [], answer: null, error: rec.error };
-    const q = rowToQuery(rec, columns, defaults);
-    if (!q.ok) return { row, cells: rec, answer: null, error: q.error };
-    try {
-      return { row, cells: rec, answer: await ask(q.query), error: null };
-    } catch (err) {
-      // the query was read already, so what fails here is the store
-      const message = (err as Error).message;
-      return { row, cells: rec, answer: null, error: { code: 'store_unavailable', message: `the look-up failed (${message}): ask this row again` } };
-    }
+  const inFlight: Array<{ rows: Promise<ResultRow[]> }> = [];
+  const start = () => {
+    const take = Math.min(sizer.size, held.length - heldAt);
+    const recs = held.slice(heldAt, heldAt + take);
+    heldAt += take;
+    const t0 = performance.now();
+    const entry = { rows: resolveBatch(recs, n + 1, o) };
+    entry.rows.then(
+      () => sizer.took(performance.now() - t0, recs.length),
+      () => undefined,
+    );
+    n += take;
+    inFlight.push(entry);
   };
-  return mapOrdered(rows, one, window);
-}
-
-/** Feeds every row to the summary on its way through. */
-export async function* counted(rows: AsyncIterable<ResultRow>, summary: SummaryAccumulator): AsyncGenerator<ResultRow> {
-  for await (const r of rows) {
-    summary.add(r);
-    if (r.error?.code === 'upload_incomplete') summary.complete = false;
-    yield r;
+  const finish = async (): Promise<ResultRow[]> => {
+    const rows = await inFlight.shift()!.rows;
+    await o.record(rows);
+    for (const r of rows) {
+      o.summary.add(r);
+      if (r.error?.code === 'upload_incomplete') o.summary.complete = false;
+    }
+    return rows;
+  };
+  try {
+    for (;;) {
+      while (inFlight.length < BATCHES_IN_FLIGHT && heldAt < held.length) start();
+      if (waiting && heldAt >= held.length && inFlight.length < BATCHES_IN_FLIGHT) {
+        // nothing read is waiting: read on, but answer a finished batch first if one is (a client
+        // that waits for its first answers before it sends more must get them)
+        const next = waiting;
+        const got = inFlight.length === 0 ? await next : await Promise.race([next, inFlight[0].rows.then(() => null)]);
+        if (got === null) {
+          yield await finish();
+          continue;
+        }
+        waiting = null;
+        if (got.done) continue;
+        held = got.value;
+        heldAt = 0;
+        waiting = it.next();
+        continue;
+      }
+      if (inFlight.length === 0) break;
+      yield await finish();
+    }
+  } finally {
+    await it.return?.();
   }
 }
 
 /**
- * Result rows as text in chunks of about `chunkChars`: CSV (input header plus the result
- * columns, formulas neutralised, by csv-stringify) or NDJSON. One pipeline, so destroying the
- * returned stream (a client that went away) ends the row generator too, and its `finally` runs.
+ * Rows of one batch, each asked as it stands: identical rows are not merged here, the resolver
+ * shares what it reads for one address itself (and a failure or a count of calls stays the
+ * rows' own).
  */
-export function encodeRows(rows: AsyncIterable<ResultRow>, columns: ColumnMap, format: BulkFormat, chunkChars: number): Readable {
-  const width = columns.names.length;
-  const done = () => undefined;
-  if (format === 'ndjson') {
-    const lines = Readable.from(
-      (async function* () {
-        for await (const r of rows) yield ndjsonRecord(r, columns.keys);
-      })(),
-      { objectMode: false },
-    );
-    return pipeline(lines, new Rechunk(chunkChars), done);
+async function resolveBatch(recs: InputRecord[], firstRow: number, o: AnswerOptions): Promise<ResultRow[]> {
+  const out: ResultRow[] = new Array(recs.length);
+  const queries: NormalisedQuery[] = [];
+  const asked: ResultRow[] = [];
+  for (let i = 0; i < recs.length; i++) {
+    const rec = recs[i];
+    const row = firstRow + i;
+    if (rec instanceof SkippedRecord) {
+      out[i] = { row, cells: [], answer: null, error: rec.error };
+      continue;
+    }
+    const q = rowToQuery(rec, o.columns, o.defaults);
+    if (!q.ok) {
+      out[i] = { row, cells: rec, answer: null, error: q.error };
+      continue;
+    }
+    const r: ResultRow = { row, cells: rec, answer: null, error: null };
+    out[i] = r;
+    queries.push(q.query);
+    asked.push(r);
   }
-  const records = Readable.from(
-    (async function* () {
-      yield csvHeader(columns.names);
-      for await (const r of rows) yield csvRecord(r, width);
-    })(),
-  );
-  return pipeline(records, stringify({ record_delimiter: '\r\n', quoted_match: CSV_QUOTED_MATCH }), new Rechunk(chunkChars), done);
+  if (queries.length === 0) return out;
+  try {
+    const answers = await o.resolve(queries);
+    for (let k = 0; k < asked.length; k++) asked[k].answer = answers[k];
+  } catch (err) {
+    // the queries were read already, so what fails here is the store
+    const error = { code: 'store_unavailable' as const, message: `the look-up failed (${(err as Error).message}): ask this row again` };
+    for (const r of asked) r.error = error;
+  }
+  return out;
 }
 
-/** Joins small pieces of text into chunks of about `size` bytes (fewer, larger writes to Redis or a socket). */
+/** A batch as text: CSV records (formulas neutralised, CRLF-ended) or NDJSON lines. */
+export function batchText(rows: ResultRow[], columns: ColumnMap, format: BulkFormat): string {
+  let text = '';
+  if (format === 'ndjson') for (const r of rows) text += ndjsonRecord(r, columns.keys);
+  else for (const r of rows) text += csvLine(csvRecord(r, columns.names.length));
+  return text;
+}
+
+/**
+ * The answer as text, a batch at a time (CSV with the header line first, or NDJSON), joined
+ * into chunks of at least `chunkChars`. One pipeline, so destroying the returned stream (a
+ * client that went away) ends the batch generator too, and its `finally` runs.
+ */
+export function encodeBatches(batches: AsyncIterable<ResultRow[]>, columns: ColumnMap, format: BulkFormat, chunkChars: number): Readable {
+  const text = Readable.from(
+    (async function* () {
+      if (format === 'csv') yield csvLine(csvHeader(columns.names));
+      for await (const rows of batches) yield batchText(rows, columns, format);
+    })(),
+    { objectMode: false },
+  );
+  return pipeline(text, new Rechunk(chunkChars), () => undefined);
+}
+
+/** Joins small pieces of text into chunks of about `size` bytes (fewer, larger writes to a file or a socket). */
 export class Rechunk extends Transform {
   private parts: string[] = [];
   private length = 0;

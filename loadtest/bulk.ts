@@ -1,102 +1,81 @@
 /**
- * Bulk resolution end to end: rows/s and peak RSS for a large CSV streamed through
- * `POST /v1/attribution/bulk`, against an index of port-block intervals and lease holdings
- * loaded through the real IndexWriter. Starts its own throw-away redis-server and the service
- * in this process (port 0); the CSV is generated on the fly and never held in memory.
+ * Bulk resolution end to end: rows/s, CPU per row (service, Redis, client) and the service's
+ * RSS for a large CSV streamed through `POST /v1/attribution/bulk`, against an index of
+ * port-block intervals and lease holdings loaded through the real IndexWriter. Starts its own
+ * throw-away redis-server and the service in a process of its own (loadtest/bulk-service.ts);
+ * this process is only the client: it generates the CSV on the fly and reads the answer.
  *
- * Usage: node dist/loadtest/bulk.js [rows=1000000] [intervals=1000000] [--keep DIR] [--baseline] [--floor]
- *   --keep DIR   keep the loaded index in DIR/dump.rdb and reuse it when the size matches
- *                (loading 1M intervals through the Lua merge scripts takes minutes)
- *   --baseline   first measure Resolver.resolve alone (same window, no HTTP, no CSV)
- *   --floor      answer every row with one ready-made answer instead of resolving it: what the
- *                route costs without the look-ups (HTTP, CSV in and out, order, summary, access
- *                log, this client), the ceiling no resolver can lift the route above
+ * Usage: npx tsx loadtest/bulk.ts [rows=1000000] [intervals=1000000] [--keep DIR] [--floor] [--runs N] [--against DIR]
+ *   --keep DIR     keep the loaded index in DIR/dump.rdb and reuse it when the size matches
+ *                  (loading 1M intervals through the Lua merge scripts takes minutes)
+ *   --floor        the service answers every row with one ready-made answer instead of resolving
+ *                  it: what the route costs without the look-ups (HTTP, CSV in and out, order,
+ *                  summary, access log), the ceiling no resolver can lift the route above
+ *   --runs N       measure N times (default 1)
+ *   --against DIR  also measure the service of another checkout (e.g. the main branch), each run
+ *                  alternating with this one, against the same Redis with the same client
+ * From code: `bulkBench(options)` returns the rows of the bench table.
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
-import { DEFAULT_WINDOW } from '../bulk/run.js';
+import { fileURLToPath } from 'node:url';
 import { connectRedis } from '../commands.js';
 import { closeClient } from '../redis/client.js';
 import { startRedisServer } from '../redis/embedded.js';
-import { IndexReader } from '../timeindex/reader.js';
 import { ProfileDictionary } from '../timeindex/profiles.js';
 import { IndexWriter } from '../timeindex/writer.js';
-import { normalisedOrThrow } from '../resolver/query.js';
-import { Resolver } from '../resolver/resolve.js';
-import { buildApp } from '../service/app.js';
-import { loadConfig } from '../config.js';
 import { load } from './load.js';
 import { DEFAULT_SHAPE, leaseEvents, natEvents, publicIpOf, rng, type IspShape } from './synthetic-isp.js';
 
-const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(name);
-const option = (name: string) => {
-  const i = args.indexOf(name);
-  return i === -1 ? undefined : args[i + 1];
-};
-const positional = args.filter((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1] === '--keep'));
-const rows = Number(positional[0] ?? 1_000_000);
-const targetIntervals = Number(positional[1] ?? 1_000_000);
-const keep = option('--keep');
-
-const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`;
-const log = (s: string) => process.stderr.write(`${s}\n`);
-
-// 256 addresses x 63 blocks over 30 days give about 3.1 intervals per block per day (as in
-// loadtest/memory.ts); grow the addresses until the target is met. The leases cover the
-// inside addresses the allocations name.
-const natShape: IspShape = { ...DEFAULT_SHAPE, publicIps: Math.max(1, Math.ceil(targetIntervals / (63 * 30 * 3.1))), privateIps: Math.max(1000, Math.ceil(targetIntervals / 30)) };
-
-const dir = keep ?? `/tmp/whohad-bulk-bench-${process.pid}`;
-const server = await startRedisServer({ dir, appendonly: false });
-const redis = connectRedis(server.url);
-const profiles = new ProfileDictionary(redis);
-const writer = new IndexWriter(redis, profiles, { days: 36500, now: Date.now });
-/** The kept index is reused only for the same shape and the same index code (its Lua scripts). */
-function luaDigest(dir: URL): string {
-  const h = createHash('sha256');
-  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    if (e.isDirectory()) h.update(luaDigest(new URL(`${e.name}/`, dir)));
-    else h.update(e.name).update(readFileSync(new URL(e.name, dir)));
-  }
-  return h.digest('hex');
+export interface BulkBenchOptions {
+  rows?: number;
+  intervals?: number;
+  keep?: string;
+  floor?: boolean;
+  runs?: number;
+  /** Another checkout whose service is measured beside this one's. */
+  against?: string;
+  log?: (s: string) => void;
 }
-const shapeTag = JSON.stringify({ natShape, index: luaDigest(new URL('../timeindex/lua/', import.meta.url)) });
-if ((await redis.get('bench:shape')) === shapeTag) {
-  log(`index: reusing ${dir}/dump.rdb (${natShape.publicIps} public addresses, ${natShape.privateIps} inside addresses)`);
-} else {
-  await redis.flushdb();
-  let t = performance.now();
-  const { events: natCount } = await load(writer, natEvents(natShape), 5000, 4);
-  log(`index: ${natCount} NAT events in ${((performance.now() - t) / 1000).toFixed(0)} s`);
-  t = performance.now();
-  const { events: leaseCount } = await load(writer, leaseEvents(natShape), 5000, 4);
-  log(`index: ${leaseCount} lease events in ${((performance.now() - t) / 1000).toFixed(0)} s`);
-  await redis.set('bench:shape', shapeTag);
-  if (keep) await redis.save();
+
+export interface BenchRow {
+  figure: string;
+  value: number;
+  unit: string;
+  target: string;
+  ok: boolean | null;
+  note?: string;
 }
-let intervals = 0;
-let cursor = '0';
-do {
-  const [next, keys] = await redis.scan(cursor, 'MATCH', 'a:*', 'COUNT', 5000);
-  cursor = next;
-  const p = redis.pipeline();
-  for (const k of keys) p.zcard(k);
-  for (const [, n] of (await p.exec()) ?? []) intervals += Number(n);
-} while (cursor !== '0');
-log(`index: ${intervals} stored port-block interval entries on ${natShape.publicIps} public addresses`);
+
+export interface BulkRun {
+  service: string;
+  rows: number;
+  answered: number;
+  seconds: number;
+  rowsPerSecond: number;
+  firstRowAfterMs: number;
+  cpuUsPerRow: { service: number; redis: number; client: number };
+  servicePeakRssMb: number;
+  serviceRssMbFrom25to100Percent: { min: number; max: number } | null;
+  byStatus: Record<string, number>;
+}
+
+const TARGET = 100_000;
+const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
 
 /** Hits spread over the synthetic month: random address, port in a block, second. */
-function* csvRows(n: number): Generator<string> {
+function* csvRows(n: number, shape: IspShape): Generator<string> {
   const r = rng(1234);
-  const span = natShape.days * 86_400_000;
+  const span = shape.days * 86_400_000;
   let buf = 'id,ip,port,timestamp\n';
   for (let i = 1; i <= n; i++) {
-    const ip = publicIpOf(Math.floor(r() * natShape.publicIps));
-    const port = 1024 + Math.floor(r() * natShape.blocksPerIp * 1024);
-    const at = new Date(natShape.start + Math.floor(r() * span / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+    const ip = publicIpOf(Math.floor(r() * shape.publicIps));
+    const port = 1024 + Math.floor(r() * shape.blocksPerIp * 1024);
+    const at = new Date(shape.start + Math.floor((r() * span) / 1000) * 1000).toISOString().replace('.000Z', 'Z');
     buf += `${i},${ip},${port},${at}\n`;
     if (buf.length > 64 * 1024) {
       yield buf;
@@ -106,95 +85,144 @@ function* csvRows(n: number): Generator<string> {
   if (buf) yield buf;
 }
 
-if (flag('--baseline')) {
-  const resolver = new Resolver(new IndexReader(redis), profiles, { toleranceS: 2, retentionDays: 36500, interimIntervalS: 86400, directVrf: 'default', now: Date.now });
-  const r = rng(99);
-  const n = Math.min(rows, 200_000);
-  let i = 0;
-  const t = performance.now();
-  const worker = async () => {
-    while (i++ < n) {
-      await resolver.resolve(normalisedOrThrow({
-        ip: publicIpOf(Math.floor(r() * natShape.publicIps)), port: 1024 + Math.floor(r() * natShape.blocksPerIp * 1024),
-        at: new Date(natShape.start + Math.floor(r() * natShape.days * 86_400_000)).toISOString(),
-      }));
-    }
+/** The kept index is reused only for the same shape and the same index code (its Lua scripts). */
+function luaDigest(dir: URL): string {
+  const h = createHash('sha256');
+  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    if (e.isDirectory()) h.update(luaDigest(new URL(`${e.name}/`, dir)));
+    else h.update(e.name).update(readFileSync(new URL(e.name, dir)));
+  }
+  return h.digest('hex');
+}
+
+async function startService(redisUrl: string, tree: string | undefined, floor: string | undefined) {
+  const args = [redisUrl, ...(tree ? ['--tree', tree] : []), ...(floor ? ['--floor', floor] : [])];
+  const child = fork(fileURLToPath(new URL(`./bulk-service${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url)), args, {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // WHOHAD_BENCH_CPU_PROF=DIR: a CPU profile of each service process, for `node --cpu-prof` reading
+    execArgv: [...process.execArgv, ...(process.env.WHOHAD_BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.WHOHAD_BENCH_CPU_PROF] : [])],
+  });
+  const [hello] = (await once(child, 'message')) as [{ url: string; token: string }];
+  const stats = async () => {
+    child.send('stats');
+    const [s] = (await once(child, 'message')) as [{ cpuUs: number; rss: number; peakKb: number }];
+    return s;
   };
-  await Promise.all(Array.from({ length: DEFAULT_WINDOW }, worker));
-  log(`baseline: Resolver.resolve alone, ${DEFAULT_WINDOW} in flight: ${Math.round(n / ((performance.now() - t) / 1000))} resolves/s over ${n}`);
+  const stop = async (c: ChildProcess) => {
+    c.send('stop');
+    if (c.exitCode === null) await once(c, 'exit');
+  };
+  return { ...hello, stats, stop: () => stop(child) };
 }
 
-const app = await buildApp({ config: loadConfig({ WHOHAD_RETENTION_DAYS: '36500' }), redis, logger: false });
-if (flag('--floor')) {
-  // a real unique answer with its evidence, asked once and handed to every row as it is
-  const q = { ip: publicIpOf(0), port: 1024, at: new Date(natShape.start + 86_400_000).toISOString() };
-  let ready = await app.resolver.resolve(normalisedOrThrow(q));
-  for (let port = 1025; ready.status !== 'unique' && port < 1024 + natShape.blocksPerIp * 1024; port += 1024) ready = await app.resolver.resolve(normalisedOrThrow({ ...q, port }));
-  app.resolver.resolve = async () => ready;
-  log(`floor: every row answered with one ready-made ${ready.status} answer, nothing looked up`);
+async function oneRun(redis: ReturnType<typeof connectRedis>, redisUrl: string, shape: IspShape, rows: number, service: string, tree: string | undefined, floor: string | undefined, log: (s: string) => void): Promise<BulkRun> {
+  const svc = await startService(redisUrl, tree, floor);
+  const redisCpuS = async () => {
+    const info = await redis.info('cpu');
+    const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+    return field('used_cpu_user') + field('used_cpu_sys');
+  };
+  const purpose = new URLSearchParams({ case: 'BENCH', legalBasis: 'court-order', purpose: 'bulk benchmark' });
+  const rss: number[] = [];
+  const sampler = setInterval(() => void svc.stats().then((s) => rss.push(s.rss), () => undefined), 1000);
+  const svc0 = (await svc.stats()).cpuUs;
+  const me0 = process.cpuUsage();
+  const redis0 = await redisCpuS();
+  const t0 = performance.now();
+  let firstByteMs = 0;
+  let outLines = 0;
+  const res = await new Promise<IncomingMessage>((ok, fail) => {
+    const req = request(`${svc.url}/v1/attribution/bulk?${purpose}`, { method: 'POST', headers: { 'content-type': 'text/csv', authorization: `Bearer ${svc.token}` } }, ok);
+    req.on('error', fail);
+    Readable.from(csvRows(rows, shape), { objectMode: false }).pipe(req);
+  });
+  if (res.statusCode !== 200) throw new Error(`service answered ${res.statusCode}`);
+  for await (const chunk of res as AsyncIterable<Buffer>) {
+    if (!firstByteMs) firstByteMs = performance.now() - t0;
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) outLines++;
+  }
+  const secs = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
+  const end = await svc.stats();
+  const me = process.cpuUsage(me0);
+  const redisUs = ((await redisCpuS()) - redis0) * 1e6;
+  await svc.stop();
+  const summary = JSON.parse(String(res.trailers['x-whohad-summary']));
+  const answered = outLines - 1;
+  const mid = rss.slice(Math.floor(rss.length / 4));
+  const run: BulkRun = {
+    service, rows, answered, seconds: Number(secs.toFixed(1)), rowsPerSecond: Math.round(answered / secs), firstRowAfterMs: Math.round(firstByteMs),
+    cpuUsPerRow: { service: Number(((end.cpuUs - svc0) / answered).toFixed(1)), redis: Number((redisUs / answered).toFixed(1)), client: Number(((me.user + me.system) / answered).toFixed(1)) },
+    servicePeakRssMb: Math.round(end.peakKb / 1024),
+    serviceRssMbFrom25to100Percent: mid.length ? { min: mb(Math.min(...mid)), max: mb(Math.max(...mid)) } : null,
+    byStatus: summary.byStatus,
+  };
+  log(JSON.stringify(run));
+  if (answered !== rows) throw new Error(`${service}: ${rows} rows in, ${answered} out`);
+  return run;
 }
-const url = await app.listen({ port: 0, host: '127.0.0.1' });
-// an investigator's token and the purpose every bulk job states, as a real client sends them
-const { token } = await app.tokens.create(`bulk-bench-${Date.now()}`, ['investigator']);
-const purpose = new URLSearchParams({ case: 'BENCH', legalBasis: 'court-order', purpose: 'bulk benchmark' });
 
-/** Seconds of CPU redis-server has used (INFO cpu): with the process's own, a figure a noisy VM does not swing. */
-async function redisCpuS(): Promise<number> {
-  const info = await redis.info('cpu');
-  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
-  return field('used_cpu_user') + field('used_cpu_sys');
-}
-
-const rssSamples: number[] = [];
-const sampler = setInterval(() => rssSamples.push(process.memoryUsage.rss()), 1000);
-const cpu0 = process.cpuUsage();
-const redisCpu0 = await redisCpuS();
-const t0 = performance.now();
-let firstByteMs = 0;
-let outBytes = 0;
-let outLines = 0;
-const res = await new Promise<IncomingMessage>((ok, fail) => {
-  const req = request(`${url}/v1/attribution/bulk?${purpose}`, { method: 'POST', headers: { 'content-type': 'text/csv', authorization: `Bearer ${token}` } }, ok);
-  req.on('error', fail);
-  Readable.from(csvRows(rows), { objectMode: false }).pipe(req);
-});
-if (res.statusCode !== 200) throw new Error(`service answered ${res.statusCode}`);
-let lastReport = 0;
-for await (const chunk of res as AsyncIterable<Buffer>) {
-  if (!firstByteMs) firstByteMs = performance.now() - t0;
-  outBytes += chunk.length;
-  for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) outLines++;
-  if (outLines - lastReport >= 100_000) {
-    lastReport = outLines;
-    const s = (performance.now() - t0) / 1000;
-    log(`  ${outLines - 1} rows, ${Math.round((outLines - 1) / s)} rows/s, rss ${mb(process.memoryUsage.rss() / 1024)}`);
+/** Runs the benchmark; every run's figures, and the rows of the bench table. */
+export async function bulkBench(o: BulkBenchOptions = {}): Promise<{ runs: BulkRun[]; table: BenchRow[] }> {
+  const rows = o.rows ?? 1_000_000;
+  const targetIntervals = o.intervals ?? 1_000_000;
+  const log = o.log ?? ((s: string) => process.stderr.write(`${s}\n`));
+  // 256 addresses x 63 blocks over 30 days give about 3.1 intervals per block per day (as in
+  // loadtest/memory.ts); grow the addresses until the target is met. The leases cover the
+  // inside addresses the allocations name.
+  const shape: IspShape = { ...DEFAULT_SHAPE, publicIps: Math.max(1, Math.ceil(targetIntervals / (63 * 30 * 3.1))), privateIps: Math.max(1000, Math.ceil(targetIntervals / 30)) };
+  const dir = o.keep ?? `/tmp/whohad-bulk-bench-${process.pid}`;
+  const server = await startRedisServer({ dir, appendonly: false });
+  const redis = connectRedis(server.url);
+  try {
+    const shapeTag = JSON.stringify({ natShape: shape, index: luaDigest(new URL('../timeindex/lua/', import.meta.url)) });
+    if ((await redis.get('bench:shape')) === shapeTag) log(`index: reusing ${dir}/dump.rdb`);
+    else {
+      await redis.flushdb();
+      const writer = new IndexWriter(redis, new ProfileDictionary(redis), { days: 36500, now: Date.now });
+      await load(writer, natEvents(shape), 5000, 4);
+      await load(writer, leaseEvents(shape), 5000, 4);
+      await redis.set('bench:shape', shapeTag);
+      if (o.keep) await redis.save();
+    }
+    const floor = o.floor ? JSON.stringify([publicIpOf(0), new Date(shape.start + 86_400_000).toISOString(), shape.blocksPerIp * 1024]) : undefined;
+    const runs: BulkRun[] = [];
+    for (let i = 0; i < (o.runs ?? 1); i++) {
+      runs.push(await oneRun(redis, server.url, shape, rows, 'this', undefined, floor, log));
+      if (o.against) runs.push(await oneRun(redis, server.url, shape, rows, o.against, o.against, floor, log));
+    }
+    const mine = runs.filter((r) => r.service === 'this');
+    const best = mine.reduce((a, b) => (b.rowsPerSecond > a.rowsPerSecond ? b : a));
+    const table: BenchRow[] = [{
+      figure: `bulk ${rows.toLocaleString('en')} rows${o.floor ? ' (floor: no look-ups)' : ''}`,
+      value: best.rowsPerSecond, unit: 'rows/s', target: `>= ${TARGET.toLocaleString('en')}`, ok: best.rowsPerSecond >= TARGET,
+      note: `best of ${mine.length}; CPU a row: service ${best.cpuUsPerRow.service} µs, Redis ${best.cpuUsPerRow.redis} µs; service RSS peak ${best.servicePeakRssMb} MB`,
+    }];
+    if (o.against) {
+      const theirs = runs.filter((r) => r.service !== 'this');
+      const other = theirs.reduce((a, b) => (b.rowsPerSecond > a.rowsPerSecond ? b : a));
+      table.push({ figure: `  vs ${o.against}`, value: Number((best.rowsPerSecond / other.rowsPerSecond).toFixed(2)), unit: 'x', target: '(ratio, same run)', ok: null, note: `${other.rowsPerSecond} rows/s there` });
+    }
+    return { runs, table };
+  } finally {
+    await closeClient(redis);
+    await server.stop();
+    if (!o.keep) rmSync(dir, { recursive: true, force: true });
+    else if (!existsSync(`${dir}/dump.rdb`)) log(`(no dump.rdb in ${dir}: the index will be loaded again next time)`);
   }
 }
-const secs = (performance.now() - t0) / 1000;
-const cpu = process.cpuUsage(cpu0);
-const redisCpuUs = (await redisCpuS() - redisCpu0) * 1e6;
-clearInterval(sampler);
-const summary = JSON.parse(String(res.trailers['x-whohad-summary']));
-const answered = outLines - 1;
 
-await app.close();
-await closeClient(redis);
-await server.stop();
-if (!keep) rmSync(dir, { recursive: true, force: true });
-else if (!existsSync(`${dir}/dump.rdb`)) log(`(no dump.rdb in ${dir}: the index will be loaded again next time)`);
-
-const peakKb = process.resourceUsage().maxRSS;
-const mid = rssSamples.slice(Math.floor(rssSamples.length / 4));
-console.log(JSON.stringify({
-  rows, answered, seconds: Number(secs.toFixed(1)), rowsPerSecond: Math.round(answered / secs), firstRowAfterMs: Math.round(firstByteMs),
-  peakRssMb: Math.round(peakKb / 1024),
-  // CPU per row: this process (service and the benchmark's own client) and redis-server
-  cpuUsPerRow: { node: Math.round((cpu.user + cpu.system) / answered), redis: Math.round(redisCpuUs / answered) },
-  rssMbFrom25to100Percent: mid.length ? { min: Math.round(Math.min(...mid) / 2 ** 20), max: Math.round(Math.max(...mid) / 2 ** 20) } : null,
-  outputMb: Math.round(outBytes / 2 ** 20), index: { intervalEntries: intervals, publicIps: natShape.publicIps, insideIps: natShape.privateIps },
-  byStatus: summary.byStatus, subscribers: summary.subscribers,
-}, null, 2));
-if (answered !== rows) {
-  log(`FAIL: ${rows} rows in, ${answered} out`);
-  process.exitCode = 1;
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('loadtest/bulk.ts') || process.argv[1]?.endsWith('loadtest/bulk.js')) {
+  const args = process.argv.slice(2);
+  const option = (name: string) => {
+    const i = args.indexOf(name);
+    return i === -1 ? undefined : args[i + 1];
+  };
+  const valued = new Set(['--keep', '--runs', '--against']);
+  const positional = args.filter((a, i) => !a.startsWith('--') && !(i > 0 && valued.has(args[i - 1])));
+  const out = await bulkBench({
+    rows: Number(positional[0] ?? 1_000_000), intervals: Number(positional[1] ?? 1_000_000), keep: option('--keep'), floor: args.includes('--floor'),
+    runs: Number(option('--runs') ?? 1), against: option('--against'),
+  });
+  console.log(JSON.stringify(out, null, 2));
 }

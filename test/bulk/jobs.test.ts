@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobKeys } from '../../bulk/jobs.js';
+import { BulkJobStore, JobLimitError, jobKeys } from '../../bulk/jobs.js';
 import type { NormalisedQuery } from '../../resolver/query.js';
 import { PURPOSE, testApp, type TestApp } from '../helpers/app.js';
 import { byName, loadSmallIsp, postBulk } from './helpers.js';
@@ -173,5 +173,18 @@ describe('the summary and the corroboration table', () => {
     const res = await app.inject({ headers: app.auth, url: `/v1/attribution/bulk/${s.job}/result` });
     expect(res.statusCode).toBe(404);
     expect((await getJob(s.job))).toMatchObject({ mode: 'stream', state: 'done', rows: 8, links: { result: null } });
+  });
+});
+
+describe('running-job places', () => {
+  it('a job marked ended but whose place is not yet given back does not hold it (the next job may start)', async () => {
+    const store = new BulkJobStore(app.redis, 600);
+    await store.reserve('tok-places', 'job-a', 1);
+    // still running: the limit holds
+    await expect(store.reserve('tok-places', 'job-b', 1)).rejects.toBeInstanceOf(JobLimitError);
+    // ended, its place not yet given back (what a reader may see between the two writes)
+    await app.redis.hset(jobKeys.job('job-a'), 'state', 'done');
+    await expect(store.reserve('tok-places', 'job-b', 1)).resolves.toBeUndefined();
+    await expect(store.reserve('tok-places', 'job-c', 1)).rejects.toBeInstanceOf(JobLimitError);
   });
 });

@@ -1,0 +1,44 @@
+/**
+ * The service side of loadtest/bulk.ts, in a process of its own so that the benchmark's client
+ * does not share its CPU time or heap. Started with fork(): argv `REDIS_URL [--floor]
+ * [--tree DIR]`, it listens on 127.0.0.1 (port 0), sends `{ url, token }` to its parent, then
+ * answers `{ cpuUs, rss }` to each `stats` message, and stops on `stop`.
+ *
+ * `--tree DIR` runs the service of another checkout of whohad (its node_modules in place), so
+ * that one run measures two versions with the same client and the same Redis.
+ */
+import { pathToFileURL } from 'node:url';
+
+const [redisUrl, ...rest] = process.argv.slice(2);
+const treeAt = rest.indexOf('--tree');
+const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+const root = treeAt === -1 ? new URL('../', import.meta.url) : pathToFileURL(`${rest[treeAt + 1].replace(/\/$/, '')}/`);
+const mod = (path: string) => import(new URL(`${path}${ext}`, root).href);
+
+const { connectRedis } = await mod('commands');
+const { buildApp } = await mod('service/app');
+const { loadConfig } = await mod('config');
+const { normalisedOrThrow } = await mod('resolver/query');
+
+const redis = connectRedis(redisUrl);
+const app = await buildApp({ config: loadConfig({ WHOHAD_RETENTION_DAYS: '36500' }), redis, logger: false });
+if (rest.includes('--floor')) {
+  // a real unique answer with its evidence, asked once and handed to every row as it is
+  const [ip, at, ports] = JSON.parse(rest[rest.indexOf('--floor') + 1]) as [string, string, number];
+  let ready = await app.resolver.resolve(normalisedOrThrow({ ip, port: 1024, at }));
+  for (let port = 1025; ready.status !== 'unique' && port < 1024 + ports; port += 1024) ready = await app.resolver.resolve(normalisedOrThrow({ ip, port, at }));
+  app.resolver.resolve = async () => ready;
+}
+const url = await app.listen({ port: 0, host: '127.0.0.1' });
+const { token } = await app.tokens.create(`bulk-bench-${Date.now()}-${process.pid}`, ['investigator']);
+process.on('message', async (m: string) => {
+  if (m === 'stats') {
+    const c = process.cpuUsage();
+    process.send!({ cpuUs: c.user + c.system, rss: process.memoryUsage.rss(), peakKb: process.resourceUsage().maxRSS });
+  } else if (m === 'stop') {
+    await app.close();
+    redis.disconnect();
+    process.exit(0);
+  }
+});
+process.send!({ url, token });
