@@ -4,19 +4,13 @@ import { AccessLog } from '../audit/log.js';
 import { verifyChain, type VerifyResult } from '../audit/read.js';
 import { TokenError, TokenStore } from '../audit/tokens.js';
 import { existingSigningKey, loadSigningKey, SigningKeyError } from '../core/signing-key.js';
-import { openCliStore } from './store.js';
+import { withCliStore } from './store.js';
 import type { RedisClient } from '../redis/cluster.js';
 import { loadConfig, type Config } from '../config.js';
 
 /** Runs an administrative action straight against Redis (REDIS_URL, else the embedded one). */
-async function withRedis<T>(fn: (store: TokenStore, redis: RedisClient, config: Config) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  const handle = await openCliStore(config, { command: 'whohad' });
-  try {
-    return await fn(new TokenStore(handle.redis), handle.redis, config);
-  } finally {
-    await handle.close();
-  }
+function withRedis<T>(fn: (store: TokenStore, redis: RedisClient, config: Config) => Promise<T>): Promise<T> {
+  return withCliStore('whohad', (redis, _log, config) => fn(new TokenStore(redis), redis, config));
 }
 
 function failed(err: unknown): number {

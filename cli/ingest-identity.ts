@@ -6,10 +6,17 @@ import type { Config } from '../config.js';
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
 /**
- * The operator behind `whohad ingest`: the user sudo was run by, else the process's own. It is
+ * The operator behind `whohad ingest` (and any CLI command): the user sudo was run by, else the process's own. It is
  * what the host says, not a proof: whoever may run the command may also reach Redis directly.
  */
 export function cliIngest(env: NodeJS.ProcessEnv = process.env): HostIngest {
+  return { path: 'cli', user: operatorName(env) };
+}
+
+/** The access log's name for whoever ran a command on this machine. */
+export const cliUser = (env: NodeJS.ProcessEnv = process.env): string => `cli:${operatorName(env)}`;
+
+function operatorName(env: NodeJS.ProcessEnv): string {
   let user = env.SUDO_USER || '';
   if (!user) {
     try {
@@ -20,7 +27,7 @@ export function cliIngest(env: NodeJS.ProcessEnv = process.env): HostIngest {
     }
   }
   if (!user || user.length > 128 || UNSAFE.test(user)) user = `uid:${process.getuid?.() ?? 'unknown'}`;
-  return { path: 'cli', user };
+  return user;
 }
 
 /** The collector by its instance name (WHOHAD_INSTANCE, validated by config.ts). */

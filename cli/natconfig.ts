@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { userInfo } from 'node:os';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { AccessLog } from '../audit/log.js';
@@ -13,28 +12,15 @@ import { forwardAt, reverseAt, type VersionAnswer } from '../natconfig/lookup.js
 import { NatConfigRegistry } from '../natconfig/registry.js';
 import { NatConfigVersions, type VersionView } from '../natconfig/versions.js';
 import { ending } from './fail.js';
-import { openCliStore } from './store.js';
+import { withCliStore } from './store.js';
+import { cliUser } from './ingest-identity.js';
 
 /** `whohad natconfig …`: the NAT configuration history, straight against Redis as `whohad hold` is. */
 
 type Formats = readonly NatConfigFormat[];
 
-async function withStore<T>(formats: Formats, fn: (store: NatConfigVersions, log: AccessLog) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  const handle = await openCliStore(config, { command: 'whohad natconfig' });
-  try {
-    return await fn(new NatConfigVersions(handle.redis, new NatConfigRegistry(formats)), new AccessLog(handle.redis, `${config.instance}/cli`));
-  } finally {
-    await handle.close();
-  }
-}
-
-function cliUser(): string {
-  try {
-    return `cli:${userInfo().username}`;
-  } catch {
-    return 'cli';
-  }
+function withStore<T>(formats: Formats, fn: (store: NatConfigVersions, log: AccessLog) => Promise<T>): Promise<T> {
+  return withCliStore('whohad natconfig', (redis, log) => fn(new NatConfigVersions(redis, new NatConfigRegistry(formats)), log));
 }
 
 const actor = (command: string): NatConfigActor => ({ user: cliUser(), tokenId: null, client: null, route: `whohad natconfig ${command}` });

@@ -1,7 +1,7 @@
-import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { AccessLog } from '../audit/log.js';
-import { openCliStore } from './store.js';
+import { withCliStore } from './store.js';
+import { cliUser } from './ingest-identity.js';
 import type { RedisClient } from '../redis/cluster.js';
 import { DomainError } from '../core/domain-error.js';
 import { HoldStore, type Actor, type Hold } from '../retention/holds.js';
@@ -10,24 +10,7 @@ import { purgeAttribution, type PurgeResult } from '../retention/purge.js';
 import { loadConfig, type Config } from '../config.js';
 
 /** Straight against Redis (REDIS_URL, else the embedded one), as `whohad token` is. */
-async function withRedis<T>(fn: (redis: RedisClient, log: AccessLog, config: Config) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  const handle = await openCliStore(config, { command: 'whohad' });
-  try {
-    return await fn(handle.redis, new AccessLog(handle.redis, `${config.instance}/cli`), config);
-  } finally {
-    await handle.close();
-  }
-}
-
-/** The access log names whoever ran the command on this machine. */
-function cliUser(): string {
-  try {
-    return `cli:${userInfo().username}`;
-  } catch {
-    return 'cli';
-  }
-}
+const withRedis = <T>(fn: (redis: RedisClient, log: AccessLog, config: Config) => Promise<T>): Promise<T> => withCliStore('whohad', fn);
 
 /** A refused hold is one line on stderr and its code's exit status; anything else is not ours to word. */
 function failed(err: unknown): number {

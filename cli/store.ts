@@ -1,5 +1,7 @@
+import { AccessLog } from '../audit/log.js';
 import { openStore } from '../commands.js';
-import type { Config } from '../config.js';
+import { loadConfig, type Config } from '../config.js';
+import type { RedisClient } from '../redis/cluster.js';
 import { DomainError } from '../core/domain-error.js';
 import type { ClientOptions } from '../redis/client.js';
 import type { RedisHandle } from '../redis/embedded.js';
@@ -63,4 +65,18 @@ export async function openCliStore(config: Config, o: CliStoreOptions): Promise<
     throw err;
   }
   return handle;
+}
+
+/**
+ * Runs a command straight against Redis (REDIS_URL, else the embedded one), with the access log
+ * its privileged actions are recorded in, and closes the connection however it ends.
+ */
+export async function withCliStore<T>(command: string, fn: (redis: RedisClient, log: AccessLog, config: Config) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const handle = await openCliStore(config, { command });
+  try {
+    return await fn(handle.redis, new AccessLog(handle.redis, `${config.instance}/cli`), config);
+  } finally {
+    await handle.close();
+  }
 }

@@ -16,6 +16,7 @@
  *                  alternating with this one, against the same Redis with the same client
  * From code: `bulkBench(options)` returns the rows of the bench table.
  */
+import type { BenchRow } from './harness.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
@@ -42,14 +43,6 @@ export interface BulkBenchOptions {
   log?: (s: string) => void;
 }
 
-export interface BenchRow {
-  figure: string;
-  value: number;
-  unit: string;
-  target: string;
-  ok: boolean | null;
-  note?: string;
-}
 
 export interface BulkRun {
   service: string;

@@ -8,6 +8,7 @@
  *   npx tsx loadtest/ingest-bench.ts [events=1000000] [runs=2]
  * or `import { ingestBench } from './ingest-bench.js'` and `await ingestBench({ events, runs })`.
  */
+import type { BenchRow } from './harness.js';
 import { once } from 'node:events';
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { Redis } from 'ioredis';
@@ -23,14 +24,7 @@ import { ProfileDictionary } from '../timeindex/profiles.js';
 import { IndexWriter } from '../timeindex/writer.js';
 import { DEFAULT_SHAPE, natEvents, type IspShape } from './synthetic-isp.js';
 
-export interface Row {
-  figure: string;
-  value: number;
-  unit: string;
-  target: string;
-  ok: boolean | null;
-  note?: string;
-}
+export type Row = BenchRow;
 
 export interface IngestBenchOptions {
   /** Events of the canonical file and lines of the Juniper file; default 1,000,000. */

@@ -7,15 +7,12 @@
  *   DST hour among them), offsets, `Z`, epoch seconds and milliseconds, a tenth without a port.
  * Each service to compare (`--service PATH` to a compiled cli/main.js, repeatable; default this
  * checkout) is measured on both mixes in turn, so old and new share the run and its noise.
- *   npx tsx loadtest/lookup-bench.ts [--seconds 10] [--ips 64] [--service /tmp/old/dist/cli/main.js]...
+ *   npx tsx loadtest/lookup-bench.ts [--seconds 10] [--ips 64] [--profile DIR] [--service /tmp/old/dist/cli/main.js]...
+ * `--profile DIR` starts each service under `node --cpu-prof` and leaves its profile in DIR.
  * or from code: `lookupBench({ seconds, services })` returns the bench table's rows.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { readFileSync, rmSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { rmSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { TokenStore } from '../audit/tokens.js';
 import { defineCommands } from '../commands.js';
@@ -23,17 +20,9 @@ import { closeClient } from '../redis/client.js';
 import { startRedisServer } from '../redis/embedded.js';
 import { ProfileDictionary } from '../timeindex/profiles.js';
 import { IndexWriter } from '../timeindex/writer.js';
+import { cannon, child, printTable, stop, type BenchRow } from './harness.js';
 import { census, load } from './load.js';
 import { DEFAULT_SHAPE, leaseEvents, natEvents, publicIpOf, rng, type IspShape } from './synthetic-isp.js';
-
-export interface Row {
-  figure: string;
-  value: number;
-  unit: string;
-  target: string;
-  ok: boolean | null;
-  note?: string;
-}
 
 export interface LookupBenchOptions {
   seconds?: number;
@@ -42,6 +31,8 @@ export interface LookupBenchOptions {
   publicIps?: number;
   /** Compiled cli/main.js of each service to measure; default this checkout's. */
   services?: string[];
+  /** A directory for each service's CPU profile (node --cpu-prof), to see where a look-up's time goes. */
+  profile?: string;
 }
 
 const H = 3_600_000;
@@ -87,52 +78,10 @@ export function realisticMix(shape: IspShape, seed = 11): () => string {
   };
 }
 
-async function child(cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ proc: ChildProcess; match: RegExpMatchArray }> {
-  const proc = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  for await (const line of createInterface({ input: proc.stdout! })) {
-    const m = line.match(ready);
-    if (m) return { proc, match: m };
-  }
-  throw new Error(`${cmd} ${args.join(' ')} exited before it was ready`);
-}
-
-async function stop(proc: ChildProcess) {
-  if (proc.exitCode !== null) return;
-  proc.kill('SIGTERM');
-  await once(proc, 'exit');
-}
-
-/** CPU seconds a process has used (user + system), from /proc: ticks of 10 ms. */
-function cpuOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-async function redisCpu(redis: Redis): Promise<number> {
-  const info = await redis.info('cpu');
-  return Number(/used_cpu_user:([\d.]+)/.exec(info)![1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)![1]);
-}
-
-/**
- * Throughput and latency, and the CPU time a request costs the service and Redis: on a machine
- * others share, requests/s moves with their load, CPU time a request much less.
- */
-async function cannon(url: string, path: () => string, seconds: number, connections: number, pid: number, redis: Redis, headers: Record<string, string> = {}) {
-  const opts = { url, connections, pipelining: 1, headers, requests: [{ setupRequest: (req: any) => ({ ...req, path: path() }) }] };
-  await autocannon({ ...opts, duration: 2 }); // warm-up: JIT, script cache, connections
-  const cpu0 = cpuOf(pid);
-  const redis0 = await redisCpu(redis);
-  const r = await autocannon({ ...opts, duration: seconds });
-  const n = Math.max(1, r.requests.total);
-  const nodeUs = ((cpuOf(pid) - cpu0) / n) * 1e6;
-  const redisUs = ((await redisCpu(redis)) - redis0) / n * 1e6;
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx, nodeUs, redisUs };
-}
-
 const here = fileURLToPath(import.meta.url);
 const self = (file: string) => new URL(`./${file}${here.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).pathname;
 
-export async function lookupBench(o: LookupBenchOptions = {}): Promise<Row[]> {
+export async function lookupBench(o: LookupBenchOptions = {}): Promise<BenchRow[]> {
   const seconds = o.seconds ?? 10;
   const connections = o.connections ?? 100;
   const services = o.services?.length ? o.services : [fileURLToPath(new URL(`../cli/main${here.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url))];
@@ -141,7 +90,7 @@ export async function lookupBench(o: LookupBenchOptions = {}): Promise<Row[]> {
   const server = await startRedisServer({ dir, appendonly: false });
   const redis = new Redis(server.url);
   defineCommands(redis);
-  const rows: Row[] = [];
+  const rows: BenchRow[] = [];
   try {
     const writer = () => new IndexWriter(redis, new ProfileDictionary(redis), { days: 36500, now: Date.now });
     await load(writer(), natEvents(shape));
@@ -149,7 +98,7 @@ export async function lookupBench(o: LookupBenchOptions = {}): Promise<Row[]> {
     const intervals = (await census(redis, 'a:*')).entries;
     const { token } = await new TokenStore(redis).create('bench', ['investigator']);
     const hello = await child(process.execPath, [...process.execArgv, self('hello-server')], {}, /^(http:\/\/\S+)$/);
-    const base = await cannon(hello.match[1], () => '/', seconds, connections, hello.proc.pid!, redis);
+    const base = await cannon(hello.match[1], () => '/', { seconds, connections, pid: hello.proc.pid! });
     await stop(hello.proc);
     rows.push({ figure: 'hello-world baseline', value: base.rps, unit: 'req/s', target: '(baseline)', ok: null, note: `p99 ${base.p99} ms; ${base.nodeUs.toFixed(0)} µs CPU a request` });
     for (const [s, main] of services.entries()) {
@@ -157,11 +106,11 @@ export async function lookupBench(o: LookupBenchOptions = {}): Promise<Row[]> {
       for (const [mix, path] of [['dev', devMix(shape)], ['realistic', realisticMix(shape)]] as const) {
         const svc = await child(
           process.execPath,
-          [...process.execArgv, '--max-semi-space-size=32', here, '--serve', main],
+          [...process.execArgv, '--max-semi-space-size=32', ...(o.profile ? ['--cpu-prof', '--cpu-prof-dir', o.profile] : []), here, '--serve', main],
           { REDIS_URL: server.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', WHOHAD_RETENTION_DAYS: '36500' },
           /whohad listening on (http:\/\/[^"\s]+)/,
         );
-        const look = await cannon(svc.match[1], path, seconds, connections, svc.proc.pid!, redis, { authorization: `Bearer ${token}` });
+        const look = await cannon(svc.match[1], path, { seconds, connections, pid: svc.proc.pid!, redis, headers: { authorization: `Bearer ${token}` } });
         await stop(svc.proc);
         const share = look.rps / base.rps;
         rows.push({ figure: `look-ups, ${mix} mix${name}`, value: look.rps, unit: 'req/s', target: '>= 50% of baseline', ok: share >= 0.5, note: `${(share * 100).toFixed(0)}% of baseline; p50 ${look.p50} ms, p99 ${look.p99} ms; ${look.errors} errors; ${intervals.toLocaleString('en')} intervals` });
@@ -189,9 +138,6 @@ if (process.argv[1] === here && args[0] === '--serve') {
     return i >= 0 ? Number(args[i + 1]) : undefined;
   };
   const services = args.flatMap((a, i) => (a === '--service' ? [args[i + 1]] : []));
-  const rows = await lookupBench({ seconds: opt('--seconds'), connections: opt('--connections'), publicIps: opt('--ips'), services });
-  const fmt = (v: number) => (v >= 100 ? Math.round(v).toLocaleString('en') : v.toFixed(1));
-  for (const r of rows) {
-    console.log(`${r.figure.padEnd(60)} ${fmt(r.value).padStart(10)} ${r.unit.padEnd(6)} ${r.target.padEnd(20)} ${r.ok === null ? '' : r.ok ? 'yes' : 'NO'}${r.note ? `  (${r.note})` : ''}`);
-  }
+  const profileAt = args.indexOf('--profile');
+  printTable(await lookupBench({ seconds: opt('--seconds'), connections: opt('--connections'), publicIps: opt('--ips'), services, profile: profileAt >= 0 ? args[profileAt + 1] : undefined }));
 }

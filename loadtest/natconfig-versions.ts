@@ -7,6 +7,7 @@
  * Usage: npx tsx loadtest/natconfig-versions.ts [versions=1000] [calls=20000]
  * As a module: `natConfigVersionsBench({ versions, calls })` returns the bench table's rows.
  */
+import type { BenchRow } from './harness.js';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -17,14 +18,7 @@ import { NatConfigRegistry } from '../natconfig/registry.js';
 import { natConfigKeys, NatConfigVersions } from '../natconfig/versions.js';
 import { startRedisServer } from '../redis/embedded.js';
 
-export interface Row {
-  figure: string;
-  value: number;
-  unit: string;
-  target: string;
-  ok: boolean | null;
-  note?: string;
-}
+export type Row = BenchRow;
 
 /** A stand-in format: each line `PUBLIC` claims one address; the formula is not what is measured. */
 const perAddress: NatConfigFormat<string[]> = {
