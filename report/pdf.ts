@@ -6,6 +6,7 @@ import { END_BASIS_TEXT, REASON_TEXT, STATUS_TEXT } from './reasons.js';
 import { signedReportBytes } from './sign.js';
 import { EMBEDDED_NAME } from './pdf-read.js';
 import { timelineOf, type Timeline, type TimelineBar } from './timeline.js';
+import { ingestText } from './ingest-text.js';
 
 type Doc = PDFKit.PDFDocument;
 
@@ -200,7 +201,7 @@ function lookupSections(doc: Doc, q: Record<string, unknown>, a: AttributionAnsw
           ['  from', `${al.start ?? `unknown${al.startNotBefore ? ` (not before ${al.startNotBefore})` : ''}`}${al.startInferred ? ' (inferred)' : ''}`],
           ['  to', `${al.end ?? 'open'}: ${END_BASIS_TEXT[al.endBasis] ?? al.endBasis}`],
           ...(al.lastSeen ? [['  last seen', al.lastSeen] as [string, string]] : []),
-          ['  source', `${al.source}; record ${al.id}`],
+          ['  source', `${al.source}, ${ingestText(al.ingest)}; record ${al.id}`],
         ]);
       }
       const l = ev.lease;
@@ -210,7 +211,7 @@ function lookupSections(doc: Doc, q: Record<string, unknown>, a: AttributionAnsw
         ['  to', l.endNotBefore
           ? `ended at an unknown time between ${l.endNotBefore} and ${l.end ?? 'open'} (released or deleted, the time not recorded)`
           : `${l.end ?? 'open'}: ${END_BASIS_TEXT[l.endBasis] ?? l.endBasis}`],
-        ['  source', `${l.source}; record ${l.id}`],
+        ['  source', `${l.source}, ${ingestText(l.ingest)}; record ${l.id}`],
       ]);
     });
   }

@@ -199,6 +199,8 @@ describe('look-up through the page', () => {
     expect(r.body).toContain('data-reason="ambiguous_local_time"');
     expect(r.body).toContain('2026-10-25T02:30 in Europe/Copenhagen happened twice');
     expect(r.body).toContain('<strong class="subscriber">sub-004211</strong>');
+    // each record names the ingest that wrote it: here the token the set-up posted the events with
+    expect(r.body).toMatch(/<small>ingested with API token [\w-]+<\/small>/);
     expect(r.body.match(/<g class="instant"/g)).toHaveLength(2);
     expect(r.body).toContain('1st 02:30:00 +02:00');
     expect(r.body).toContain('2nd 02:30:00 +01:00');

@@ -5,6 +5,7 @@ import { html, queryString, type Html } from '../html.js';
 import { page, problems, type PageContext } from '../layout.js';
 import type { CaseGrounds } from '../session.js';
 import { timelineSvg } from '../timeline.js';
+import { ingestText } from '../../../report/ingest-text.js';
 
 /** The look-up form's fields, as typed (strings, read by the one query normaliser). */
 export interface LookupForm {
@@ -84,8 +85,8 @@ ${timelineSvg(a)}
 ${a.candidates.length === 0 ? html`<p>None.</p>` : a.candidates.map(
       (c) => html`<table class="evidence"><caption>Subscriber <strong>${c.subscriberId}</strong></caption>
 <thead><tr><th scope="col">Record</th><th scope="col">What</th><th scope="col">Start</th><th scope="col">End</th><th scope="col">End basis</th><th scope="col">Source</th></tr></thead>
-<tbody>${c.evidence.map((e) => html`${e.allocation ? html`<tr><td><code>${e.allocation.id}</code></td><td>allocation ${e.allocation.natInstance} ${e.allocation.publicIp} ports ${e.allocation.portStart ?? '*'}–${e.allocation.portEnd ?? '*'} → ${e.allocation.privateIp} (${e.allocation.privateVrf})</td><td>${when(e.allocation.start, e.allocation.startNotBefore)}</td><td>${e.allocation.end ?? 'open'}</td><td>${END_TEXT[e.allocation.endBasis]}</td><td>${e.allocation.source}</td></tr>` : ''}
-<tr><td><code>${e.lease.id}</code></td><td>lease ${e.lease.ip} (${e.lease.vrf}) → ${e.lease.subscriberId}</td><td>${when(e.lease.start, e.lease.startNotBefore)}</td><td>${e.lease.endNotBefore ? `between ${e.lease.endNotBefore} and ${e.lease.end ?? 'open'} (time not recorded)` : e.lease.end ?? 'open'}</td><td>${END_TEXT[e.lease.endBasis]}</td><td>${e.lease.source}</td></tr>`)}</tbody></table>`,
+<tbody>${c.evidence.map((e) => html`${e.allocation ? html`<tr><td><code>${e.allocation.id}</code></td><td>allocation ${e.allocation.natInstance} ${e.allocation.publicIp} ports ${e.allocation.portStart ?? '*'}–${e.allocation.portEnd ?? '*'} → ${e.allocation.privateIp} (${e.allocation.privateVrf})</td><td>${when(e.allocation.start, e.allocation.startNotBefore)}</td><td>${e.allocation.end ?? 'open'}</td><td>${END_TEXT[e.allocation.endBasis]}</td><td>${e.allocation.source}<br><small>${ingestText(e.allocation.ingest)}</small></td></tr>` : ''}
+<tr><td><code>${e.lease.id}</code></td><td>lease ${e.lease.ip} (${e.lease.vrf}) → ${e.lease.subscriberId}</td><td>${when(e.lease.start, e.lease.startNotBefore)}</td><td>${e.lease.endNotBefore ? `between ${e.lease.endNotBefore} and ${e.lease.end ?? 'open'} (time not recorded)` : e.lease.end ?? 'open'}</td><td>${END_TEXT[e.lease.endBasis]}</td><td>${e.lease.source}<br><small>${ingestText(e.lease.ingest)}</small></td></tr>`)}</tbody></table>`,
     )}
 </section>
 <section aria-labelledby="r-h"><h2 id="r-h">Record</h2>
