@@ -273,13 +273,23 @@ export class NatConfigVersions {
     return asked;
   }
 
+  /**
+   * Reads every version with the generation it belongs to. Not in a MULTI: a full Redis refuses
+   * every command of a transaction, reads too, and a look-up must still be answered (or refused
+   * by its access-log record) then. Every change moves the generation in the same script that
+   * changes the hash, so an unchanged generation either side of the read dates it.
+   */
   private async load(): Promise<Snapshot> {
-    const res = await this.redis.multi().get(natConfigKeys.gen).hvals(natConfigKeys.versions).exec();
-    if (!res) throw new DomainError('store_unavailable', 'the NAT configuration versions could not be read; try again');
-    for (const [err] of res) if (err) throw err;
-    const gen = (res[0][1] as string | null) ?? '0';
-    const stored = (res[1][1] as string[]).map((j) => JSON.parse(j) as NatConfigVersion);
-    return build(gen, stored, this.snap);
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      const res = await this.redis.pipeline().get(natConfigKeys.gen).hvals(natConfigKeys.versions).get(natConfigKeys.gen).exec();
+      if (!res) throw new DomainError('store_unavailable', 'the NAT configuration versions could not be read; try again');
+      for (const [err] of res) if (err) throw err;
+      const gen = (res[0][1] as string | null) ?? '0';
+      if (gen !== ((res[2][1] as string | null) ?? '0')) continue;
+      const stored = (res[1][1] as string[]).map((j) => JSON.parse(j) as NatConfigVersion);
+      return build(gen, stored, this.snap);
+    }
+    throw new DomainError('store_unavailable', 'versions kept being entered meanwhile; try again');
   }
 }
 
