@@ -62,6 +62,9 @@ export interface InForce {
   /** The rules read again from the text; null with `problem` when they cannot be. */
   rules: unknown;
   problem: string | null;
+  /** The version's force as instants: from `validFrom`, up to `until` (exclusive; Infinity while open). */
+  from: number;
+  until: number;
 }
 
 /** Who enters a version, and how the entry reaches the access log. */
@@ -123,6 +126,8 @@ export class NatConfigVersions {
   private snap: Snapshot | null = null;
   private loading: Promise<Snapshot> | null = null;
   private readonly parsed = new Map<string, { rules: unknown; problem: string | null }>();
+  /** The generation GET in flight: look-ups asked together (a batch, a busy service) share one. */
+  private genAsked: Promise<string | null> | null = null;
 
   constructor(
     private readonly redis: Redis | Cluster,
@@ -153,12 +158,29 @@ export class NatConfigVersions {
     s.pieces ??= pieces(s.all);
     const seg = segmentOf(s.pieces.bounds, ip);
     if (seg < 0) return [];
-    return s.pieces.claimants[seg].filter((l) => l.from <= atMs && atMs < l.until).map((l) => this.inForce(l.view));
+    return s.pieces.claimants[seg].filter((l) => l.from <= atMs && atMs < l.until).map((l) => this.inForce(l));
+  }
+
+  /**
+   * The versions whose claimed space holds `publicIp` and that are in force at any instant of
+   * [from, to] (closed): a look-up's tolerance window may cross a change of configuration.
+   * `claimed`: whether any version, of any period, claims the address (it is behind a NAT).
+   */
+  async versionsDuring(publicIp: string, from: number, to: number): Promise<{ claimed: boolean; inForce: InForce[] }> {
+    if (!isIpv4(publicIp)) return { claimed: false, inForce: [] };
+    const ip = ipv4ToU32(publicIp);
+    const s = await this.snapshot();
+    s.pieces ??= pieces(s.all);
+    const seg = segmentOf(s.pieces.bounds, ip);
+    if (seg < 0) return { claimed: false, inForce: [] };
+    const all = s.pieces.claimants[seg];
+    return { claimed: all.length > 0, inForce: all.filter((l) => l.from <= to && from < l.until).map((l) => this.inForce(l)) };
   }
 
   /** The versions of `instance` in force at `atMs`, ready to compute with. */
   async instanceAt(instance: string, atMs: number): Promise<InForce[]> {
-    return (await this.list({ instance, atMs })).map((v) => this.inForce(v));
+    const s = await this.snapshot();
+    return s.all.filter((l) => l.view.instance === instance && l.from <= atMs && atMs < l.until).map((l) => this.inForce(l));
   }
 
   /**
@@ -206,9 +228,10 @@ export class NatConfigVersions {
     throw new DomainError('store_unavailable', 'versions kept being entered meanwhile; try again');
   }
 
-  private inForce(view: VersionView): InForce {
+  private inForce(l: Loaded): InForce {
+    const { view, from, until } = l;
     const format = this.registry.find(view.format);
-    if (!format) return { version: view, format: null, rules: null, problem: `format ${view.format} is not installed here` };
+    if (!format) return { version: view, format: null, rules: null, problem: `format ${view.format} is not installed here`, from, until };
     let p = this.parsed.get(view.id);
     if (!p) {
       // the text is the source of truth: the rules are read again, as the format reads them
@@ -216,12 +239,12 @@ export class NatConfigVersions {
       p = r.ok ? { rules: r.rules, problem: null } : { rules: null, problem: `the stored text no longer reads as ${view.format}: line ${r.errors[0]?.line}: ${r.errors[0]?.message}` };
       this.parsed.set(view.id, p);
     }
-    return { version: view, format, ...p };
+    return { version: view, format, ...p, from, until };
   }
 
   /** The versions as of the current generation; `fresh` re-reads the generation even if a load is under way. */
   private async snapshot(fresh = false): Promise<Snapshot> {
-    const gen = (await this.redis.get(natConfigKeys.gen)) ?? '0';
+    const gen = (await (fresh ? this.redis.get(natConfigKeys.gen) : this.generation())) ?? '0';
     if (this.snap && this.snap.gen === gen) return this.snap;
     if (!fresh && this.loading) return this.loading;
     const loading = this.load();
@@ -234,13 +257,39 @@ export class NatConfigVersions {
     }
   }
 
+  /**
+   * The current generation, one GET for every caller asking while it is in flight (a batch of
+   * look-ups, a busy service): a caller that joins it reads the state as of at most one round
+   * trip before it asked, as if it had been asked together with the first.
+   */
+  private generation(): Promise<string | null> {
+    if (this.genAsked) return this.genAsked;
+    const asked = this.redis.get(natConfigKeys.gen);
+    this.genAsked = asked;
+    const done = () => {
+      if (this.genAsked === asked) this.genAsked = null;
+    };
+    asked.then(done, done);
+    return asked;
+  }
+
+  /**
+   * Reads every version with the generation it belongs to. Not in a MULTI: a full Redis refuses
+   * every command of a transaction, reads too, and a look-up must still be answered (or refused
+   * by its access-log record) then. Every change moves the generation in the same script that
+   * changes the hash, so an unchanged generation either side of the read dates it.
+   */
   private async load(): Promise<Snapshot> {
-    const res = await this.redis.multi().get(natConfigKeys.gen).hvals(natConfigKeys.versions).exec();
-    if (!res) throw new DomainError('store_unavailable', 'the NAT configuration versions could not be read; try again');
-    for (const [err] of res) if (err) throw err;
-    const gen = (res[0][1] as string | null) ?? '0';
-    const stored = (res[1][1] as string[]).map((j) => JSON.parse(j) as NatConfigVersion);
-    return build(gen, stored, this.snap);
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      const res = await this.redis.pipeline().get(natConfigKeys.gen).hvals(natConfigKeys.versions).get(natConfigKeys.gen).exec();
+      if (!res) throw new DomainError('store_unavailable', 'the NAT configuration versions could not be read; try again');
+      for (const [err] of res) if (err) throw err;
+      const gen = (res[0][1] as string | null) ?? '0';
+      if (gen !== ((res[2][1] as string | null) ?? '0')) continue;
+      const stored = (res[1][1] as string[]).map((j) => JSON.parse(j) as NatConfigVersion);
+      return build(gen, stored, this.snap);
+    }
+    throw new DomainError('store_unavailable', 'versions kept being entered meanwhile; try again');
   }
 }
 

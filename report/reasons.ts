@@ -23,6 +23,7 @@ export const REASON_TEXT: Record<Reason, string> = {
   no_lease: 'A port block was found, but no lease for its inside address.',
   no_lease_for_private_ip: 'For at least one inside address no lease is known, so its subscriber cannot be named.',
   direct_public_address: 'The address was leased directly to a subscriber (no NAT).',
+  config_conflict: 'Two NAT configurations claim the address at the time, a logged allocation contradicts the configured mapping, or a configuration claiming it cannot be computed with: no holder can be chosen between them.',
 };
 
 /** What each end basis says about an interval's end. */
@@ -33,4 +34,5 @@ export const END_BASIS_TEXT: Record<string, string> = {
   scheduled: 'inferred: scheduled lease expiry',
   expired: 'lease expired (logged)',
   stop: 'session stop (logged)',
+  configured: 'end of the NAT configuration version (validTo)',
 };

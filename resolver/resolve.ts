@@ -6,6 +6,7 @@ import type { Entry } from '../timeindex/entry.js';
 import type { IndexReader, NatChain, NatStab } from '../timeindex/reader.js';
 import type { Profile, ProfileDictionary } from '../timeindex/profiles.js';
 import { coverages, intersects, type Coverage } from '../timeindex/coverage.js';
+import { computedEvidence, computedWindow, contradicts, COMPUTED_VRF, type ComputedHolder, type ComputedNat, type ComputedWindow } from './computed.js';
 import type { NormalisedQuery } from './query.js';
 
 export interface ResolverConfig {
@@ -25,6 +26,7 @@ export interface HoldCoverage {
 }
 
 interface Allocation {
+  kind: 'logged';
   chain: NatChain;
   cover: Coverage;
   privateIp: string;
@@ -35,8 +37,11 @@ interface Allocation {
   evidence: AllocationEvidence | null;
 }
 
+/** A NAT hop's holder: logged in the time index, or computed from a configuration version. */
+type NatHolder = Allocation | ComputedHolder;
+
 interface Pair {
-  allocation: Allocation | null;
+  allocation: NatHolder | null;
   lease: Coverage;
   leaseVrf: string;
   leaseIp: string;
@@ -58,6 +63,8 @@ export class Resolver {
     private readonly profiles: ProfileDictionary,
     private readonly config: ResolverConfig,
     private readonly holds?: HoldCoverage,
+    /** NAT configuration versions (natconfig/): the NAT hop of the addresses they claim is computed too. */
+    private readonly natConfigs?: ComputedNat,
   ) {}
 
   /**
@@ -102,7 +109,7 @@ export class Resolver {
     // VRF were searched, or a VRF named differently by two devices reads as "nobody".
     const searches: LeaseSearch[] = [];
     const searched = new Set<string>();
-    const noLease = (allocation: Allocation | null, vrf: string, ip: string, from: number, to: number) => {
+    const noLease = (allocation: NatHolder | null, vrf: string, ip: string, from: number, to: number) => {
       const s: LeaseSearch = {
         allocation: allocation ? allocationEvidence(q.ip, allocation) : null, ip, vrf, windowFrom: isoMs(from), windowTo: isoMs(to),
       };
@@ -116,13 +123,21 @@ export class Resolver {
     // both hops of every instant at once: one call on a single Redis, shared with the look-ups
     // in flight together
     const directVrf = isIpv4(q.ip) ? this.config.directVrf : null;
-    const lookups = await Promise.all(instants.map((t) => this.reader.lookup(q.ip, q.port, t - tolMs, t + tolMs, directVrf)));
+    // the configuration versions are in memory after their first load: one GET beside the
+    // script call tells whether they are current (natconfig/versions.ts)
+    const [lookups, configured] = await Promise.all([
+      Promise.all(instants.map((t) => this.reader.lookup(q.ip, q.port, t - tolMs, t + tolMs, directVrf))),
+      this.natConfigs && isIpv4(q.ip) ? Promise.all(instants.map((t) => this.natConfigs!.versionsDuring(q.ip, t - tolMs, t + tolMs))) : null,
+    ]);
     for (let k = 0; k < instants.length; k++) {
       const t = instants[k];
       const from = t - tolMs;
       const to = t + tolMs;
       const lookup = lookups[k];
-      if (!lookup.hasNat) {
+      const configs = configured?.[k];
+      const computed = configs && configs.inForce.length > 0 ? computedWindow(configs.inForce, q.ip, q.port, from, to, q.natInstance) : null;
+      // an address a configuration claims, at any time, is behind a NAT as one with a NAT log is
+      if (!lookup.hasNat && !configs?.claimed) {
         reasons.add('direct_public_address');
         const vrf = this.config.directVrf;
         const addresses = lookup.direct ? [q.ip] : await this.reader.directAddresses(q.ip);
@@ -133,10 +148,18 @@ export class Resolver {
         });
         continue;
       }
-      const found = await this.allocations(q, lookup, from, to);
+      const logged = await this.allocations(q, lookup, from, to);
+      if (computed !== null && this.conflicting(computed, logged, q.port)) {
+        incomplete = true;
+        reasons.add('config_conflict');
+      }
+      // more holders than are named: the answer names some of them, and no one alone
+      if (computed?.cut) incomplete = true;
+      const found: NatHolder[] = computed === null ? logged : [...logged, ...computed.holders];
       allocations += found.length;
       const leases = await Promise.all(
         found.map((a) => {
+          if (a.kind === 'computed') return this.computedLeases(a, Math.max(from, a.cover.from), Math.min(to, a.cover.to));
           const lf = Math.max(from, a.cover.from);
           const lt = Math.min(to, a.cover.to);
           // read in the same call when the script could (an IPv4 inside address in a known VRF)
@@ -149,11 +172,12 @@ export class Resolver {
         if (leases[i].every((l) => l.leases.length === 0)) {
           incomplete = true;
           reasons.add('no_lease_for_private_ip');
-          noLease(a, a.privateVrf, a.privateIp, Math.max(from, a.cover.from), Math.min(to, a.cover.to));
+          const [vrf, ip] = a.kind === 'computed' ? [COMPUTED_VRF, a.mapping.inside] : [a.privateVrf, a.privateIp];
+          noLease(a, vrf, ip, Math.max(from, a.cover.from), Math.min(to, a.cover.to));
         }
         const windowFrom = Math.max(from, a.cover.from);
         for (const held of leases[i]) {
-          for (const lease of held.leases) pairs.push({ allocation: a, lease, leaseVrf: a.privateVrf, leaseIp: held.ip, instant: t, windowFrom });
+          for (const lease of held.leases) pairs.push({ allocation: a, lease, leaseVrf: a.kind === 'computed' ? COMPUTED_VRF : a.privateVrf, leaseIp: held.ip, instant: t, windowFrom });
         }
       });
     }
@@ -193,7 +217,7 @@ export class Resolver {
       for (const cover of coverages(chain.entries)) {
         if (!intersects(cover, from, to)) continue;
         ids.push(cover.entry.profile);
-        out.push({ chain, cover, privateIp: bytesToIp(cover.entry.who), privateVrf: '', source: '', ingest: null, evidence: null });
+        out.push({ kind: 'logged', chain, cover, privateIp: bytesToIp(cover.entry.who), privateVrf: '', source: '', ingest: null, evidence: null });
       }
     }
     if (out.length === 0) return out;
@@ -216,6 +240,30 @@ export class Resolver {
     const addresses = isIpv4(ip) ? [ip] : await this.reader.directAddresses(ip);
     const leases = await Promise.all(addresses.map((a) => this.leaseHop(vrf, a, from, to)));
     return addresses.map((a, i) => ({ ip: a, leases: leases[i] }));
+  }
+
+  /**
+   * Two configuration versions in force together (or one that cannot be computed with), or a
+   * logged allocation naming another inside holder than the formula at an instant both cover.
+   */
+  private conflicting(computed: ComputedWindow, logged: Allocation[], port: number | null): boolean {
+    if (computed.conflict) return true;
+    return logged.some((a) => contradicts(computed, { cover: a.cover, privateIp: a.privateIp, portStart: a.chain.portStart, portEnd: a.chain.portEnd }, port));
+  }
+
+  /**
+   * The leases behind a computed holder: an inside address as for a logged one; a MAP end-user
+   * prefix leads to the delegated prefix of exactly that prefix and to every shorter one held
+   * that contains it (the subscriber's router was delegated the prefix, or a wider one).
+   */
+  private async computedLeases(h: ComputedHolder, from: number, to: number): Promise<Array<{ ip: string; leases: Coverage[] }>> {
+    const inside = h.mapping.inside;
+    const slash = inside.indexOf('/');
+    if (slash < 0) return this.insideLeases(COMPUTED_VRF, inside, from, to);
+    const length = Number(inside.slice(slash + 1));
+    const prefixes = (await this.reader.directAddresses(inside.slice(0, slash))).filter((p) => p.includes('/') && Number(p.slice(p.indexOf('/') + 1)) <= length);
+    const leases = await Promise.all(prefixes.map((p) => this.leaseHop(COMPUTED_VRF, p, from, to)));
+    return prefixes.map((p, i) => ({ ip: p, leases: leases[i] }));
   }
 
   private async leaseHop(vrf: string, ip: string, from: number, to: number): Promise<Coverage[]> {
@@ -260,14 +308,14 @@ export class Resolver {
   }
 
   private qualify(p: Pair & { instant: number }, reasons: Set<Reason>) {
-    for (const e of [p.allocation?.cover.entry, p.lease.entry]) {
+    for (const e of [p.allocation?.kind === 'logged' ? p.allocation.cover.entry : undefined, p.lease.entry]) {
       if (!e) continue;
       if (e.end === null) reasons.add('open_interval');
       if (OPEN_ENDED.has(e.endBasis) && !e.orphan) reasons.add('end_inferred');
       if (e.startInferred) reasons.add('start_inferred');
       if (e.orphan) reasons.add('start_unknown');
     }
-    const a = p.allocation?.cover.entry;
+    const a = p.allocation?.kind === 'logged' ? p.allocation.cover.entry : undefined;
     if (a && a.end === null && a.lastSeen !== null && p.instant - a.lastSeen > this.config.interimIntervalS * 1000) {
       reasons.add('log_gap');
     }
@@ -284,7 +332,8 @@ function meeting(entries: Entry[], from: number, to: number): Coverage[] {
   return coverages(entries).filter((c) => intersects(c, from, to));
 }
 
-function allocationEvidence(publicIp: string, a: Allocation): AllocationEvidence {
+function allocationEvidence(publicIp: string, a: NatHolder): AllocationEvidence {
+  if (a.kind === 'computed') return computedEvidence(publicIp, a);
   if (a.evidence !== null) return a.evidence;
   const e = a.cover.entry;
   return (a.evidence = {

@@ -6,8 +6,9 @@ export const STATUSES = ['unique', 'ambiguous', 'not_found', 'outside_retention'
 export const REASONS = [
   'port_missing', 'ambiguous_local_time', 'log_gap', 'open_interval', 'end_inferred', 'start_inferred',
   'start_unknown', 'end_unknown', 'tolerance_crossing', 'no_allocation', 'no_lease', 'no_lease_for_private_ip', 'direct_public_address',
+  'config_conflict',
 ] as const;
-export const END_BASES = ['open', 'released', 'superseded', 'scheduled', 'expired', 'stop'] as const;
+export const END_BASES = ['open', 'released', 'superseded', 'scheduled', 'expired', 'stop', 'configured'] as const;
 
 const Instant = Type.String({ description: 'ISO 8601 UTC with milliseconds' });
 const EndBasis = StringEnum(END_BASES);
@@ -55,6 +56,23 @@ export const IngestSchema = Type.Object(
   { additionalProperties: false, description: 'the ingest that wrote the record (the event that made it, or a re-sent start that completed it); null for records written before ingests were named' },
 );
 
+/** The configuration version and formula a computed allocation comes from (docs/deterministic-nat.md). */
+export const ComputedMappingSchema = Type.Object(
+  {
+    id: Type.String({ description: 'the configuration version id (whohad natconfig show ID)' }),
+    instance: Type.String({ description: 'the NAT instance the version configures' }),
+    version: Type.Integer({ description: 'the version number within its instance' }),
+    format: Type.String(),
+    formula: Type.String({ description: 'the rule and the numbers that map the public address and port to the inside holder' }),
+    inside: Type.String({ description: 'the inside address, or for MAP the end-user IPv6 prefix' }),
+    ports: Type.Array(Type.Object({ start: Type.Integer(), end: Type.Integer() }, { additionalProperties: false }), { description: 'the holder\'s whole port set (MAP: one range per PSID block)' }),
+    validFrom: Instant,
+    inForceUntil: Nullable(Instant),
+    enteredBy: Type.String(),
+  },
+  { additionalProperties: false, description: 'present when the allocation was computed from a NAT configuration version rather than logged' },
+);
+
 export const AllocationEvidenceSchema = Type.Object(
   {
     id: Type.String({ description: 'reference to the stored allocation record' }),
@@ -73,6 +91,8 @@ export const AllocationEvidenceSchema = Type.Object(
     lastSeen: Nullable(Instant),
     source: Type.String(),
     ingest: Nullable(IngestSchema),
+    // optional rather than nullable: logged allocations, the great majority, carry nothing more
+    configuration: Type.Optional(ComputedMappingSchema),
   },
   { $id: 'AllocationEvidence', additionalProperties: false },
 );

@@ -98,12 +98,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       directVrf: config.directVrf,
       now: opts.now ?? Date.now,
     },
+    natConfigFormats: opts.natConfigFormats ?? installedFormats,
   });
   await app.register(access, { instance: config.instance, failLimitPerMinute: config.authFailLimit, loopbackOpen: config.metricsLoopback });
   await app.register(metrics);
   await app.register(health);
   await app.register(holds);
-  await app.register(natConfigs, { formats: opts.natConfigFormats ?? installedFormats });
+  await app.register(natConfigs);
   await app.register(attribution, { legalBases: config.legalBases });
   await app.register(audit);
   await app.register(bulk, { config });

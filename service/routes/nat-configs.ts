@@ -2,20 +2,13 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { entryRecord, forwardRecord, recordedAnswer, reverseRecord, type NatConfigActor, type NatConfigRecord } from '../../natconfig/audit-entry.js';
-import type { NatConfigFormat } from '../../natconfig/format.js';
 import { instantOf, checkInstance } from '../../natconfig/input.js';
 import { forwardAt, reverseAt } from '../../natconfig/lookup.js';
-import { NatConfigRegistry } from '../../natconfig/registry.js';
-import { NatConfigVersions, type VersionView } from '../../natconfig/versions.js';
+import type { VersionView } from '../../natconfig/versions.js';
 import {
   NatConfigCreateSchema, NatConfigListQuerySchema, NatConfigListSchema, NatConfigParamsSchema, NatConfigVersionSchema, NatForwardAnswerSchema, NatForwardQuerySchema,
   NatReverseAnswerSchema, NatReverseQuerySchema,
 } from '../../schemas/nat-configs.js';
-
-export interface NatConfigRouteOptions {
-  /** The configuration formats offered (natconfig/installed.ts unless a test gives its own). */
-  formats: readonly NatConfigFormat[];
-}
 
 const err = { $ref: 'Error#' };
 const refused = { 401: err, 403: err };
@@ -31,8 +24,9 @@ const summary = ({ text: _text, rules: _rules, ...rest }: VersionView) => rest;
  * operator can compare with the device. Entries and forward / reverse are recorded in the access
  * log before the answer leaves (503 and nothing done or shown if they cannot be).
  */
-const natConfigs: FastifyPluginAsyncTypebox<NatConfigRouteOptions> = async (fastify, opts) => {
-  const store = new NatConfigVersions(fastify.redis, new NatConfigRegistry(opts.formats));
+const natConfigs: FastifyPluginAsyncTypebox = async (fastify) => {
+  // the resolver's own copy (index-services): an entered version is seen by the next look-up
+  const store = fastify.natConfigs;
 
   const append = (r: NatConfigRecord) => fastify.accessLog.append(r);
 
@@ -131,4 +125,4 @@ const natConfigs: FastifyPluginAsyncTypebox<NatConfigRouteOptions> = async (fast
   );
 };
 
-export default fp(natConfigs, { name: 'routes/nat-configs', dependencies: ['schemas', 'access'], encapsulate: true });
+export default fp(natConfigs, { name: 'routes/nat-configs', dependencies: ['schemas', 'access', 'index-services'], encapsulate: true });

@@ -42,6 +42,8 @@ export function explainReason(reason: Reason, a: AttributionAnswer): string {
       return 'One allocation leads to an inside address that had no lease at the time: its holder is unknown and may be a second subscriber, so the answer cannot be unique.';
     case 'direct_public_address':
       return 'No NAT record exists for this address: it was resolved against subscribers who lease a public address directly.';
+    case 'config_conflict':
+      return 'The NAT configurations entered for this address disagree at that time: two configuration versions claim it together, a logged allocation names a different inside holder than the configured formula, or a version claiming it cannot be computed with here. Every holder they name is shown; the answer does not choose between them.';
   }
 }
 
@@ -53,4 +55,5 @@ export const END_TEXT: Record<string, string> = {
   stop: 'stopped (end logged)',
   superseded: 'superseded by the next record (end inferred)',
   scheduled: 'scheduled expiry taken as end (end inferred)',
+  configured: 'end of the NAT configuration version in force (validTo as entered)',
 };
