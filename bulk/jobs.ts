@@ -119,7 +119,7 @@ export class BulkJobStore {
       throw storeError(err);
     }
     let running = Number(replies?.[2]?.[1] ?? 0);
-    if (running > limit) running -= await this.dropEnded(key, id);
+    if (running > limit) running = 1 + (await this.othersRunning(key, id));
     if (running > limit) {
       await this.redis.zrem(key, id);
       throw new JobLimitError(`this token already runs ${running - 1} bulk jobs, as many as it may (WHOHAD_BULK_MAX_RUNNING=${limit}): wait for one to end`);
@@ -129,14 +129,15 @@ export class BulkJobStore {
   /**
    * A job is marked ended before its place is given back (the two live in different slots, and a
    * reader takes a running job without a place for a failed one), so a caller told `done` may ask
-   * again in between: places whose jobs have ended are not counted, and go. Returns how many.
+   * again in between: places whose jobs have ended are not counted, and go. Returns how many
+   * other jobs hold a place now (read afresh: a place may have been given back meanwhile).
    */
-  private async dropEnded(key: string, asking: string): Promise<number> {
+  private async othersRunning(key: string, asking: string): Promise<number> {
     const ids = (await this.redis.zrange(key, '0', '-1')).filter((j) => j !== asking);
     const states = await Promise.all(ids.map((j) => this.redis.hget(jobKeys.job(j), 'state')));
     const ended = ids.filter((_, i) => states[i] === 'done' || states[i] === 'failed');
     if (ended.length > 0) await this.redis.zrem(key, ...ended);
-    return ended.length;
+    return ids.length - ended.length;
   }
 
   /** Extends the leases of jobs this instance is still running. */
