@@ -201,6 +201,13 @@ function lookupSections(doc: Doc, q: Record<string, unknown>, a: AttributionAnsw
           ['  from', `${al.start ?? `unknown${al.startNotBefore ? ` (not before ${al.startNotBefore})` : ''}`}${al.startInferred ? ' (inferred)' : ''}`],
           ['  to', `${al.end ?? 'open'}: ${END_BASIS_TEXT[al.endBasis] ?? al.endBasis}`],
           ...(al.lastSeen ? [['  last seen', al.lastSeen] as [string, string]] : []),
+          // a computed allocation: no log names the holder, the configuration in force does
+          ...(al.configuration
+            ? [
+                ['  computed', `by ${al.configuration.format} configuration ${al.configuration.instance} version ${al.configuration.version} (${al.configuration.id}), in force from ${al.configuration.validFrom}, entered by ${al.configuration.enteredBy}`],
+                ['  formula', al.configuration.formula],
+              ] as Array<[string, string]>
+            : []),
           ['  source', `${al.source}, ${ingestText(al.ingest)}; record ${al.id}`],
         ]);
       }
