@@ -5,6 +5,9 @@
   and checks everything before its first write: whenever a check fails (a collision, a case it
   does not know) it returns false having written nothing, and the caller runs the event through
   fast.lua and the general merge, as before.
+  A collision (the new member already in its set) is learnt from ZADD NX itself rather than
+  asked first: its reply is the check, and the one write it may have made before a later check
+  fails is taken back, so the outcome is the same at one command less an event.
 ]]
 local rcall = redis.call
 --- @include "entry"
@@ -45,11 +48,14 @@ local function rewritten(L, basis, t)
   return f .. p .. d .. string.sub(L.m, L.whoAt)
 end
 
-local function taken(key, m) return rcall('ZSCORE', key, m) end
+-- adds m unless its set holds it already: true when added
+local function added(key, score, m) return rcall('ZADD', key, 'NX', score, m) == 1 end
 
-local function replace(L, m)
+-- L's member becomes m, unless m is taken: true when replaced
+local function replaced(L, m)
+  if not added(L.key, L.score, m) then return false end
   rcall('ZREM', L.key, L.m)
-  rcall('ZADD', L.key, L.score, m)
+  return true
 end
 
 -- a new entry of `who` at s: open (seen at its start) or scheduled to end at sched
@@ -79,9 +85,7 @@ local function rawStart(C, who, s, profile, sched)
     if sched <= L.t then return true end
     m = rewritten(L, SCHEDULED, sched)
     if m == L.m then return true end
-    if taken(L.key, m) then return false end
-    replace(L, m)
-    return true
+    return replaced(L, m)
   end
   if basis == OPEN then
     if L.t > s then return false end
@@ -92,11 +96,14 @@ local function rawStart(C, who, s, profile, sched)
     return false
   end
   if m == L.m then m = nil end
-  if m and taken(L.key, m) then return false end
   local key, n, score, b = newEntry(C, who, s, profile, sched)
-  if n == L.m or taken(key, n) then return false end
-  if m then replace(L, m) end
-  rcall('ZADD', key, score, n)
+  if n == L.m then return false end
+  if m and not added(L.key, L.score, m) then return false end
+  if not added(key, score, n) then
+    if m then rcall('ZREM', L.key, m) end
+    return false
+  end
+  if m then rcall('ZREM', L.key, L.m) end
   moveBounds(C, b)
   return true
 end
@@ -115,9 +122,7 @@ local function rawEnd(C, who, t, basis)
   end
   local m = rewritten(L, basis, t)
   if m == L.m then return true end
-  if taken(L.key, m) then return false end
-  replace(L, m)
-  return true
+  return replaced(L, m)
 end
 
 -- fastSeen without tables: an interim that proves the latest, open holding of `who` at t
@@ -126,8 +131,5 @@ local function rawSeen(C, who, t)
   local L = rawLast(C)
   if not L or basisOf(L.flags) ~= OPEN or L.start >= t or string.sub(L.m, L.whoAt) ~= who then return false end
   if t <= L.t then return true end
-  local m = rewritten(L, OPEN, t)
-  if taken(L.key, m) then return false end
-  replace(L, m)
-  return true
+  return replaced(L, rewritten(L, OPEN, t))
 end
