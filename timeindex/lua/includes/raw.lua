@@ -68,7 +68,7 @@ end
 
 local function moveBounds(C, b)
   if C.M.lo == nil or b < C.M.lo then C.M.lo = b; rcall('HSET', C.M.key, 'lo', b) end
-  if b > C.M.hi then C.M.hi = b; rcall('HSET', C.M.key, 'hi', b) end
+  if C.M.hi == nil or b > C.M.hi then C.M.hi = b; rcall('HSET', C.M.key, 'hi', b) end
 end
 
 -- fastStart without tables: true when stored
@@ -104,6 +104,14 @@ local function rawStart(C, who, s, profile, sched)
     return false
   end
   if m then rcall('ZREM', L.key, L.m) end
+  moveBounds(C, b)
+  return true
+end
+
+-- the first entry of a chain known to hold none: open, seen at its start
+local function rawFirst(C, who, s, profile)
+  local key, n, score, b = newEntry(C, who, s, profile, nil)
+  rcall('ZADD', key, score, n)
   moveBounds(C, b)
   return true
 end
