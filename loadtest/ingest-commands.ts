@@ -113,7 +113,11 @@ export async function ingestCommands(events = 20_000, addresses = 1000): Promise
       // the meta read is once per address per call, counted apart
       const cmds = p.cmds.filter((c) => !(c[0] === 'hmget'));
       const tails = cmds.filter((c) => c[0] === 'zrange' && c.includes('rev')).length;
-      const path = cmds.length === 0 ? 'none' : tails === 1 && cmds.every((c) => c[0] !== 'zadd' || !c[1].startsWith('r:')) && cmds.filter((c) => c[0] === 'zrange').length === 1 ? 'raw' : tails === 2 && cmds.filter((c) => c[0] === 'zrange').length === 2 ? 'fast' : 'general';
+      const reads = cmds.filter((c) => c[0] === 'zrange' || c[0] === 'zscore').length;
+      const registered = cmds.some((c) => c[0] === 'zadd' && c[1].startsWith('r:'));
+      const firstBounds = cmds.some((c) => c[0] === 'hset' && c[2] === 'lo');
+      // first: a chain's first entry written without reading the chain (at most the raw path's probe of the tail)
+      const path = cmds.length === 0 ? 'none' : reads <= tails && tails <= 1 && (registered || (firstBounds && tails === 0)) ? 'first' : reads === 1 && tails === 1 ? 'raw' : reads === 2 && tails === 2 ? 'fast' : 'general';
       const key = `${p.kind}|${path}`;
       let g = groups.get(key);
       if (!g) groups.set(key, (g = { n: 0, counts: {} }));

@@ -66,9 +66,19 @@ local function newEntry(C, who, s, profile, sched)
   return C.prefix .. b, f .. packProfile(profile) .. d .. who, s - bucketStart(b), b
 end
 
+-- one write for both bounds when both move (a chain's first entry)
 local function moveBounds(C, b)
-  if C.M.lo == nil or b < C.M.lo then C.M.lo = b; rcall('HSET', C.M.key, 'lo', b) end
-  if C.M.hi == nil or b > C.M.hi then C.M.hi = b; rcall('HSET', C.M.key, 'hi', b) end
+  local lo = C.M.lo == nil or b < C.M.lo
+  local hi = C.M.hi == nil or b > C.M.hi
+  if lo then C.M.lo = b end
+  if hi then C.M.hi = b end
+  if lo and hi then
+    rcall('HSET', C.M.key, 'lo', b, 'hi', b)
+  elseif lo then
+    rcall('HSET', C.M.key, 'lo', b)
+  elseif hi then
+    rcall('HSET', C.M.key, 'hi', b)
+  end
 end
 
 -- fastStart without tables: true when stored
@@ -79,7 +89,9 @@ local function rawStart(C, who, s, profile, sched)
   local basis = basisOf(L.flags)
   local same = string.sub(L.m, L.whoAt) == who
   local m
-  if same and C.merges then
+  -- a holding of the same holder that ended (or was to end) before s does not reach it: the
+  -- start opens a new one, as for another holder
+  if same and C.merges and (basis == OPEN or L.t >= s or not (isObserved(basis) or basis == SCHEDULED)) then
     -- a renewal within the lease
     if basis ~= SCHEDULED or not sched or L.t < s then return false end
     if sched <= L.t then return true end
@@ -108,9 +120,11 @@ local function rawStart(C, who, s, profile, sched)
   return true
 end
 
--- the first entry of a chain known to hold none: open, seen at its start
-local function rawFirst(C, who, s, profile)
-  local key, n, score, b = newEntry(C, who, s, profile, nil)
+-- the first entry of a chain known to hold none: open (seen at its start) or scheduled to end
+-- at sched, not before it starts
+local function rawFirst(C, who, s, profile, sched)
+  if sched and sched < s then return false end
+  local key, n, score, b = newEntry(C, who, s, profile, sched)
   rcall('ZADD', key, score, n)
   moveBounds(C, b)
   return true
