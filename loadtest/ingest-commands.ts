@@ -5,7 +5,7 @@
  * a call, so that each command belongs to one event and is counted by the event's kind and the
  * path that merged it (raw: one read of the chain's tail; fast: the raw path declined and the
  * tail was read again; general: anything more).
- *   npx tsx loadtest/ingest-commands.ts [events=20000] [addresses=1000]
+ *   npx tsx loadtest/ingest-commands.ts [events=20000] [addresses=1000] [seconds]
  * or `import { ingestCommands } from './ingest-commands.js'`.
  */
 import { Redis } from 'ioredis';
@@ -45,11 +45,13 @@ async function monitored(redis: Redis, work: () => Promise<void>): Promise<Seen>
   return seen;
 }
 
-function sample(events: number, addresses: number): CanonicalEvent[] {
+/** `seconds`: times cut to whole seconds, as a device file's epoch (Juniper's epoch-time-64) has them. */
+function sample(events: number, addresses: number, seconds: boolean): CanonicalEvent[] {
   const shape = { ...DEFAULT_SHAPE, publicIps: addresses, blocksPerIp: 8, days: 2, privateIps: 2000 };
   const nat: CanonicalEvent[] = [];
-  for (const e of natEvents(shape)) {
+  for (let e of natEvents(shape)) {
     if (nat.length >= (events * 3) / 4) break;
+    if (seconds) e = { ...e, at: Math.floor(e.at / 1000) * 1000 };
     nat.push(e);
     // an interim a minute after each allocation (a release comes much later)
     if (e.event === 'alloc') nat.push({ ...e, event: 'interim', at: e.at + 60_000 } as NatEvent);
@@ -67,13 +69,13 @@ function kindOf(e: CanonicalEvent): string {
   return e.kind === 'nat' ? `nat ${e.event}` : `lease ${e.event}`;
 }
 
-export async function ingestCommands(events = 20_000, addresses = 1000): Promise<{ batched: { events: number; commands: Record<string, number> }; rows: CommandCount[] }> {
+export async function ingestCommands(events = 20_000, addresses = 1000, seconds = false): Promise<{ batched: { events: number; commands: Record<string, number> }; rows: CommandCount[] }> {
   const dir = `/tmp/whohad-ingest-commands-${process.pid}`;
   const server = await startRedisServer({ dir, appendonly: false });
   const redis = new Redis(server.url);
   defineCommands(redis);
   try {
-    const all = sample(events, addresses);
+    const all = sample(events, addresses, seconds);
     const newWriter = () => new IndexWriter(redis, new ProfileDictionary(redis), { days: 36_500, now: Date.now });
     // the real batches: what a feed pays in total
     let w = newWriter();
@@ -145,7 +147,7 @@ export async function ingestCommands(events = 20_000, addresses = 1000): Promise
 }
 
 if (process.argv[1] && new URL(import.meta.url).pathname.endsWith(process.argv[1].replace(/^.*\/loadtest\//, '/loadtest/'))) {
-  const r = await ingestCommands(Number(process.argv[2] ?? 20_000), Number(process.argv[3] ?? 1000));
+  const r = await ingestCommands(Number(process.argv[2] ?? 20_000), Number(process.argv[3] ?? 1000), process.argv[4] === 'seconds');
   const f = (v: number) => v.toFixed(2);
   const total = Object.values(r.batched.commands).reduce((a, b) => a + b, 0);
   console.log(`batched, ${r.batched.events} events: ${f(total)} commands an event: ${Object.entries(r.batched.commands).map(([k, v]) => `${k} ${f(v)}`).join(', ')}`);

@@ -55,7 +55,7 @@ for i = nc + 2, #ARGV do
     -- a chain is registered before its first write and never unregistered, so a chain new to the
     -- registry holds nothing: an allocation becomes its one entry, which is all the merge would do
     if rcall('ZADD', KEYS[2 * ch.a - 1], ch.first, ch.cid) == 1 and kind == 1 then
-      done = rawFirst(C, who, at, profile)
+      done = rawFirst(C, who, at, profile, nil)
     end
   end
   if done then
