@@ -31,6 +31,9 @@ for i = #KEYS + 1, #ARGV do
   if kind == 3 then
     addBound(ARGV[a], at, who)
     done = true
+  elseif kind == 1 and C.M.hi == nil then
+    -- every write of an entry moves the last bucket, so a chain without one holds nothing
+    done = rawFirst(C, who, at, profile, sched)
   elseif kind == 1 then done = rawStart(C, who, at, profile, sched) else done = rawEnd(C, who, at, basis) end
   if done then
     out[#out + 1] = 1

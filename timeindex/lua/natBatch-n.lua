@@ -50,14 +50,18 @@ for i = nc + 2, #ARGV do
   else
     done = not allocatedAt and rawSeen(C, who, at)
   end
+  if not done and not ch.registered then
+    ch.registered = true
+    -- a chain is registered before its first write and never unregistered, so a chain new to the
+    -- registry holds nothing: an allocation becomes its one entry, which is all the merge would do
+    if rcall('ZADD', KEYS[2 * ch.a - 1], ch.first, ch.cid) == 1 and kind == 1 then
+      done = rawFirst(C, who, at, profile, nil)
+    end
+  end
   if done then
     -- the raw path only merges into a chain that has an entry, so one its first write registered
     out[#out + 1] = 1
   else
-    if not ch.registered then
-      rcall('ZADD', KEYS[2 * ch.a - 1], ch.first, ch.cid)
-      ch.registered = true
-    end
     out[#out + 1] = apply(C, function()
       if kind == 1 then
         if not fastStart(C, who, at, profile, nil) then insertStart(C, who, at, false, at, profile, nil) end
