@@ -1,6 +1,9 @@
 import { Redis } from 'ioredis';
-import { afterAll, inject } from 'vitest';
+import { afterAll, expect, inject } from 'vitest';
 import { connectRedis, defineCommands } from '../../commands.js';
+import type { CanonicalEvent } from '../../events/schema.js';
+import { ProfileDictionary } from '../../timeindex/profiles.js';
+import { IndexWriter } from '../../timeindex/writer.js';
 import { flushCluster, wholeKeyspace } from './cluster.js';
 
 /** Set by vitest.cluster.config.ts: the run's Redis is a Cluster (one database, files in turn). */
@@ -42,4 +45,12 @@ export async function testRedis(): Promise<{ url: string; redis: Redis }> {
     await redis.quit();
   });
   return { url, redis };
+}
+
+/** A test database holding `events` as the writer stores them, and its number (for MONITOR). */
+export async function testIndex(events: CanonicalEvent[]): Promise<{ url: string; redis: Redis; db: number }> {
+  const t = await testRedis();
+  const out = await new IndexWriter(t.redis, new ProfileDictionary(t.redis), { days: 36500, now: Date.now }).write(events);
+  expect(out.failed).toEqual([]);
+  return { ...t, db: Number(new URL(t.url).pathname.slice(1)) };
 }

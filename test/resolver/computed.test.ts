@@ -5,12 +5,12 @@ import { mapE } from '../../natconfig/formats/map-e.js';
 import { vppDet44 } from '../../natconfig/formats/vpp-det44.js';
 import { NatConfigRegistry } from '../../natconfig/registry.js';
 import { NatConfigVersions } from '../../natconfig/versions.js';
-import { normaliseQuery, type NormalisedQuery, type QueryInput } from '../../resolver/query.js';
+import { normalisedOrThrow, type NormalisedQuery, type QueryInput } from '../../resolver/query.js';
 import { Resolver } from '../../resolver/resolve.js';
 import { IndexReader } from '../../timeindex/reader.js';
 import { IndexWriter } from '../../timeindex/writer.js';
 import { ProfileDictionary } from '../../timeindex/profiles.js';
-import { onCluster, testRedis } from '../helpers/redis.js';
+import { onCluster, testIndex } from '../helpers/redis.js';
 
 /**
  * The computed NAT hop through the resolver itself: a version this installation cannot compute
@@ -36,19 +36,11 @@ let db: number;
 let resolver: Resolver;
 let blind: Resolver;
 
-const q = (input: QueryInput): NormalisedQuery => {
-  const n = normaliseQuery(input);
-  if (!n.ok) throw new Error(n.errors[0].message);
-  return n.query;
-};
+const q = (input: QueryInput): NormalisedQuery => normalisedOrThrow(input);
 const entrant = { user: 'test', record: async () => undefined };
 
 beforeAll(async () => {
-  const t = await testRedis();
-  redis = t.redis;
-  db = Number(new URL(t.url).pathname.slice(1));
-  const out = await new IndexWriter(redis, new ProfileDictionary(redis), { days: 36500, now: Date.now }).write(EVENTS);
-  expect(out.failed).toEqual([]);
+  ({ redis, db } = await testIndex(EVENTS));
   const store = new NatConfigVersions(redis, new NatConfigRegistry([vppDet44, mapE]));
   await store.enter({ instance: 'det', format: 'vpp-det44', text: 'det44 add in 10.9.0.0/24 out 198.51.100.64/28\n', validFrom: iso(T0) }, entrant);
   await store.enter({ instance: 'map', format: 'map-e', text: 'rule ipv6-prefix 2001:db8::/40 ipv4-prefix 192.0.2.0/24 ea-length 16 psid-offset 6\n', validFrom: iso(T0) }, entrant);

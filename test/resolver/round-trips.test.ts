@@ -1,13 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import type { CanonicalEvent } from '../../events/schema.js';
-import { normaliseQuery, type NormalisedQuery, type QueryInput } from '../../resolver/query.js';
+import { normalisedOrThrow, type NormalisedQuery, type QueryInput } from '../../resolver/query.js';
 import { Resolver } from '../../resolver/resolve.js';
 import { IndexReader } from '../../timeindex/reader.js';
 import { leaseKeys } from '../../timeindex/keys.js';
 import { IndexWriter } from '../../timeindex/writer.js';
 import { ProfileDictionary } from '../../timeindex/profiles.js';
-import { testRedis } from '../helpers/redis.js';
+import { testIndex } from '../helpers/redis.js';
 
 /**
  * What a look-up costs Redis on a single server, as Redis itself sees it (MONITOR lists every
@@ -29,11 +29,7 @@ let redis: Redis;
 let db: number;
 let resolver: Resolver;
 
-const q = (input: QueryInput): NormalisedQuery => {
-  const n = normaliseQuery(input);
-  if (!n.ok) throw new Error(n.errors[0].message);
-  return n.query;
-};
+const q = (input: QueryInput): NormalisedQuery => normalisedOrThrow(input);
 
 /** The commands Redis ran for this test's database while `work` ran: sent (`client`) and by scripts (`lua`). */
 async function commandsOf(work: () => Promise<unknown>): Promise<Array<{ source: 'client' | 'lua'; args: string[] }>> {
@@ -58,11 +54,7 @@ async function commandsOf(work: () => Promise<unknown>): Promise<Array<{ source:
 }
 
 beforeAll(async () => {
-  const t = await testRedis();
-  redis = t.redis;
-  db = Number(new URL(t.url).pathname.slice(1));
-  const out = await new IndexWriter(redis, new ProfileDictionary(redis), { days: 36500, now: Date.now }).write(EVENTS);
-  expect(out.failed).toEqual([]);
+  ({ redis, db } = await testIndex(EVENTS));
   // written by a named ingest, in a VRF of its own: the profile text the script splits has three parts
   const named = await new IndexWriter(redis, new ProfileDictionary(redis), { days: 36500, now: Date.now }).write([
     { ...EVENTS[0], publicIp: '198.51.100.9', privateIp: '100.64.9.1', privateVrf: 'cust|a' },

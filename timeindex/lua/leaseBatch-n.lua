@@ -12,7 +12,7 @@
   Output: per event, 1, or { code, detail } (includes/codes.lua); a failed event leaves its
     chain as it was
 ]]
---- @include "includes/chain"
+--- @include "includes/general"
 --- @include "includes/raw"
 --- @include "includes/bounds"
 
@@ -38,13 +38,7 @@ for i = #KEYS + 1, #ARGV do
   if done then
     out[#out + 1] = 1
   else
-    out[#out + 1] = apply(C, function()
-      if kind == 1 then
-        if not fastStart(C, who, at, profile, sched) then insertStart(C, who, at, false, at, profile, sched) end
-      elseif not fastEnd(C, who, at, basis) then
-        applyEnd(C, who, at, basis, profile)
-      end
-    end)
+    out[#out + 1] = apply(C, function() mergeLease(C, kind, who, at, sched, basis, profile) end)
   end
 end
 return out

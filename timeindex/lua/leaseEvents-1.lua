@@ -12,7 +12,7 @@
   Output: per event, 1, or { code, detail } when it was not stored (includes/codes.lua); a
     failed event leaves the chain as it was
 ]]
---- @include "includes/chain"
+--- @include "includes/general"
 --- @include "includes/bounds"
 
 local C = openChain(ARGV[1], openMeta(KEYS[1]), true)
@@ -22,12 +22,8 @@ for i = 2, #ARGV, 6 do
   if kind == 'bounded' then
     addBound(ARGV[1], at, who)
     out[#out + 1] = 1
-  else out[#out + 1] = apply(C, function()
-    if kind == 'start' then
-      if not fastStart(C, who, at, profile, sched) then insertStart(C, who, at, false, at, profile, sched) end
-    elseif not fastEnd(C, who, at, basis) then
-      applyEnd(C, who, at, basis, profile)
-    end
-  end) end
+  else
+    out[#out + 1] = apply(C, function() mergeLease(C, LEASE_KIND[kind], who, at, sched, basis, profile) end)
+  end
 end
 return out

@@ -13,7 +13,7 @@
   Output: per event, 1, or { code, detail } (includes/codes.lua); a failed event leaves its
     chain as it was
 ]]
---- @include "includes/chain"
+--- @include "includes/general"
 --- @include "includes/raw"
 
 local metas, spans = {}, {}
@@ -62,18 +62,7 @@ for i = nc + 2, #ARGV do
     -- the raw path only merges into a chain that has an entry, so one its first write registered
     out[#out + 1] = 1
   else
-    out[#out + 1] = apply(C, function()
-      if kind == 1 then
-        if not fastStart(C, who, at, profile, nil) then insertStart(C, who, at, false, at, profile, nil) end
-      elseif kind == 2 then
-        if allocatedAt then insertStart(C, who, allocatedAt, false, allocatedAt, profile, nil) end
-        if not fastEnd(C, who, at, RELEASED) then applyEnd(C, who, at, RELEASED, profile) end
-      elseif allocatedAt then
-        if not fastRestate(C, who, allocatedAt, at) then insertStart(C, who, allocatedAt, false, at, profile, nil) end
-      elseif not fastSeen(C, who, at) then
-        seenAt(C, who, at, profile)
-      end
-    end)
+    out[#out + 1] = apply(C, function() mergeNat(C, kind, who, at, allocatedAt, profile) end)
   end
 end
 return out

@@ -12,7 +12,7 @@
   Output: per event, 1, or { code, detail } when it was not stored (includes/codes.lua); a
     failed event leaves the chain as it was
 ]]
---- @include "includes/chain"
+--- @include "includes/general"
 
 local prefix = ARGV[1]
 local M = openMeta(KEYS[2], 'span')
@@ -32,17 +32,6 @@ for i = 2, #ARGV, 8 do
     span = espan
     rcall('HSET', KEYS[2], 'span', espan)
   end
-  out[#out + 1] = apply(C, function()
-    if kind == 'alloc' then
-      if not fastStart(C, who, at, profile, nil) then insertStart(C, who, at, false, at, profile, nil) end
-    elseif kind == 'release' then
-      if allocatedAt then insertStart(C, who, allocatedAt, false, allocatedAt, profile, nil) end
-      if not fastEnd(C, who, at, RELEASED) then applyEnd(C, who, at, RELEASED, profile) end
-    elseif allocatedAt then
-      if not fastRestate(C, who, allocatedAt, at) then insertStart(C, who, allocatedAt, false, at, profile, nil) end
-    elseif not fastSeen(C, who, at) then
-      seenAt(C, who, at, profile)
-    end
-  end)
+  out[#out + 1] = apply(C, function() mergeNat(C, NAT_KIND[kind], who, at, allocatedAt, profile) end)
 end
 return out
