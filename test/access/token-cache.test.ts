@@ -34,6 +34,7 @@ async function killSubscriber(admin: Redis, db: number): Promise<void> {
   for (const id of ids) await admin.client('KILL', 'ID', id);
 }
 
+// CLIENT KILL and MONITOR reach one server: on a Cluster the subscription and the reads may sit on another node
 describe.skipIf(onCluster)('the token cache', () => {
   let url: string;
   let redis: Redis;

@@ -72,6 +72,7 @@ describe('the computed NAT hop through the resolver', () => {
     expect(a.candidates[0].evidence[0].lease.ip).toBe('2001:db8:12::/48');
   });
 
+  // counted with MONITOR on the one server; a Cluster spreads the commands over its nodes
   it.skipIf(onCluster)('costs a logged look-up one GET beside its script call, shared by look-ups asked together', async () => {
     await resolver.resolve(q({ ip: '203.0.113.1', port: '1500', at }));
     const monitor = await redis.monitor();

@@ -51,6 +51,7 @@ async function scene(redis: Redis, perAddress: boolean, planted: (profile: numbe
   return { failed: out.failed.map((f) => f.code), members: z.map((b, i) => (i % 2 === 0 ? b.toString('hex') : b.toString())) };
 }
 
+// the raw fast path is the batch scripts', which run on a single Redis only (a Cluster writes per address)
 describe.skipIf(onCluster)('a collision on the raw fast path', () => {
   let redis: Redis;
   beforeAll(async () => {
