@@ -92,7 +92,8 @@ export class TokenCache extends EventEmitter {
     this.entries.set(hash, { principal, at: this.now() });
   }
 
-  private invalidate(hash: string): void {
+  /** Drops a revoked token: on its message, and at once in the process that revoked it. */
+  invalidate(hash: string): void {
     this.gen++;
     this.entries.delete(hash);
     this.emit('invalidated', hash);

@@ -116,7 +116,10 @@ export class TokenStore {
     await this.redis.hset(tokenKey(hash), 'revoked', revoked);
     await this.redis.hdel(NAMES, name);
     await this.redis.hset(`${NAMES}:revoked`, `${name}@${revoked}`, hash);
-    // every service process drops the token from its cache now (each reads it afresh within a second regardless)
+    // this process drops it at once (its own message may come later, from another node of a
+    // Cluster); every other service process when the message reaches it (each reads it afresh
+    // within a second regardless)
+    this.cache?.invalidate(hash);
     await this.redis.publish(TOKEN_REVOKED_CHANNEL, hash);
     const t = await this.redis.hgetall(tokenKey(hash));
     return { ...principalOf(t), created: t.created, revoked };

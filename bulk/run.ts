@@ -164,8 +164,8 @@ export function batchText(rows: ResultRow[], columns: ColumnMap, format: BulkFor
 }
 
 /**
- * The answer as text, a batch at a time (CSV with the header line first, or NDJSON), joined
- * into chunks of at least `chunkChars`. One pipeline, so destroying the returned stream (a
+ * The answer as text, a batch at a time (CSV with the header line first, or NDJSON), in chunks
+ * of `chunkChars` (the last one shorter). One pipeline, so destroying the returned stream (a
  * client that went away) ends the batch generator too, and its `finally` runs.
  */
 export function encodeBatches(batches: AsyncIterable<ResultRow[]>, columns: ColumnMap, format: BulkFormat, chunkChars: number): Readable {
@@ -179,7 +179,11 @@ export function encodeBatches(batches: AsyncIterable<ResultRow[]>, columns: Colu
   return pipeline(text, new Rechunk(chunkChars), () => undefined);
 }
 
-/** Joins small pieces of text into chunks of about `size` bytes (fewer, larger writes to a file or a socket). */
+/**
+ * Cuts text into chunks of `size` characters: small pieces joined (fewer, larger writes to a file
+ * or a socket), a large one (a whole batch's answer) cut, so that a socket's queue grows by at most
+ * one chunk past its limit before the pipeline waits for the client.
+ */
 export class Rechunk extends Transform {
   private parts: string[] = [];
   private length = 0;
@@ -191,9 +195,18 @@ export class Rechunk extends Transform {
     this.parts.push(s);
     this.length += s.length;
     if (this.length >= this.size) {
-      this.push(this.parts.join(''));
-      this.parts = [];
-      this.length = 0;
+      const all = this.parts.join('');
+      let at = 0;
+      while (all.length - at >= this.size) {
+        let end = at + this.size;
+        // never between the two halves of a character beyond the BMP: each chunk is encoded on its own
+        const last = all.charCodeAt(end - 1);
+        if (last >= 0xd800 && last <= 0xdbff) end--;
+        this.push(all.slice(at, end));
+        at = end;
+      }
+      this.parts = at < all.length ? [all.slice(at)] : [];
+      this.length = all.length - at;
     }
     done();
   }

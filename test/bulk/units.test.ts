@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { once } from 'node:events';
+import { Rechunk } from '../../bulk/run.js';
 import { mapHeader, normalise, type ColumnMap } from '../../bulk/header.js';
 import { mapOrdered } from '../../bulk/ordered.js';
 import { csvRecord, type ResultRow } from '../../bulk/output.js';
@@ -192,5 +194,33 @@ describe('SummaryAccumulator.top', () => {
     expect(all).toHaveLength(s.counts().subscribers);
     expect(s.top(10)).toEqual(all.slice(0, 10));
     expect(s.top(1000)).toEqual(all);
+  });
+});
+
+describe('Rechunk', () => {
+  const chunksOf = async (pieces: string[], size: number) => {
+    const out: string[] = [];
+    const r = new Rechunk(size);
+    r.on('data', (c: string) => out.push(c));
+    for (const p of pieces) r.write(p);
+    r.end();
+    await once(r, 'end');
+    return out;
+  };
+
+  it('cuts a large piece into chunks of the size, joins small ones, and loses nothing', async () => {
+    const big = 'x'.repeat(100);
+    const out = await chunksOf(['ab', 'cd', big, 'e'], 16);
+    expect(out.join('')).toBe(`abcd${big}e`);
+    expect(out.slice(0, -1).every((c) => c.length === 16)).toBe(true);
+    expect(out.at(-1)!.length).toBeLessThanOrEqual(16);
+  });
+
+  it('never cuts between the two halves of a character beyond the BMP', async () => {
+    const text = `${'x'.repeat(15)}😀${'y'.repeat(20)}`;
+    const out = await chunksOf([text], 16);
+    expect(out.join('')).toBe(text);
+    for (const c of out) expect(Buffer.from(c, 'utf8').toString('utf8')).toBe(c);
+    expect(out[0]).toBe('x'.repeat(15));
   });
 });
