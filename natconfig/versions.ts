@@ -281,13 +281,13 @@ export class NatConfigVersions {
    */
   private async load(): Promise<Snapshot> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      const res = await this.redis.pipeline().get(natConfigKeys.gen).hvals(natConfigKeys.versions).get(natConfigKeys.gen).exec();
-      if (!res) throw new DomainError('store_unavailable', 'the NAT configuration versions could not be read; try again');
-      for (const [err] of res) if (err) throw err;
-      const gen = (res[0][1] as string | null) ?? '0';
-      if (gen !== ((res[2][1] as string | null) ?? '0')) continue;
-      const stored = (res[1][1] as string[]).map((j) => JSON.parse(j) as NatConfigVersion);
-      return build(gen, stored, this.snap);
+      // three reads in turn, not a pipeline: the service's pipelines wait for replicas to confirm
+      // them (WHOHAD_WAIT_REPLICAS), which a read has nothing to confirm, and which a primary
+      // whose replica was just promoted cannot do
+      const before = (await this.redis.get(natConfigKeys.gen)) ?? '0';
+      const values = await this.redis.hvals(natConfigKeys.versions);
+      if (before !== ((await this.redis.get(natConfigKeys.gen)) ?? '0')) continue;
+      return build(before, values.map((j) => JSON.parse(j) as NatConfigVersion), this.snap);
     }
     throw new DomainError('store_unavailable', 'versions kept being entered meanwhile; try again');
   }

@@ -27,6 +27,9 @@ const CLIENT_MESSAGES = [
   'Connection is closed',
   'Command aborted due to connection close',
   "Stream isn't writeable",
+  // redis/replica-wait.ts: a write the primary took that no replica confirmed in time (a replica
+  // down, or just promoted): not acknowledged, safe to send again
+  'not confirmed',
 ];
 
 /**

@@ -13,6 +13,8 @@ describe('isTransient', () => {
       // seen during a failover test: MOVED pointing back and forth until the vote was over
       'Too many Cluster redirections. Last error: ReplyError: MOVED 6044 127.0.0.1:34353',
       'Failed to refresh slots cache.',
+      // a write no replica confirmed in time (WHOHAD_WAIT_REPLICAS), as a promoted replica's primary answers
+      'not confirmed by 1 replica(s) within 2000 ms (0 did)',
     ]) expect(isTransient(reason), reason).toBe(true);
   });
 
