@@ -4,7 +4,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 import { until } from '../faults/helpers.js';
+import { testRedisUrl } from '../helpers/redis.js';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'cli-child.ts');
 
@@ -65,4 +67,20 @@ export async function startCollectProcess(redisUrl: string, extra: string[] = []
       return exited;
     },
   };
+}
+
+/**
+ * One collect process for the tests of a file: started before them on a database of the file's
+ * own, stopped after them (a test may stop it earlier itself). The fields are set once started.
+ */
+export function collectForFile(): { url: string; collect: CollectProcess } {
+  const file = {} as { url: string; collect: CollectProcess };
+  beforeAll(async () => {
+    file.url = await testRedisUrl();
+    file.collect = await startCollectProcess(file.url);
+  });
+  afterAll(async () => {
+    await file.collect?.stop();
+  });
+  return file;
 }

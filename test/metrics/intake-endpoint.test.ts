@@ -1,33 +1,24 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectRedis } from '../../commands.js';
 import { parseMetricsListen } from '../../intake/metrics-server.js';
 import { closeClient } from '../../redis/client.js';
 import { buildApp } from '../../service/app.js';
 import { loadConfig } from '../../config.js';
 import { until } from '../faults/helpers.js';
-import { testRedisUrl } from '../helpers/redis.js';
-import { BROKEN, JUNIPER, startCollectProcess, type CollectProcess } from './collect-process.js';
+import { BROKEN, collectForFile, JUNIPER } from './collect-process.js';
 import { sample } from './sample.js';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'cli-child.ts');
-let url: string;
-let collect: CollectProcess;
-beforeAll(async () => {
-  url = await testRedisUrl();
-  collect = await startCollectProcess(url);
-});
-afterAll(async () => {
-  await collect?.stop();
-});
+const file = collectForFile();
 
 describe('collect --metrics-listen', () => {
   it('serves the process\'s own counts per source, Redis round trips and process metrics', async () => {
-    await collect.send([...JUNIPER, BROKEN]);
+    await file.collect.send([...JUNIPER, BROKEN]);
     const text = await until('three events stored and one reject counted', async () => {
-      const t = await (await fetch(collect.metricsUrl)).text();
+      const t = await (await fetch(file.collect.metricsUrl)).text();
       return sample(t, 'whohad_intake_events_total', { source: 'srx' }) === 3 && sample(t, 'whohad_intake_received_total', { source: 'srx' }) === 4 ? t : undefined;
     }, 500, 20);
     const rejected = text.split('\n').filter((l) => l.startsWith('whohad_intake_rejected_total{source="srx"'));
@@ -37,11 +28,11 @@ describe('collect --metrics-listen', () => {
     expect(sample(text, 'whohad_intake_last_event_timestamp_seconds', { source: 'srx' })).toBeGreaterThan(Date.now() / 1000 - 60);
     expect(text).toMatch(/^whohad_process_resident_memory_bytes \d+/m);
     expect(text).toMatch(/^whohad_redis_commands_total\{command="evalsha"\} \d+/m);
-    expect((await fetch(collect.metricsUrl.replace('/metrics', '/other'))).status).toBe(404);
+    expect((await fetch(file.collect.metricsUrl.replace('/metrics', '/other'))).status).toBe(404);
   });
 
   it('and the service shows the same counts, read from Redis', async () => {
-    const redis = connectRedis(url);
+    const redis = connectRedis(file.url);
     // a scraper on the same host, as the loopback setting allows
     const app = await buildApp({ config: loadConfig({ WHOHAD_METRICS_LOOPBACK: 'true' }), redis, logger: false });
     try {
@@ -61,8 +52,8 @@ describe('collect --metrics-listen', () => {
   });
 
   it('stops cleanly on SIGTERM, closing the metrics port', async () => {
-    expect(await collect.stop()).toBe(0);
-    await expect(fetch(collect.metricsUrl)).rejects.toThrow();
+    expect(await file.collect.stop()).toBe(0);
+    await expect(fetch(file.collect.metricsUrl)).rejects.toThrow();
   });
 });
 
@@ -77,7 +68,7 @@ describe('--metrics-listen refuses what it cannot serve', () => {
 
   it('collect: exit 2 with one line naming the option', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', CHILD, 'collect', '--syslog', 'udp://127.0.0.1:0', '--metrics-listen', 'nowhere'], {
-      env: { ...process.env, REDIS_URL: url },
+      env: { ...process.env, REDIS_URL: file.url },
       encoding: 'utf8',
     });
     expect(r.status).toBe(2);
@@ -86,7 +77,7 @@ describe('--metrics-listen refuses what it cannot serve', () => {
 
   it('ingest: only with --follow', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', CHILD, 'ingest', '--metrics-listen', '127.0.0.1:0', CHILD], {
-      env: { ...process.env, REDIS_URL: url },
+      env: { ...process.env, REDIS_URL: file.url },
       encoding: 'utf8',
     });
     expect(r.status).toBe(2);

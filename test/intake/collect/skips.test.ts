@@ -1,13 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { connectRedis } from '../../../commands.js';
 import { loadConfig } from '../../../config.js';
 import { reasonLabel } from '../../../intake/source-stats.js';
 import { closeClient } from '../../../redis/client.js';
 import { buildApp } from '../../../service/app.js';
 import { until } from '../../faults/helpers.js';
-import { testRedisUrl } from '../../helpers/redis.js';
 import { sample } from '../../metrics/sample.js';
-import { JUNIPER, startCollectProcess, type CollectProcess } from '../../metrics/collect-process.js';
+import { collectForFile, JUNIPER } from '../../metrics/collect-process.js';
 
 /**
  * A real `whohad collect` receiving over UDP on 127.0.0.1 lines its source's parser skips:
@@ -24,41 +23,33 @@ const NOT_JUNOS = 'not a Junos RT_SRC_NAT_PBA record';
 const ALARM_REASON = 'RT_SRC_NAT_SUBS_POOL_ALARM_RAISE is not a port-block record';
 const BY_REASON = `    skipped: 2 × ${NOT_JUNOS}; 1 × ${ALARM_REASON}`;
 
-let url: string;
-let collect: CollectProcess;
-beforeAll(async () => {
-  url = await testRedisUrl();
-  collect = await startCollectProcess(url);
-});
-afterAll(async () => {
-  await collect?.stop();
-});
+const file = collectForFile();
 
 describe('collect: skips by reason', () => {
   it('SIGUSR1 prints each source\'s skips by reason under its counters', async () => {
-    await collect.send([SSHD, ...JUNIPER, ALARM, SSHD]);
-    collect.child.kill('SIGUSR1');
+    await file.collect.send([SSHD, ...JUNIPER, ALARM, SSHD]);
+    file.collect.child.kill('SIGUSR1');
     const printed = await until('the counters with three skips', () => {
-      collect.child.kill('SIGUSR1');
-      const out = collect.output();
+      file.collect.child.kill('SIGUSR1');
+      const out = file.collect.output();
       return out.includes('srx: received 6, events 3, stored 3, rejected 0, skipped 3') ? out : undefined;
     }, 100, 50);
     expect(printed).toContain(`  srx: received 6, events 3, stored 3, rejected 0, skipped 3, dropped 0, pending 0\n${BY_REASON}\n`);
   });
 
   it('its own metrics count them by reason', async () => {
-    const text = await (await fetch(collect.metricsUrl)).text();
+    const text = await (await fetch(file.collect.metricsUrl)).text();
     expect(sample(text, 'whohad_intake_skipped_total', { source: 'srx', reason: 'not_a_junos_rt_src_nat_pba_record' })).toBe(2);
     expect(sample(text, 'whohad_intake_skipped_total', { source: 'srx', reason: reasonLabel(ALARM_REASON) })).toBe(1);
     expect(sample(text, 'whohad_intake_skipped_total', { source: 'srx', reason: 'unclassified' })).toBe(0);
   });
 
   it('the final summary says the same, and the service shows the skips by reason from Redis', async () => {
-    const before = collect.output().length;
-    expect(await collect.stop()).toBe(0);
-    const final = collect.output().slice(before);
+    const before = file.collect.output().length;
+    expect(await file.collect.stop()).toBe(0);
+    const final = file.collect.output().slice(before);
     expect(final).toContain(`collect: final: received 6, events 3, stored 3, rejected 0, skipped 3, dropped 0, pending 0\n  srx: received 6, events 3, stored 3, rejected 0, skipped 3, dropped 0, pending 0\n${BY_REASON}\n`);
-    const redis = connectRedis(url);
+    const redis = connectRedis(file.url);
     const app = await buildApp({ config: loadConfig({ WHOHAD_METRICS_LOOPBACK: 'true' }), redis, logger: false });
     try {
       const text = (await app.inject({ url: '/metrics' })).body;
