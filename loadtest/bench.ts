@@ -4,6 +4,8 @@
  * - look-ups/s, p99 and CPU of GET /v1/attribution (token, both hops, the access-log record)
  *   against a bare Fastify hello world, on the dev mix and on the realistic mix (local times with
  *   tz, the repeated DST hour, offsets, epoch s/ms, a tenth without a port), at two index sizes;
+ * - the route's floor at the smaller size: a ready-made answer instead of the look-up, with and
+ *   without its access-log record (what the route leaves a resolver; loadtest/lookup-floor-service.ts);
  * - p50 growth from the smaller index to the larger;
  * - Redis used_memory per port-block interval and per lease holding at both sizes;
  * - ingest of canonical events over 10,240 public addresses and of a Juniper PBA device file
@@ -24,7 +26,7 @@ import { IndexWriter } from '../timeindex/writer.js';
 import { cannon, child, printTable, stop, type BenchRow } from './harness.js';
 import { census, load, usedMemory } from './load.js';
 import { DEFAULT_SHAPE, leaseEvents, natEvents, type IspShape } from './synthetic-isp.js';
-import { devMix, realisticMix } from './lookup-bench.js';
+import { devMix, realisticMix, routeFloors } from './lookup-bench.js';
 import { ingestBench } from './ingest-bench.js';
 import { bulkBench } from './bulk.js';
 
@@ -88,6 +90,7 @@ try {
       rows.push({ figure: `  p99, ${mix}, ${at}`, value: look.p99, unit: 'ms', target: '< 10', ok: look.p99 < 10 });
     }
     await stop(svc.proc);
+    if (size === sizes[0]) rows.push(...(await routeFloors({ redis, redisUrl: server.url, token, shape, seconds, base })));
   }
   const growth = p50s[0] === 0 ? (p50s[1] === 0 ? 0 : Infinity) : (p50s[1] - p50s[0]) / p50s[0];
   rows.push({ figure: `p50 growth ${sizes[0].toLocaleString('en')} -> ${sizes[1].toLocaleString('en')} (dev mix)`, value: growth * 100, unit: '%', target: '<= 10% (autocannon ms are integers)', ok: growth <= 0.1, note: `p50 ${p50s.join(' ms -> ')} ms` });

@@ -7,8 +7,9 @@
  *   DST hour among them), offsets, `Z`, epoch seconds and milliseconds, a tenth without a port.
  * Each service to compare (`--service PATH` to a compiled cli/main.js, repeatable; default this
  * checkout) is measured on both mixes in turn, so old and new share the run and its noise.
- *   npx tsx loadtest/lookup-bench.ts [--seconds 10] [--ips 64] [--profile DIR] [--service /tmp/old/dist/cli/main.js]...
+ *   npx tsx loadtest/lookup-bench.ts [--seconds 10] [--ips 64] [--floors] [--profile DIR] [--service /tmp/old/dist/cli/main.js]...
  * `--profile DIR` starts each service under `node --cpu-prof` and leaves its profile in DIR.
+ * `--floors` also measures the route around the look-up (`routeFloors`).
  * or from code: `lookupBench({ seconds, services })` returns the bench table's rows.
  */
 import { rmSync } from 'node:fs';
@@ -31,6 +32,8 @@ export interface LookupBenchOptions {
   publicIps?: number;
   /** Compiled cli/main.js of each service to measure; default this checkout's. */
   services?: string[];
+  /** Also measure the route's floor (routeFloors): a ready-made answer, with and without the access log. */
+  floors?: boolean;
   /** A directory for each service's CPU profile (node --cpu-prof), to see where a look-up's time goes. */
   profile?: string;
 }
@@ -81,6 +84,23 @@ export function realisticMix(shape: IspShape, seed = 11): () => string {
 const here = fileURLToPath(import.meta.url);
 const self = (file: string) => new URL(`./${file}${here.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).pathname;
 
+/**
+ * The route's floor on the dev mix (loadtest/lookup-floor-service.ts): one ready-made answer for
+ * every look-up with its access-log record written, then without the record. Beside the hello
+ * world of the same run they say how much of the target the route leaves a resolver at all.
+ */
+export async function routeFloors(o: { redis: Redis; redisUrl: string; token: string; shape: IspShape; seconds: number; base: { rps: number; nodeUs: number } }): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const at = new Date(o.shape.start + 86_400_000).toISOString();
+  for (const [name, extra] of [['ready-made answer, access log written', []], ['ready-made answer, no access log', ['--no-access-log']]] as const) {
+    const svc = await child(process.execPath, [...process.execArgv, self('lookup-floor-service'), publicIpOf(0), at, ...extra], { REDIS_URL: o.redisUrl }, /whohad listening on (http:\/\/[^"\s]+)/);
+    const run = await cannon(svc.match[1], devMix(o.shape), { seconds: o.seconds, connections: 100, pid: svc.proc.pid!, redis: o.redis, headers: { authorization: `Bearer ${o.token}` } });
+    await stop(svc.proc);
+    rows.push({ figure: `  route floor: ${name}`, value: run.rps, unit: 'req/s', target: '(ceiling for a look-up)', ok: null, note: `${((run.rps / o.base.rps) * 100).toFixed(0)}% of baseline; p99 ${run.p99} ms; CPU a request: service ${run.nodeUs.toFixed(0)} µs (hello world ${o.base.nodeUs.toFixed(0)}), Redis ${run.redisUs.toFixed(0)} µs` });
+  }
+  return rows;
+}
+
 export async function lookupBench(o: LookupBenchOptions = {}): Promise<BenchRow[]> {
   const seconds = o.seconds ?? 10;
   const connections = o.connections ?? 100;
@@ -119,6 +139,7 @@ export async function lookupBench(o: LookupBenchOptions = {}): Promise<BenchRow[
         rows.push({ figure: `  Redis CPU a look-up, ${mix} mix${name}`, value: look.redisUs, unit: 'µs', target: '', ok: null });
       }
     }
+    if (o.floors) rows.push(...(await routeFloors({ redis, redisUrl: server.url, token, shape, seconds, base })));
   } finally {
     await closeClient(redis);
     await server.stop();
@@ -139,5 +160,5 @@ if (process.argv[1] === here && args[0] === '--serve') {
   };
   const services = args.flatMap((a, i) => (a === '--service' ? [args[i + 1]] : []));
   const profileAt = args.indexOf('--profile');
-  printTable(await lookupBench({ seconds: opt('--seconds'), connections: opt('--connections'), publicIps: opt('--ips'), services, profile: profileAt >= 0 ? args[profileAt + 1] : undefined }));
+  printTable(await lookupBench({ floors: args.includes('--floors'), seconds: opt('--seconds'), connections: opt('--connections'), publicIps: opt('--ips'), services, profile: profileAt >= 0 ? args[profileAt + 1] : undefined }));
 }
