@@ -38,7 +38,7 @@ export interface Lookup extends NatStab {
   direct: Entry[] | null;
 }
 
-interface LookupWindow {
+export interface LookupWindow {
   publicIp: string;
   port: number | null;
   from: number;
@@ -135,14 +135,7 @@ export class IndexReader {
   };
 
   private async lookupCall(windows: LookupWindow[]): Promise<Lookup[]> {
-    const keys: string[] = [DICTIONARY_KEY];
-    const argv: Array<string | number> = [];
-    for (const w of windows) {
-      keys.push(natKeys.registry(w.publicIp), natKeys.meta(w.publicIp));
-      const direct = w.directVrf === null ? ['', ''] : [leaseKeys.meta(w.directVrf, w.publicIp), leaseKeys.chainPrefix(w.directVrf, w.publicIp)];
-      argv.push(natKeys.ipPrefix(w.publicIp), w.port ?? -1, w.from, w.to, direct[0], direct[1]);
-    }
-    const reply = await this.redis.lookupBuffer(keys.length, ...keys, ...argv);
+    const reply = await this.redis.lookupBuffer(1, DICTIONARY_KEY, ...packWindows(windows));
     return reply.map(decodeLookup);
   }
 
@@ -199,6 +192,37 @@ export class IndexReader {
       return entries;
     });
   }
+}
+
+/** Bytes of a window in lookup-n.lua's packed argument beside its address: struct '>Bc0i4ddB'. */
+const WINDOW_BYTES = 1 + 4 + 8 + 8 + 1;
+
+/**
+ * The windows as lookup-n.lua reads them: one packed argument (address, port or -1, start, end,
+ * and which of the VRFs that follow it names the direct lease chain, 0 for none), then those VRFs.
+ */
+export function packWindows(windows: readonly LookupWindow[]): [Buffer, ...string[]] {
+  const vrfs: string[] = [];
+  let size = 0;
+  for (const w of windows) size += WINDOW_BYTES + Buffer.byteLength(w.publicIp, 'latin1');
+  const buf = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const w of windows) {
+    const ip = w.publicIp;
+    // an address is ASCII (core/ip.ts canonical forms), at most 39 characters
+    buf[at] = ip.length;
+    at = 1 + at + buf.write(ip, at + 1, 'latin1');
+    at = buf.writeInt32BE(w.port ?? -1, at);
+    at = buf.writeDoubleBE(w.from, at);
+    at = buf.writeDoubleBE(w.to, at);
+    let k = 0;
+    if (w.directVrf !== null) {
+      k = vrfs.indexOf(w.directVrf) + 1;
+      if (k === 0) k = vrfs.push(w.directVrf);
+    }
+    buf[at++] = k;
+  }
+  return [buf, ...vrfs];
 }
 
 const asPairs = (x: unknown) => x as Array<Buffer | number>;
