@@ -78,12 +78,15 @@ function* csvRows(n: number, shape: IspShape): Generator<string> {
   if (buf) yield buf;
 }
 
-/** The kept index is reused only for the same shape and the same index code (its Lua scripts). */
+/** Scripts that only read: changing them changes nothing stored, so a kept index stays good. */
+const READING_SCRIPTS = /^(lookup|natStab|leaseStab)-/;
+
+/** The kept index is reused only for the same shape and the same index code (its writing Lua scripts and their includes). */
 function luaDigest(dir: URL): string {
   const h = createHash('sha256');
   for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
     if (e.isDirectory()) h.update(luaDigest(new URL(`${e.name}/`, dir)));
-    else h.update(e.name).update(readFileSync(new URL(e.name, dir)));
+    else if (!READING_SCRIPTS.test(e.name)) h.update(e.name).update(readFileSync(new URL(e.name, dir)));
   }
   return h.digest('hex');
 }

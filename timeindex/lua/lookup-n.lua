@@ -6,9 +6,10 @@
   VRF its profile names, over the part of the window the entry covers (as leaseStab); and with no
   NAT record on the address, its own lease chain in the direct VRF when the caller names it.
   Whatever is not read here (an IPv6 inside address, an unknown profile) the caller reads itself.
-  The key names are those of timeindex/keys.ts, built here from the address: a call carries one
-  packed argument for all its windows rather than eight strings a window, which cost Node and
-  Redis more to send and read than the reading they ask for.
+  The key names are those of timeindex/keys.ts, built here from the address. A call carries one
+  packed argument for all its windows and answers one packed string: eight strings a window in,
+  and nested arrays of strings out, cost Node and Redis more to send and read than the reading
+  they ask for.
   Input:
     KEYS[1] profile dictionary                   {whohad}:dict
     ARGV[1] the windows, packed, each struct '>Bc0i4ddB':
@@ -16,12 +17,15 @@
       and end (epoch ms, inclusive), and k: 0 leaves direct leases to the caller, else ARGV[1 + k]
       is the VRF of the address's own lease chain
     ARGV[2...] those VRFs
-  Output: per window, either
-    { 0 } / { 0, pairs, bounds }  no NAT record; pairs = { start1, member1, ... } of the direct
-                          lease chain, bounds = its bounded ends (includes/bounds.lua)
-    { 1, chain... }       chain = { cid, entry... } oldest first (ties in the order natStab gives),
-                          entry = { start, member } or { start, member, vrf, from, to, pairs,
-                          bounds } when its lease chain was read over [from, to]
+  Output: one string, per window in order (numbers big-endian, u32 counts and lengths, starts
+  and times as doubles of epoch ms; a string is its u32 length then its bytes):
+    0                       no NAT record, direct leases left to the caller
+    2 pairs bounds          no NAT record; the address's own lease chain in the direct VRF
+    1 u32 chains, each:     cid (string), u32 entries oldest first (ties in the order natStab
+                            gives), each: start, member (string), then 0, or 1 vrf (string),
+                            from, to, pairs bounds when its lease chain was read over [from, to]
+    pairs = u32 n, then n times start, member (string), in the order collect gave them;
+    bounds = u32 n, then n strings: the bounded ends (includes/bounds.lua)
 ]]
 --- @include "includes/walk"
 --- @include "includes/bounds"
@@ -133,20 +137,34 @@ local function metaOf(ip)
   return m
 end
 
-local out = {}
-local packed, pos, w = ARGV[1], 1, 0
+-- the reply, in pieces joined once at the end (layout in the header)
+local buf = {}
+local function str(s)
+  buf[#buf + 1] = struct.pack('>I4', #s)
+  buf[#buf + 1] = s
+end
+local function pairsAndBounds(found, bounds)
+  buf[#buf + 1] = struct.pack('>I4', #found / 2)
+  for k = 1, #found, 2 do
+    buf[#buf + 1] = struct.pack('>dI4', found[k], #found[k + 1])
+    buf[#buf + 1] = found[k + 1]
+  end
+  buf[#buf + 1] = struct.pack('>I4', #bounds)
+  for k = 1, #bounds do str(bounds[k]) end
+end
+
+local packed, pos = ARGV[1], 1
 while pos <= #packed do
   local ip, port, from, to, direct
   ip, port, from, to, direct, pos = struct.unpack('>Bc0i4ddB', packed, pos)
-  w = w + 1
   local meta = metaOf(ip)
   if not meta[1] then
     if direct > 0 then
       local key = ARGV[1 + direct] .. '|' .. ip .. '}'
-      local pairs, bounds = leases('lm:{' .. key, 'l:{' .. key .. ':', from, to)
-      out[w] = { 0, pairs, bounds }
+      buf[#buf + 1] = '\2'
+      pairsAndBounds(leases('lm:{' .. key, 'l:{' .. key .. ':', from, to))
     else
-      out[w] = { 0 }
+      buf[#buf + 1] = '\0'
     end
   else
     local lo, hi, span = tonumber(meta[1]), tonumber(meta[2]), tonumber(meta[3] or 0)
@@ -156,7 +174,11 @@ while pos <= #packed do
     else
       cids = rcall('ZRANGE', 'r:{' .. ip .. '}', '0', '-1')
     end
-    local window = { 1 }
+    buf[#buf + 1] = '\1'
+    -- the chain count, known once the chains are read
+    local countAt = #buf + 1
+    buf[countAt] = ''
+    local chains = 0
     local prefix = 'a:{' .. ip .. '}:'
     for i = 1, #cids do
       local cid = cids[i]
@@ -165,28 +187,32 @@ while pos <= #packed do
         local found = {}
         stab(prefix .. cid .. ':', from, to, lo, hi, nil, found)
         local es = sorted(found)
-        local chain = { cid }
+        chains = chains + 1
+        str(cid)
+        buf[#buf + 1] = struct.pack('>I4', #es)
         for j = 1, #es do
           local e = es[j]
-          local entry = { e.start, e.member }
+          buf[#buf + 1] = struct.pack('>dI4', e.start, #e.member)
+          buf[#buf + 1] = e.member
           local cf, ct = coverage(es, j)
-          if cf <= to and ct >= from and #e.member - e.whoAt == 3 then
-            local vrf = vrfOf(e.profile)
-            if vrf then
-              local ip4 = string.format('%d.%d.%d.%d', string.byte(e.member, e.whoAt, e.whoAt + 3))
-              local lf, lt = math.max(from, cf), math.min(to, ct)
-              -- the lease keys of timeindex/keys.ts (leaseKeys), built from the VRF found here
-              local key = vrf .. '|' .. ip4 .. '}'
-              entry[3], entry[4], entry[5] = vrf, lf, lt
-              entry[6], entry[7] = leases('lm:{' .. key, 'l:{' .. key .. ':', lf, lt)
-            end
+          local vrf
+          if cf <= to and ct >= from and #e.member - e.whoAt == 3 then vrf = vrfOf(e.profile) end
+          if vrf then
+            local ip4 = string.format('%d.%d.%d.%d', string.byte(e.member, e.whoAt, e.whoAt + 3))
+            local lf, lt = math.max(from, cf), math.min(to, ct)
+            -- the lease keys of timeindex/keys.ts (leaseKeys), built from the VRF found here
+            local key = vrf .. '|' .. ip4 .. '}'
+            buf[#buf + 1] = '\1'
+            str(vrf)
+            buf[#buf + 1] = struct.pack('>dd', lf, lt)
+            pairsAndBounds(leases('lm:{' .. key, 'l:{' .. key .. ':', lf, lt))
+          else
+            buf[#buf + 1] = '\0'
           end
-          chain[j + 1] = entry
         end
-        window[#window + 1] = chain
       end
     end
-    out[w] = window
+    buf[countAt] = struct.pack('>I4', chains)
   end
 end
-return out
+return table.concat(buf)
