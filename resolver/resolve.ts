@@ -246,8 +246,7 @@ export class Resolver {
       if (computed?.cut) incomplete = true;
       const found: NatHolder[] = computed === null ? logged : [...logged, ...computed.holders];
       allocations += found.length;
-      const leases = await Promise.all(
-        found.map((a) => {
+      const asked = found.map((a) => {
           if (a.kind === 'computed') return this.computedLeases(a, Math.max(from, a.cover.from), Math.min(to, a.cover.to));
           const lf = Math.max(from, a.cover.from);
           const lt = Math.min(to, a.cover.to);
@@ -255,8 +254,9 @@ export class Resolver {
           const read = lookup.leases.get(a.cover.entry);
           if (read && read.vrf === a.privateVrf && read.from === lf && read.to === lt) return [{ ip: a.privateIp, leases: meeting(read.entries, lf, lt) }];
           return this.insideLeases(a.privateVrf, a.privateIp, lf, lt);
-        }),
-      );
+        });
+      // the script read them all in the usual case: nothing to wait for
+      const leases = asked.some((l) => l instanceof Promise) ? await Promise.all(asked) : (asked as Array<Array<{ ip: string; leases: Coverage[] }>>);
       found.forEach((a, i) => {
         if (leases[i].every((l) => l.leases.length === 0)) {
           incomplete = true;
