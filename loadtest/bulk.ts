@@ -15,6 +15,8 @@
  *   --against DIR  also measure the service of another checkout (e.g. the main branch), each run
  *                  alternating with this one, against the same Redis with the same client
  * From code: `bulkBench(options)` returns the rows of the bench table.
+ * WHOHAD_BENCH_CPU_PROF=DIR writes a CPU profile of each service process to DIR;
+ * WHOHAD_BENCH_COMMANDSTATS=1 prints what Redis ran in each run, per command.
  */
 import type { BenchRow } from './harness.js';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -121,6 +123,8 @@ async function oneRun(redis: ReturnType<typeof connectRedis>, redisUrl: string, 
   const purpose = new URLSearchParams({ case: 'BENCH', legalBasis: 'court-order', purpose: 'bulk benchmark' });
   const rss: number[] = [];
   const sampler = setInterval(() => void svc.stats().then((s) => rss.push(s.rss), () => undefined), 1000);
+  // WHOHAD_BENCH_COMMANDSTATS=1: what Redis ran during the run, per command (calls, µs a row)
+  if (process.env.WHOHAD_BENCH_COMMANDSTATS) await redis.config('RESETSTAT');
   const svc0 = (await svc.stats()).cpuUs;
   const me0 = process.cpuUsage();
   const redis0 = await redisCpuS();
@@ -142,6 +146,11 @@ async function oneRun(redis: ReturnType<typeof connectRedis>, redisUrl: string, 
   const end = await svc.stats();
   const me = process.cpuUsage(me0);
   const redisUs = ((await redisCpuS()) - redis0) * 1e6;
+  if (process.env.WHOHAD_BENCH_COMMANDSTATS) {
+    for (const m of (await redis.info('commandstats')).matchAll(/^cmdstat_(\S+):calls=(\d+),usec=(\d+)/gm)) {
+      log(`  ${m[1]}: ${m[2]} calls, ${(Number(m[3]) / rows).toFixed(2)} µs a row`);
+    }
+  }
   await svc.stop();
   const summary = JSON.parse(String(res.trailers['x-whohad-summary']));
   const answered = outLines - 1;
