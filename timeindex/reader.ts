@@ -208,7 +208,8 @@ export function packWindows(windows: readonly LookupWindow[]): [Buffer, ...strin
   let at = 0;
   for (const w of windows) {
     const ip = w.publicIp;
-    // an address is ASCII (core/ip.ts canonical forms), at most 39 characters
+    // an address is ASCII (core/ip.ts canonical forms), at most 45 characters
+    if (ip.length > 255) throw new Error(`lookup: ${JSON.stringify(ip.slice(0, 60))}… is not an address`);
     buf[at] = ip.length;
     at = 1 + at + buf.write(ip, at + 1, 'latin1');
     at = buf.writeInt32BE(w.port ?? -1, at);
@@ -218,6 +219,7 @@ export function packWindows(windows: readonly LookupWindow[]): [Buffer, ...strin
     if (w.directVrf !== null) {
       k = vrfs.indexOf(w.directVrf) + 1;
       if (k === 0) k = vrfs.push(w.directVrf);
+      if (k > 255) throw new Error('lookup: more than 255 direct VRFs in one call');
     }
     buf[at++] = k;
   }
