@@ -167,18 +167,29 @@ async function oneRun(redis: ReturnType<typeof connectRedis>, redisUrl: string, 
   return run;
 }
 
-/** Runs the benchmark; every run's figures, and the rows of the bench table. */
-export async function bulkBench(o: BulkBenchOptions = {}): Promise<{ runs: BulkRun[]; table: BenchRow[] }> {
-  const rows = o.rows ?? 1_000_000;
-  const targetIntervals = o.intervals ?? 1_000_000;
-  const log = o.log ?? ((s: string) => process.stderr.write(`${s}\n`));
+/** The synthetic ISP of about `intervals` stored port-block intervals. */
+export function benchShape(intervals: number): IspShape {
   // 256 addresses x 63 blocks over 30 days give about 3.1 intervals per block per day (as in
   // loadtest/memory.ts); grow the addresses until the target is met. The leases cover the
   // inside addresses the allocations name.
-  const shape: IspShape = { ...DEFAULT_SHAPE, publicIps: Math.max(1, Math.ceil(targetIntervals / (63 * 30 * 3.1))), privateIps: Math.max(1000, Math.ceil(targetIntervals / 30)) };
-  const dir = o.keep ?? `/tmp/whohad-bulk-bench-${process.pid}`;
+  return { ...DEFAULT_SHAPE, publicIps: Math.max(1, Math.ceil(intervals / (63 * 30 * 3.1))), privateIps: Math.max(1000, Math.ceil(intervals / 30)) };
+}
+
+/**
+ * A throw-away redis-server holding the benchmark's index: loaded through the IndexWriter, or
+ * taken from `keep`/dump.rdb when that holds the same shape written by the same scripts.
+ */
+export async function benchIndex(intervals: number, keep: string | undefined, log: (s: string) => void) {
+  const shape = benchShape(intervals);
+  const dir = keep ?? `/tmp/whohad-bulk-bench-${process.pid}`;
   const server = await startRedisServer({ dir, appendonly: false });
   const redis = connectRedis(server.url);
+  const close = async () => {
+    await closeClient(redis);
+    await server.stop();
+    if (!keep) rmSync(dir, { recursive: true, force: true });
+    else if (!existsSync(`${dir}/dump.rdb`)) log(`(no dump.rdb in ${dir}: the index will be loaded again next time)`);
+  };
   try {
     const shapeTag = JSON.stringify({ natShape: shape, index: luaDigest(new URL('../timeindex/lua/', import.meta.url)) });
     if ((await redis.get('bench:shape')) === shapeTag) log(`index: reusing ${dir}/dump.rdb`);
@@ -188,8 +199,21 @@ export async function bulkBench(o: BulkBenchOptions = {}): Promise<{ runs: BulkR
       await load(writer, natEvents(shape), 5000, 4);
       await load(writer, leaseEvents(shape), 5000, 4);
       await redis.set('bench:shape', shapeTag);
-      if (o.keep) await redis.save();
+      if (keep) await redis.save();
     }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { server, redis, shape, close };
+}
+
+/** Runs the benchmark; every run's figures, and the rows of the bench table. */
+export async function bulkBench(o: BulkBenchOptions = {}): Promise<{ runs: BulkRun[]; table: BenchRow[] }> {
+  const rows = o.rows ?? 1_000_000;
+  const log = o.log ?? ((s: string) => process.stderr.write(`${s}\n`));
+  const { server, redis, shape, close } = await benchIndex(o.intervals ?? 1_000_000, o.keep, log);
+  try {
     const floor = o.floor ? JSON.stringify([publicIpOf(0), new Date(shape.start + 86_400_000).toISOString(), shape.blocksPerIp * 1024]) : undefined;
     const runs: BulkRun[] = [];
     for (let i = 0; i < (o.runs ?? 1); i++) {
@@ -210,10 +234,7 @@ export async function bulkBench(o: BulkBenchOptions = {}): Promise<{ runs: BulkR
     }
     return { runs, table };
   } finally {
-    await closeClient(redis);
-    await server.stop();
-    if (!o.keep) rmSync(dir, { recursive: true, force: true });
-    else if (!existsSync(`${dir}/dump.rdb`)) log(`(no dump.rdb in ${dir}: the index will be loaded again next time)`);
+    await close();
   }
 }
 
