@@ -195,10 +195,11 @@ export class Resolver {
     // Every lease look-up that found nothing: an investigator must see which inside address and
     // VRF were searched, or a VRF named differently by two devices reads as "nobody".
     const searches: LeaseSearch[] = [];
-    const searched = new Set<string>();
+    let searched: Set<string> | null = null;
     const noLease = (allocation: NatHolder | null, vrf: string, ip: string, from: number, to: number) => {
       // what was searched is shown only in the full answer
       if (!full) return;
+      searched ??= new Set();
       const s: LeaseSearch = {
         allocation: allocation ? allocationEvidence(q.ip, allocation) : null, ip, vrf, windowFrom: isoMs(from), windowTo: isoMs(to),
       };
@@ -402,18 +403,21 @@ export class Resolver {
   }
 
   private qualify(p: Pair & { instant: number }, reasons: Set<Reason>) {
-    for (const e of [p.allocation?.kind === 'logged' ? p.allocation.cover.entry : undefined, p.lease.entry]) {
-      if (!e) continue;
-      if (e.end === null) reasons.add('open_interval');
-      if (OPEN_ENDED.has(e.endBasis) && !e.orphan) reasons.add('end_inferred');
-      if (e.startInferred) reasons.add('start_inferred');
-      if (e.orphan) reasons.add('start_unknown');
-    }
     const a = p.allocation?.kind === 'logged' ? p.allocation.cover.entry : undefined;
+    if (a) qualifyEntry(a, reasons);
+    qualifyEntry(p.lease.entry, reasons);
     if (a && a.end === null && a.lastSeen !== null && p.instant - a.lastSeen > this.config.interimIntervalS * 1000) {
       reasons.add('log_gap');
     }
   }
+}
+
+/** What an entry of a pair says of its own interval (the allocation's first, then the lease's). */
+function qualifyEntry(e: Entry, reasons: Set<Reason>) {
+  if (e.end === null) reasons.add('open_interval');
+  if (OPEN_ENDED.has(e.endBasis) && !e.orphan) reasons.add('end_inferred');
+  if (e.startInferred) reasons.add('start_inferred');
+  if (e.orphan) reasons.add('start_unknown');
 }
 
 function endsUnknown(p: Pair): boolean {
@@ -435,13 +439,16 @@ const bySubscriberId = (a: string, b: string) => (a < b ? -1 : 1);
  */
 function compactCandidates(publicIp: string, pairs: Pair[]): Map<string, string[]> {
   const bySubscriber = new Map<string, string[]>();
-  const seen = new Set<string>();
+  // one pair (the usual answer) cannot repeat itself
+  const seen = pairs.length > 1 ? new Set<string>() : null;
   for (const p of pairs) {
     const allocation = p.allocation ? allocationId(publicIp, p.allocation) : null;
     const id = leaseId(p);
-    const key = `${allocation ?? ''}#${id}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
+    if (seen) {
+      const key = `${allocation ?? ''}#${id}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+    }
     const subscriberId = p.lease.entry.who.toString('utf8');
     let refs = bySubscriber.get(subscriberId);
     if (!refs) {
