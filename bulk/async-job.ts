@@ -9,7 +9,7 @@ import type { BulkJobStore, JobOwner, JobState } from './jobs.js';
 import type { Leases } from './leases.js';
 import type { ResultFiles, ResultWriter } from './result-files.js';
 import type { RowDefaults } from './row.js';
-import { answerRows, encodeBatches, type BatchRecorder, type BulkFormat, type Resolve } from './run.js';
+import { answerRows, encodeBatches, type BatchRecorder, type BulkFormat, type Resolve, type ResolveCompact } from './run.js';
 import { SummaryAccumulator } from './summary.js';
 
 /** The access-log record of each batch of a job, written before the batch is stored. */
@@ -41,6 +41,8 @@ export interface AsyncJobDeps {
   files: ResultFiles;
   leases: Leases;
   resolve: Resolve;
+  /** Resolves the rows of a CSV answer (run.ts `AnswerOptions.resolveCompact`); absent: `resolve`. */
+  resolveCompact?: ResolveCompact;
   /** How long a batch's look-up may take before batches get smaller (BATCH_TARGET_MS by default). */
   batchTargetMs?: number;
   limitBytes: number;
@@ -110,7 +112,7 @@ export class AsyncJobs {
     let out: ResultWriter | null = null;
     try {
       out = await files.writer(id, format);
-      const rows = answerRows(input.rows, { columns: input.columns, resolve: this.deps.resolve, defaults, summary, record, targetMs: this.deps.batchTargetMs });
+      const rows = answerRows(input.rows, { columns: input.columns, resolve: this.deps.resolve, resolveCompact: format === 'csv' ? this.deps.resolveCompact : undefined, defaults, summary, record, targetMs: this.deps.batchTargetMs });
       const text = encodeBatches(rows, input.columns, format, RESULT_CHUNK_CHARS);
       for await (const chunk of text) {
         if (signal.aborted) {

@@ -1,5 +1,5 @@
 import type { AccessLog, AuditEntry } from '../audit/log.js';
-import type { ResultRow } from './output.js';
+import { rowResult, type ResultRow } from './output.js';
 import type { BatchRecorder } from './run.js';
 
 /** Who asks for a bulk job and why: the access-log fields every record of the job repeats. */
@@ -14,7 +14,7 @@ export type BulkAsker = Pick<AuditEntry, 'user' | 'tokenId' | 'client' | 'case' 
 export function batchRecorder(log: AccessLog, job: string, asker: BulkAsker): BatchRecorder {
   return async (rows: ResultRow[]) => {
     const disclosed = new Set<string>();
-    for (const r of rows) for (const c of r.answer?.candidates ?? []) disclosed.add(c.subscriberId);
+    for (const r of rows) for (const id of rowResult(r)?.candidates ?? []) disclosed.add(id);
     await log.append({
       kind: 'bulk', time: new Date().toISOString(), ...asker, route: 'POST /v1/attribution/bulk',
       query: { job, rows: [rows[0].row, rows[rows.length - 1].row] }, status: `${rows.length} rows`, disclosed: [...disclosed].sort(),

@@ -1,6 +1,8 @@
 import type { AttributionAnswer, Status } from '../schemas/attribution.js';
+import { compactOf, type CompactAnswer } from '../resolver/resolve.js';
 import type { RowError } from './row.js';
 import { csvField, neutralise } from '../core/spreadsheet.js';
+import { isoMs } from '../core/time.js';
 
 /** The columns whohad appends to the input's own. */
 export const RESULT_COLUMNS = ['status', 'subscriber_id', 'candidates', 'reasons', 'instants_utc', 'evidence'] as const;
@@ -12,19 +14,26 @@ export interface ResultRow {
   /** 1-based number of the data row (the header is row 0). */
   row: number;
   cells: string[];
+  /** The full answer (NDJSON shows it); null for a CSV answer, which needs only `compact`. */
   answer: AttributionAnswer | null;
+  /** What the CSV, the summary and the access log read of the answer; taken from `answer` when absent. */
+  compact?: CompactAnswer | null;
   error: RowError | null;
 }
 
+/** The row's answer in compact form, null for an error row. */
+export function rowResult(r: ResultRow): CompactAnswer | null {
+  if (r.compact) return r.compact;
+  return r.answer ? (r.compact = compactOf(r.answer)) : null;
+}
+
 export function rowStatus(r: ResultRow): RowStatus {
-  return r.answer ? r.answer.status : 'error';
+  return rowResult(r)?.status ?? 'error';
 }
 
 /** `nat:…` allocation reference `->` `lease:…` lease reference, one per piece of evidence; a direct lease alone. */
 export function evidenceRefs(a: AttributionAnswer): string[] {
-  const out: string[] = [];
-  for (const c of a.candidates) for (const e of c.evidence) out.push(e.allocation ? `${e.allocation.id}->${e.lease.id}` : e.lease.id);
-  return out;
+  return compactOf(a).evidence;
 }
 
 /** Error reasons are `code: message`; `;` separates reasons, so a message must not carry one. */
@@ -34,15 +43,15 @@ export function errorReason(e: RowError): string {
 
 /** The six result cells, in RESULT_COLUMNS order. */
 export function resultCells(r: ResultRow): string[] {
-  const a = r.answer;
+  const a = rowResult(r);
   if (!a) return ['error', '', '', errorReason(r.error!), '', ''];
   return [
     a.status,
     a.subscriberId ?? '',
-    a.candidates.map((c) => c.subscriberId).sort().join(';'),
+    a.candidates.join(';'),
     a.reasons.join(';'),
-    a.instants.map((i) => i.utc).join(';'),
-    evidenceRefs(a).join(';'),
+    a.instants.map(isoMs).join(';'),
+    a.evidence.join(';'),
   ];
 }
 

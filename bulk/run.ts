@@ -1,5 +1,6 @@
 import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
 import type { NormalisedQuery } from '../resolver/query.js';
+import type { CompactAnswer } from '../resolver/resolve.js';
 import type { AttributionAnswer } from '../schemas/attribution.js';
 import type { ColumnMap } from './header.js';
 import { SkippedRecord, type InputRecord } from './reader.js';
@@ -12,6 +13,8 @@ import type { SummaryAccumulator } from './summary.js';
  * the answer `GET /v1/attribution` gives. One failure fails the batch (its rows then say so).
  */
 export type Resolve = (queries: NormalisedQuery[]) => Promise<AttributionAnswer[]>;
+/** The same look-ups answered in compact form (`compactOf` of each answer), for a CSV answer. */
+export type ResolveCompact = (queries: NormalisedQuery[]) => Promise<CompactAnswer[]>;
 export type BulkFormat = 'csv' | 'ndjson';
 
 /** Writes the access-log record of a batch of rows; the rows are disclosed only after it resolves. */
@@ -34,6 +37,12 @@ export const BATCH_TARGET_MS = 25;
 export interface AnswerOptions {
   columns: ColumnMap;
   resolve: Resolve;
+  /**
+   * Given, rows are resolved with it rather than `resolve`: a CSV answer prints only what the
+   * compact form holds, and building every full answer (its evidence, its dates) would cost more
+   * than the look-ups.
+   */
+  resolveCompact?: ResolveCompact;
   defaults: RowDefaults;
   summary: SummaryAccumulator;
   record: BatchRecorder;
@@ -145,8 +154,13 @@ async function resolveBatch(recs: InputRecord[], firstRow: number, o: AnswerOpti
   }
   if (queries.length === 0) return out;
   try {
-    const answers = await o.resolve(queries);
-    for (let k = 0; k < asked.length; k++) asked[k].answer = answers[k];
+    if (o.resolveCompact) {
+      const answers = await o.resolveCompact(queries);
+      for (let k = 0; k < asked.length; k++) asked[k].compact = answers[k];
+    } else {
+      const answers = await o.resolve(queries);
+      for (let k = 0; k < asked.length; k++) asked[k].answer = answers[k];
+    }
   } catch (err) {
     // the queries were read already, so what fails here is the store
     const error = { code: 'store_unavailable' as const, message: `the look-up failed (${(err as Error).message}): ask this row again` };

@@ -1,4 +1,4 @@
-import { rowStatus, type ResultRow, type RowStatus } from './output.js';
+import { rowResult, type ResultRow, type RowStatus } from './output.js';
 
 /** One subscriber the file named: the corroboration that several hits give. */
 export interface Corroboration {
@@ -47,28 +47,28 @@ export class SummaryAccumulator {
 
   add(r: ResultRow): void {
     this.n++;
-    this.byStatus[rowStatus(r)]++;
-    const a = r.answer;
+    const a = rowResult(r);
     if (!a) {
+      this.byStatus.error++;
       this.bump(r.error!.code);
       return;
     }
+    this.byStatus[a.status]++;
     for (const reason of a.reasons) this.bump(reason);
     if (a.candidates.length === 0) return;
     let lo = Infinity;
     let hi = -Infinity;
-    for (const i of a.instants) {
-      const t = Date.parse(i.utc);
+    for (const t of a.instants) {
       if (t < lo) lo = t;
       if (t > hi) hi = t;
     }
     const isUnique = a.status === 'unique';
-    for (const c of a.candidates) {
-      let k = this.index.get(c.subscriberId);
+    for (const subscriberId of a.candidates) {
+      let k = this.index.get(subscriberId);
       if (k === undefined) {
         k = this.ids.length;
-        this.index.set(c.subscriberId, k);
-        this.ids.push(c.subscriberId);
+        this.index.set(subscriberId, k);
+        this.ids.push(subscriberId);
         this.unique.push(0);
         this.candidate.push(0);
         this.first.push(lo);

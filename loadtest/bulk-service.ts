@@ -28,6 +28,10 @@ if (rest.includes('--floor')) {
   let ready = await app.resolver.resolve(normalisedOrThrow({ ip, port: 1024, at }));
   for (let port = 1025; ready.status !== 'unique' && port < 1024 + ports; port += 1024) ready = await app.resolver.resolve(normalisedOrThrow({ ip, port, at }));
   app.resolver.resolve = async () => ready;
+  // a CSV answer is resolved in compact form; a service without it (--tree of an older checkout) never asks
+  const { compactOf } = await mod('resolver/resolve');
+  const compact = compactOf?.(ready);
+  app.resolver.resolveCompact = async () => compact;
 }
 const url = await app.listen({ port: 0, host: '127.0.0.1' });
 const { token } = await app.tokens.create(`bulk-bench-${Date.now()}-${process.pid}`, ['investigator']);

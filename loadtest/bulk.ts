@@ -15,6 +15,8 @@
  *   --against DIR  also measure the service of another checkout (e.g. the main branch), each run
  *                  alternating with this one, against the same Redis with the same client
  * From code: `bulkBench(options)` returns the rows of the bench table.
+ * WHOHAD_BENCH_CPU_PROF=DIR writes a CPU profile of each service process to DIR;
+ * WHOHAD_BENCH_COMMANDSTATS=1 prints what Redis ran in each run, per command.
  */
 import type { BenchRow } from './harness.js';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -78,12 +80,15 @@ function* csvRows(n: number, shape: IspShape): Generator<string> {
   if (buf) yield buf;
 }
 
-/** The kept index is reused only for the same shape and the same index code (its Lua scripts). */
+/** Scripts that only read: changing them changes nothing stored, so a kept index stays good. */
+const READING_SCRIPTS = /^(lookup|natStab|leaseStab)-/;
+
+/** The kept index is reused only for the same shape and the same index code (its writing Lua scripts and their includes). */
 function luaDigest(dir: URL): string {
   const h = createHash('sha256');
   for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
     if (e.isDirectory()) h.update(luaDigest(new URL(`${e.name}/`, dir)));
-    else h.update(e.name).update(readFileSync(new URL(e.name, dir)));
+    else if (!READING_SCRIPTS.test(e.name)) h.update(e.name).update(readFileSync(new URL(e.name, dir)));
   }
   return h.digest('hex');
 }
@@ -118,6 +123,8 @@ async function oneRun(redis: ReturnType<typeof connectRedis>, redisUrl: string, 
   const purpose = new URLSearchParams({ case: 'BENCH', legalBasis: 'court-order', purpose: 'bulk benchmark' });
   const rss: number[] = [];
   const sampler = setInterval(() => void svc.stats().then((s) => rss.push(s.rss), () => undefined), 1000);
+  // WHOHAD_BENCH_COMMANDSTATS=1: what Redis ran during the run, per command (calls, µs a row)
+  if (process.env.WHOHAD_BENCH_COMMANDSTATS) await redis.config('RESETSTAT');
   const svc0 = (await svc.stats()).cpuUs;
   const me0 = process.cpuUsage();
   const redis0 = await redisCpuS();
@@ -139,6 +146,11 @@ async function oneRun(redis: ReturnType<typeof connectRedis>, redisUrl: string, 
   const end = await svc.stats();
   const me = process.cpuUsage(me0);
   const redisUs = ((await redisCpuS()) - redis0) * 1e6;
+  if (process.env.WHOHAD_BENCH_COMMANDSTATS) {
+    for (const m of (await redis.info('commandstats')).matchAll(/^cmdstat_(\S+):calls=(\d+),usec=(\d+)/gm)) {
+      log(`  ${m[1]}: ${m[2]} calls, ${(Number(m[3]) / rows).toFixed(2)} µs a row`);
+    }
+  }
   await svc.stop();
   const summary = JSON.parse(String(res.trailers['x-whohad-summary']));
   const answered = outLines - 1;
@@ -155,18 +167,29 @@ async function oneRun(redis: ReturnType<typeof connectRedis>, redisUrl: string, 
   return run;
 }
 
-/** Runs the benchmark; every run's figures, and the rows of the bench table. */
-export async function bulkBench(o: BulkBenchOptions = {}): Promise<{ runs: BulkRun[]; table: BenchRow[] }> {
-  const rows = o.rows ?? 1_000_000;
-  const targetIntervals = o.intervals ?? 1_000_000;
-  const log = o.log ?? ((s: string) => process.stderr.write(`${s}\n`));
+/** The synthetic ISP of about `intervals` stored port-block intervals. */
+export function benchShape(intervals: number): IspShape {
   // 256 addresses x 63 blocks over 30 days give about 3.1 intervals per block per day (as in
   // loadtest/memory.ts); grow the addresses until the target is met. The leases cover the
   // inside addresses the allocations name.
-  const shape: IspShape = { ...DEFAULT_SHAPE, publicIps: Math.max(1, Math.ceil(targetIntervals / (63 * 30 * 3.1))), privateIps: Math.max(1000, Math.ceil(targetIntervals / 30)) };
-  const dir = o.keep ?? `/tmp/whohad-bulk-bench-${process.pid}`;
+  return { ...DEFAULT_SHAPE, publicIps: Math.max(1, Math.ceil(intervals / (63 * 30 * 3.1))), privateIps: Math.max(1000, Math.ceil(intervals / 30)) };
+}
+
+/**
+ * A throw-away redis-server holding the benchmark's index: loaded through the IndexWriter, or
+ * taken from `keep`/dump.rdb when that holds the same shape written by the same scripts.
+ */
+export async function benchIndex(intervals: number, keep: string | undefined, log: (s: string) => void) {
+  const shape = benchShape(intervals);
+  const dir = keep ?? `/tmp/whohad-bulk-bench-${process.pid}`;
   const server = await startRedisServer({ dir, appendonly: false });
   const redis = connectRedis(server.url);
+  const close = async () => {
+    await closeClient(redis);
+    await server.stop();
+    if (!keep) rmSync(dir, { recursive: true, force: true });
+    else if (!existsSync(`${dir}/dump.rdb`)) log(`(no dump.rdb in ${dir}: the index will be loaded again next time)`);
+  };
   try {
     const shapeTag = JSON.stringify({ natShape: shape, index: luaDigest(new URL('../timeindex/lua/', import.meta.url)) });
     if ((await redis.get('bench:shape')) === shapeTag) log(`index: reusing ${dir}/dump.rdb`);
@@ -176,8 +199,21 @@ export async function bulkBench(o: BulkBenchOptions = {}): Promise<{ runs: BulkR
       await load(writer, natEvents(shape), 5000, 4);
       await load(writer, leaseEvents(shape), 5000, 4);
       await redis.set('bench:shape', shapeTag);
-      if (o.keep) await redis.save();
+      if (keep) await redis.save();
     }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { server, redis, shape, close };
+}
+
+/** Runs the benchmark; every run's figures, and the rows of the bench table. */
+export async function bulkBench(o: BulkBenchOptions = {}): Promise<{ runs: BulkRun[]; table: BenchRow[] }> {
+  const rows = o.rows ?? 1_000_000;
+  const log = o.log ?? ((s: string) => process.stderr.write(`${s}\n`));
+  const { server, redis, shape, close } = await benchIndex(o.intervals ?? 1_000_000, o.keep, log);
+  try {
     const floor = o.floor ? JSON.stringify([publicIpOf(0), new Date(shape.start + 86_400_000).toISOString(), shape.blocksPerIp * 1024]) : undefined;
     const runs: BulkRun[] = [];
     for (let i = 0; i < (o.runs ?? 1); i++) {
@@ -198,10 +234,7 @@ export async function bulkBench(o: BulkBenchOptions = {}): Promise<{ runs: BulkR
     }
     return { runs, table };
   } finally {
-    await closeClient(redis);
-    await server.stop();
-    if (!o.keep) rmSync(dir, { recursive: true, force: true });
-    else if (!existsSync(`${dir}/dump.rdb`)) log(`(no dump.rdb in ${dir}: the index will be loaded again next time)`);
+    await close();
   }
 }
 

@@ -1,7 +1,7 @@
 import { bytesToIp, isIpv4 } from '../core/ip.js';
 import { isoMs } from '../core/time.js';
 import { isoInZone } from '../core/zoned.js';
-import type { AllocationEvidence, AttributionAnswer, Ingest, LeaseEvidence, LeaseSearch, Reason } from '../schemas/attribution.js';
+import type { AllocationEvidence, AttributionAnswer, Ingest, LeaseEvidence, LeaseSearch, Reason, Status } from '../schemas/attribution.js';
 import type { Entry } from '../timeindex/entry.js';
 import type { IndexReader, NatChain, NatStab } from '../timeindex/reader.js';
 import type { Profile, ProfileDictionary } from '../timeindex/profiles.js';
@@ -52,6 +52,50 @@ interface Pair {
 const OPEN_ENDED = new Set(['superseded', 'scheduled']);
 
 /**
+ * What a bulk CSV row prints of an answer (bulk/output.ts): the answer's status, subscriber,
+ * reasons and instants, the candidates' ids and one reference per piece of evidence, without
+ * the evidence itself. `Resolver.resolveCompact` builds it without building the answer;
+ * `compactOf` takes it from an answer: the two agree on every field
+ * (test/resolver/compact.test.ts).
+ */
+export interface CompactAnswer {
+  status: Status;
+  subscriberId: string | null;
+  /** The candidates' subscriber ids, sorted. */
+  candidates: string[];
+  reasons: Reason[];
+  /** The instants asked (the answer's `instants[].utc`), epoch ms. */
+  instants: readonly number[];
+  /** `<allocation id>-><lease id>`, or a lease id alone for a public address resolved directly, in the answer's order. */
+  evidence: string[];
+}
+
+/** An answer's compact form. */
+export function compactOf(a: AttributionAnswer): CompactAnswer {
+  const evidence: string[] = [];
+  for (const c of a.candidates) for (const e of c.evidence) evidence.push(e.allocation ? `${e.allocation.id}->${e.lease.id}` : e.lease.id);
+  return {
+    status: a.status,
+    subscriberId: a.subscriberId,
+    candidates: a.candidates.map((c) => c.subscriberId).sort(),
+    reasons: a.reasons,
+    instants: a.instants.map((i) => Date.parse(i.utc)),
+    evidence,
+  };
+}
+
+/** What the hops found for a query, before it is written out as an answer. */
+interface Findings {
+  /** False: every instant lies before retention and no hold keeps it. */
+  inRetention: boolean;
+  pairs: Array<Pair & { instant: number }>;
+  reasons: Set<Reason>;
+  allocations: number;
+  incomplete: boolean;
+  searches: LeaseSearch[];
+}
+
+/**
  * Answers "who had ip:port at `at`" per design/attribution-semantics.md: the NAT hop finds every
  * block holding the port whose interval meets the tolerance window, the subscriber hop every
  * lease of each block's inside address within the window and the block, and the status says
@@ -76,6 +120,15 @@ export class Resolver {
     return Promise.all(queries.map((q) => this.resolve(q)));
   }
 
+  /**
+   * `compactOf(resolve(q))` for each query, read as `resolveMany` reads them, without building
+   * the answers: no evidence objects, no dates written out, no lease sources looked up. What a
+   * bulk CSV row prints needs nothing more.
+   */
+  resolveCompactMany(queries: readonly NormalisedQuery[]): Promise<CompactAnswer[]> {
+    return Promise.all(queries.map((q) => this.resolveCompact(q)));
+  }
+
   /** Takes only a normalised query (resolver/query.ts): every door has read it the same way. */
   async resolve(q: NormalisedQuery): Promise<AttributionAnswer> {
     const toleranceS = q.tolerance ?? this.config.toleranceS;
@@ -89,6 +142,44 @@ export class Resolver {
       instants: q.instants.map((t) => ({ utc: isoMs(t), local: isoInZone(t, zone), windowFrom: isoMs(t - tolMs), windowTo: isoMs(t + tolMs) })),
       candidates: [],
     };
+    const f = await this.find(q, tolMs, true);
+    if (!f.inRetention) {
+      answer.status = 'outside_retention';
+      answer.reasons = [...f.reasons];
+      return answer;
+    }
+    await this.fill(answer, f.pairs);
+    const n = answer.candidates.length;
+    answer.status = this.conclude(f, n);
+    if (answer.status === 'unique') answer.subscriberId = answer.candidates[0].subscriberId;
+    answer.reasons = [...f.reasons];
+    if (f.searches.length > 0) answer.leaseSearches = f.searches;
+    return answer;
+  }
+
+  /** `compactOf(await this.resolve(q))`, without building the answer. */
+  async resolveCompact(q: NormalisedQuery): Promise<CompactAnswer> {
+    const tolMs = Math.round((q.tolerance ?? this.config.toleranceS) * 1000);
+    const f = await this.find(q, tolMs, false);
+    const out: CompactAnswer = { status: 'outside_retention', subscriberId: null, candidates: [], reasons: [], instants: q.instants, evidence: [] };
+    if (f.inRetention) {
+      const bySubscriber = compactCandidates(q.ip, f.pairs);
+      const ids = [...bySubscriber.keys()].sort(bySubscriberId);
+      out.status = this.conclude(f, ids.length);
+      if (out.status === 'unique') out.subscriberId = ids[0];
+      for (const id of ids) for (const ref of bySubscriber.get(id)!) out.evidence.push(ref);
+      out.candidates = ids;
+    }
+    out.reasons = [...f.reasons];
+    return out;
+  }
+
+  /**
+   * Both hops of every instant of the query: the pairs of holders found, and the reasons known
+   * before the candidates are counted. `full`: also what the answer alone shows (the lease
+   * searches that found nothing).
+   */
+  private async find(q: NormalisedQuery, tolMs: number, full: boolean): Promise<Findings> {
     const reasons = new Set<Reason>();
     if (q.port === null) reasons.add('port_missing');
     if (q.ambiguousLocalTime) reasons.add('ambiguous_local_time');
@@ -98,18 +189,17 @@ export class Resolver {
     for (const t of q.instants) {
       if (t + tolMs >= cutoff || (await this.holds?.covers(q.ip, t))) instants.push(t);
     }
-    if (instants.length === 0) {
-      answer.status = 'outside_retention';
-      answer.reasons = [...reasons];
-      return answer;
-    }
+    if (instants.length === 0) return { inRetention: false, pairs: [], reasons, allocations: 0, incomplete: false, searches: [] };
 
     const pairs: Array<Pair & { instant: number }> = [];
     // Every lease look-up that found nothing: an investigator must see which inside address and
     // VRF were searched, or a VRF named differently by two devices reads as "nobody".
     const searches: LeaseSearch[] = [];
-    const searched = new Set<string>();
+    let searched: Set<string> | null = null;
     const noLease = (allocation: NatHolder | null, vrf: string, ip: string, from: number, to: number) => {
+      // what was searched is shown only in the full answer
+      if (!full) return;
+      searched ??= new Set();
       const s: LeaseSearch = {
         allocation: allocation ? allocationEvidence(q.ip, allocation) : null, ip, vrf, windowFrom: isoMs(from), windowTo: isoMs(to),
       };
@@ -157,8 +247,7 @@ export class Resolver {
       if (computed?.cut) incomplete = true;
       const found: NatHolder[] = computed === null ? logged : [...logged, ...computed.holders];
       allocations += found.length;
-      const leases = await Promise.all(
-        found.map((a) => {
+      const asked = found.map((a) => {
           if (a.kind === 'computed') return this.computedLeases(a, Math.max(from, a.cover.from), Math.min(to, a.cover.to));
           const lf = Math.max(from, a.cover.from);
           const lt = Math.min(to, a.cover.to);
@@ -166,8 +255,9 @@ export class Resolver {
           const read = lookup.leases.get(a.cover.entry);
           if (read && read.vrf === a.privateVrf && read.from === lf && read.to === lt) return [{ ip: a.privateIp, leases: meeting(read.entries, lf, lt) }];
           return this.insideLeases(a.privateVrf, a.privateIp, lf, lt);
-        }),
-      );
+        });
+      // the script read them all in the usual case: nothing to wait for
+      const leases = asked.some((l) => l instanceof Promise) ? await Promise.all(asked) : (asked as Array<Array<{ ip: string; leases: Coverage[] }>>);
       found.forEach((a, i) => {
         if (leases[i].every((l) => l.leases.length === 0)) {
           incomplete = true;
@@ -188,23 +278,28 @@ export class Resolver {
       incomplete = true;
       reasons.add('end_unknown');
     }
-    await this.fill(answer, pairs, reasons);
-    const n = answer.candidates.length;
+    return { inRetention: true, pairs, reasons, allocations, incomplete, searches };
+  }
+
+  /**
+   * The status for `n` candidates, and the reasons that follow from them and from each pair
+   * (added to `f.reasons` in the answer's order).
+   */
+  private conclude(f: Findings, n: number): Status {
+    const { pairs, reasons } = f;
+    let status: Status;
     if (n === 0) {
-      answer.status = 'not_found';
-      reasons.add(allocations === 0 && !reasons.has('direct_public_address') ? 'no_allocation' : 'no_lease');
-    } else if (n > 1 || incomplete) {
+      status = 'not_found';
+      reasons.add(f.allocations === 0 && !reasons.has('direct_public_address') ? 'no_allocation' : 'no_lease');
+    } else if (n > 1 || f.incomplete) {
       // one known subscriber beside a block whose holder is unknown is not a unique answer
-      answer.status = 'ambiguous';
+      status = 'ambiguous';
     } else {
-      answer.status = 'unique';
-      answer.subscriberId = answer.candidates[0].subscriberId;
+      status = 'unique';
     }
     if (n > 1 && !this.allHoldAtInstant(pairs)) reasons.add('tolerance_crossing');
     for (const p of pairs) this.qualify(p, reasons);
-    answer.reasons = [...reasons];
-    if (searches.length > 0) answer.leaseSearches = searches;
-    return answer;
+    return status;
   }
 
   /** The allocations of the NAT hop that meet the window, with their inside address and VRF. */
@@ -271,7 +366,7 @@ export class Resolver {
     return meeting(await this.reader.lease(vrf, ip, from, to), from, to);
   }
 
-  private async fill(answer: AttributionAnswer, pairs: Pair[], _reasons: Set<Reason>) {
+  private async fill(answer: AttributionAnswer, pairs: Pair[]) {
     const profiles = await this.profiles.describe(pairs.map((p) => p.lease.entry.profile));
     const bySubscriber = new Map<string, AttributionAnswer['candidates'][number]>();
     const seen = new Set<string>();
@@ -290,7 +385,7 @@ export class Resolver {
       }
       c.evidence.push({ allocation, lease });
     }
-    answer.candidates = [...bySubscriber.values()].sort((a, b) => (a.subscriberId < b.subscriberId ? -1 : 1));
+    answer.candidates = [...bySubscriber.values()].sort((a, b) => bySubscriberId(a.subscriberId, b.subscriberId));
   }
 
   /** Whether every candidate held the address at the exact instant, not only within the window. */
@@ -308,18 +403,21 @@ export class Resolver {
   }
 
   private qualify(p: Pair & { instant: number }, reasons: Set<Reason>) {
-    for (const e of [p.allocation?.kind === 'logged' ? p.allocation.cover.entry : undefined, p.lease.entry]) {
-      if (!e) continue;
-      if (e.end === null) reasons.add('open_interval');
-      if (OPEN_ENDED.has(e.endBasis) && !e.orphan) reasons.add('end_inferred');
-      if (e.startInferred) reasons.add('start_inferred');
-      if (e.orphan) reasons.add('start_unknown');
-    }
     const a = p.allocation?.kind === 'logged' ? p.allocation.cover.entry : undefined;
+    if (a) qualifyEntry(a, reasons);
+    qualifyEntry(p.lease.entry, reasons);
     if (a && a.end === null && a.lastSeen !== null && p.instant - a.lastSeen > this.config.interimIntervalS * 1000) {
       reasons.add('log_gap');
     }
   }
+}
+
+/** What an entry of a pair says of its own interval (the allocation's first, then the lease's). */
+function qualifyEntry(e: Entry, reasons: Set<Reason>) {
+  if (e.end === null) reasons.add('open_interval');
+  if (OPEN_ENDED.has(e.endBasis) && !e.orphan) reasons.add('end_inferred');
+  if (e.startInferred) reasons.add('start_inferred');
+  if (e.orphan) reasons.add('start_unknown');
 }
 
 function endsUnknown(p: Pair): boolean {
@@ -332,12 +430,49 @@ function meeting(entries: Entry[], from: number, to: number): Coverage[] {
   return coverages(entries).filter((c) => intersects(c, from, to));
 }
 
+/** Candidates in the answer's order. */
+const bySubscriberId = (a: string, b: string) => (a < b ? -1 : 1);
+
+/**
+ * The evidence references of each subscriber the pairs name, as `fill` builds the candidates and
+ * `compactOf` reads them: the same holding reached twice (both instants of a repeated hour) once.
+ */
+function compactCandidates(publicIp: string, pairs: Pair[]): Map<string, string[]> {
+  const bySubscriber = new Map<string, string[]>();
+  // one pair (the usual answer) cannot repeat itself
+  const seen = pairs.length > 1 ? new Set<string>() : null;
+  for (const p of pairs) {
+    const allocation = p.allocation ? allocationId(publicIp, p.allocation) : null;
+    const id = leaseId(p);
+    if (seen) {
+      const key = `${allocation ?? ''}#${id}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+    }
+    const subscriberId = p.lease.entry.who.toString('utf8');
+    let refs = bySubscriber.get(subscriberId);
+    if (!refs) {
+      refs = [];
+      bySubscriber.set(subscriberId, refs);
+    }
+    refs.push(allocation === null ? id : `${allocation}->${id}`);
+  }
+  return bySubscriber;
+}
+
+function allocationId(publicIp: string, a: NatHolder): string {
+  if (a.kind === 'computed') return computedEvidence(publicIp, a).id;
+  if (a.evidence !== null) return a.evidence.id;
+  const e = a.cover.entry;
+  return `nat:${publicIp}|${a.chain.cid}|${e.orphan ? `end:${e.start}` : e.start}`;
+}
+
 function allocationEvidence(publicIp: string, a: NatHolder): AllocationEvidence {
   if (a.kind === 'computed') return computedEvidence(publicIp, a);
   if (a.evidence !== null) return a.evidence;
   const e = a.cover.entry;
   return (a.evidence = {
-    id: `nat:${publicIp}|${a.chain.cid}|${e.orphan ? `end:${e.start}` : e.start}`,
+    id: allocationId(publicIp, a),
     natInstance: a.chain.natInstance,
     publicIp,
     portStart: a.chain.portStart,

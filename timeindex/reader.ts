@@ -3,7 +3,6 @@ import { applyBounds, decodeEntry, decodePairs, type Entry } from './entry.js';
 import { isIpv4, prefixNetworks } from '../core/ip.js';
 import { TurnBatcher } from '../core/turn-batch.js';
 import { DICTIONARY_KEY, leaseKeys, natKeys, parseChainId, PREFIX_LENGTHS_KEY, type ChainIdentity } from './keys.js';
-import type { LookupReply } from './scripts.js';
 
 export interface NatChain extends ChainIdentity {
   cid: string;
@@ -38,7 +37,7 @@ export interface Lookup extends NatStab {
   direct: Entry[] | null;
 }
 
-interface LookupWindow {
+export interface LookupWindow {
   publicIp: string;
   port: number | null;
   from: number;
@@ -135,15 +134,8 @@ export class IndexReader {
   };
 
   private async lookupCall(windows: LookupWindow[]): Promise<Lookup[]> {
-    const keys: string[] = [DICTIONARY_KEY];
-    const argv: Array<string | number> = [];
-    for (const w of windows) {
-      keys.push(natKeys.registry(w.publicIp), natKeys.meta(w.publicIp));
-      const direct = w.directVrf === null ? ['', ''] : [leaseKeys.meta(w.directVrf, w.publicIp), leaseKeys.chainPrefix(w.directVrf, w.publicIp)];
-      argv.push(natKeys.ipPrefix(w.publicIp), w.port ?? -1, w.from, w.to, direct[0], direct[1]);
-    }
-    const reply = await this.redis.lookupBuffer(keys.length, ...keys, ...argv);
-    return reply.map(decodeLookup);
+    const reply = await this.redis.lookupBuffer(1, DICTIONARY_KEY, ...packWindows(windows));
+    return unpackLookups(reply, windows.length);
   }
 
   nat(publicIp: string, port: number | null, from: number, to: number): Promise<NatStab> {
@@ -201,33 +193,130 @@ export class IndexReader {
   }
 }
 
-const asPairs = (x: unknown) => x as Array<Buffer | number>;
+/** Bytes of a window in lookup-n.lua's packed argument beside its address: struct '>Bc0i4ddB'. */
+const WINDOW_BYTES = 1 + 4 + 8 + 8 + 1;
 
-/** A lease chain's entries as the lookup script read them, narrowed by its bounded ends. */
-function leaseRead(pairs: Array<Buffer | number>, bounds: Buffer[]): Entry[] {
-  const entries = decodePairs(pairs, 0, pairs.length / 2);
-  if (bounds.length > 0) applyBounds(entries, bounds);
-  return entries;
+/**
+ * The windows as lookup-n.lua reads them: one packed argument (address, port or -1, start, end,
+ * and which of the VRFs that follow it names the direct lease chain, 0 for none), then those VRFs.
+ */
+export function packWindows(windows: readonly LookupWindow[]): [Buffer, ...string[]] {
+  const vrfs: string[] = [];
+  let size = 0;
+  for (const w of windows) size += WINDOW_BYTES + Buffer.byteLength(w.publicIp, 'latin1');
+  const buf = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const w of windows) {
+    const ip = w.publicIp;
+    // an address is ASCII (core/ip.ts canonical forms), at most 45 characters
+    if (ip.length > 255) throw new Error(`lookup: ${JSON.stringify(ip.slice(0, 60))}… is not an address`);
+    buf[at] = ip.length;
+    at = 1 + at + buf.write(ip, at + 1, 'latin1');
+    at = buf.writeInt32BE(w.port ?? -1, at);
+    at = buf.writeDoubleBE(w.from, at);
+    at = buf.writeDoubleBE(w.to, at);
+    let k = 0;
+    if (w.directVrf !== null) {
+      k = vrfs.indexOf(w.directVrf) + 1;
+      if (k === 0) k = vrfs.push(w.directVrf);
+      if (k > 255) throw new Error('lookup: more than 255 direct VRFs in one call');
+    }
+    buf[at++] = k;
+  }
+  return [buf, ...vrfs];
 }
 
-function decodeLookup(w: LookupReply): Lookup {
-  if (w[0] === 0) return { hasNat: false, chains: [], leases: new Map(), direct: w.length > 1 ? leaseRead(asPairs(w[1]), w[2] as Buffer[]) : null };
-  const chains: NatChain[] = [];
-  const leases = new Map<Entry, LeaseRead>();
-  for (let c = 1; c < w.length; c++) {
-    const chain = w[c] as Array<Buffer | Array<number | Buffer | Array<number | Buffer>>>;
-    const cid = (chain[0] as Buffer).toString('utf8');
-    const entries: Entry[] = [];
-    for (let i = 1; i < chain.length; i++) {
-      const e = chain[i] as Array<number | Buffer | Array<number | Buffer>>;
-      const entry = decodeEntry(Number(e[0]), e[1] as Buffer);
-      entries.push(entry);
-      if (e.length > 2) {
-        const pairs = asPairs(e[5]);
-        leases.set(entry, { vrf: (e[2] as Buffer).toString('utf8'), from: Number(e[3]), to: Number(e[4]), entries: leaseRead(pairs, e[6] as Buffer[]) });
-      }
-    }
-    chains.push({ cid, ...parseChainId(cid), entries });
+/** A cursor over lookup-n.lua's packed reply. */
+class Packed {
+  at = 0;
+  constructor(private readonly buf: Buffer) {}
+  byte(): number {
+    return this.buf[this.at++];
   }
-  return { hasNat: true, chains, leases, direct: null };
+  u32(): number {
+    const v = this.buf.readUInt32BE(this.at);
+    this.at += 4;
+    return v;
+  }
+  double(): number {
+    const v = this.buf.readDoubleBE(this.at);
+    this.at += 8;
+    return v;
+  }
+  bytes(): Buffer {
+    const n = this.u32();
+    const b = this.buf.subarray(this.at, this.at + n);
+    this.at += n;
+    return b;
+  }
+  text(): string {
+    const n = this.u32();
+    const t = this.buf.toString('utf8', this.at, this.at + n);
+    this.at += n;
+    return t;
+  }
+  /** A lease chain's entries as the script read them, oldest first, narrowed by its bounded ends. */
+  leaseEntries(): Entry[] {
+    const entries: Entry[] = [];
+    for (let n = this.u32(); n > 0; n--) {
+      const start = this.double();
+      entries.push(decodeEntry(start, this.bytes()));
+    }
+    entries.sort((a, b) => a.start - b.start);
+    const n = this.u32();
+    if (n > 0) {
+      const bounds: Buffer[] = [];
+      for (let k = 0; k < n; k++) bounds.push(this.bytes());
+      applyBounds(entries, bounds);
+    }
+    return entries;
+  }
+}
+
+/** The chain identities met, by chain id: a few per address, met again by every look-up on it. */
+const chainIds = new Map<string, ChainIdentity>();
+const MAX_CHAIN_IDS = 100_000;
+
+function chainIdentity(cid: string): ChainIdentity {
+  let id = chainIds.get(cid);
+  if (id === undefined) {
+    if (chainIds.size >= MAX_CHAIN_IDS) chainIds.clear();
+    id = parseChainId(cid);
+    chainIds.set(cid, id);
+  }
+  return id;
+}
+
+/** The windows of one lookup call, as lookup-n.lua packed them (its header has the layout). */
+export function unpackLookups(reply: Buffer, windows: number): Lookup[] {
+  const r = new Packed(reply);
+  const out: Lookup[] = [];
+  for (let w = 0; w < windows; w++) {
+    const kind = r.byte();
+    if (kind !== 1) {
+      out.push({ hasNat: false, chains: [], leases: new Map(), direct: kind === 2 ? r.leaseEntries() : null });
+      continue;
+    }
+    const chains: NatChain[] = [];
+    const leases = new Map<Entry, LeaseRead>();
+    for (let c = r.u32(); c > 0; c--) {
+      const cid = r.text();
+      const entries: Entry[] = [];
+      for (let n = r.u32(); n > 0; n--) {
+        const start = r.double();
+        const entry = decodeEntry(start, r.bytes());
+        entries.push(entry);
+        if (r.byte() === 1) {
+          const vrf = r.text();
+          const from = r.double();
+          const to = r.double();
+          leases.set(entry, { vrf, from, to, entries: r.leaseEntries() });
+        }
+      }
+      chains.push({ cid, ...chainIdentity(cid), entries });
+    }
+    out.push({ hasNat: true, chains, leases, direct: null });
+  }
+  if (r.at !== reply.length) throw new Error(`lookup reply: ${reply.length - r.at} bytes left after ${windows} windows`);
+  return out;
 }

@@ -24,9 +24,6 @@ export const timeIndexCommands: CommandTable = [
 
 type Arg = string | number | Buffer;
 
-/** One window's reply of lookup-n.lua, as the client hands it over (bulk strings as Buffers). */
-export type LookupReply = Array<number | Buffer | Array<Buffer | Array<number | Buffer | Array<number | Buffer>>>>;
-
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     /** Per event: 1, or [code, detail] (lua/includes/codes.lua). */
@@ -37,8 +34,8 @@ declare module 'ioredis' {
     leaseBatch(numberOfKeys: number, ...keysAndArgv: Arg[]): Result<Array<1 | [string, string]>, Context>;
     natStabBuffer(registry: string, meta: string, ...argv: Arg[]): Result<Array<Buffer | number>, Context>;
     leaseStabBuffer(numberOfKeys: number, ...keysAndArgv: Arg[]): Result<Array<Buffer | number>, Context>;
-    /** Per window: [0] or [0, pairs] (no NAT record), or [1, ...chains] (lua/lookup-n.lua). */
-    lookupBuffer(numberOfKeys: number, ...keysAndArgv: Arg[]): Result<LookupReply[], Context>;
+    /** Every window's reading, packed (the layout is in lua/lookup-n.lua; timeindex/reader.ts reads it). */
+    lookupBuffer(numberOfKeys: number, ...keysAndArgv: Arg[]): Result<Buffer, Context>;
     /** The id, or [code, detail] when the dictionary is full. */
     profileId(dict: string, profile: string): Result<number | [string, string], Context>;
     purgeChain(meta: string, ...argv: Arg[]): Result<number[], Context>;

@@ -12,7 +12,7 @@ import { BulkJobStore, JobLimitError, storeError, type JobOwner, type JobState, 
 import { Leases } from '../../bulk/leases.js';
 import { ResultFiles } from '../../bulk/result-files.js';
 import type { RowDefaults } from '../../bulk/row.js';
-import { answerRows, BATCH_TARGET_MS, encodeBatches, type BulkFormat, type Resolve } from '../../bulk/run.js';
+import { answerRows, BATCH_TARGET_MS, encodeBatches, type BulkFormat, type Resolve, type ResolveCompact } from '../../bulk/run.js';
 import { SummaryAccumulator } from '../../bulk/summary.js';
 import { DomainError } from '../../core/domain-error.js';
 import { normaliseTz } from '../../resolver/query.js';
@@ -87,6 +87,11 @@ export function bulkResolve(service: { resolver: Resolver }): Resolve {
   return (queries) => service.resolver.resolveMany(queries);
 }
 
+/** The same, in compact form: what a CSV answer prints, without building the full answers. */
+export function bulkResolveCompact(service: { resolver: Resolver }): ResolveCompact {
+  return (queries) => service.resolver.resolveCompactMany(queries);
+}
+
 /**
  * The batch time bound for `bulkResolve`: a batch holds Redis for its script calls, so batches
  * shrink when one takes longer than this, and single look-ups in between keep their latency.
@@ -106,8 +111,9 @@ const bulk: FastifyPluginAsyncTypebox<BulkOptions> = async (fastify, opts) => {
   const files = new ResultFiles(join(opts.config.dataDir, 'bulk'));
   const leases = new Leases(store, opts.config.bulkMaxRunning);
   const resolve = bulkResolve(fastify);
+  const resolveCompact = bulkResolveCompact(fastify);
   const jobs = new AsyncJobs({
-    store, files, leases, resolve, batchTargetMs: BULK_BATCH_TARGET_MS, limitBytes: limit, maxStoredBytes: opts.config.bulkMaxStoredBytes, instance: opts.config.instance,
+    store, files, leases, resolve, resolveCompact, batchTargetMs: BULK_BATCH_TARGET_MS, limitBytes: limit, maxStoredBytes: opts.config.bulkMaxStoredBytes, instance: opts.config.instance,
   });
   // results past their time go, also those of jobs whose instance stopped before it could say so
   const sweep = () => files.sweep(ttlS * 1000 + 60_000).catch((err) => fastify.log.warn({ err }, 'bulk result sweep failed'));
@@ -176,7 +182,7 @@ const bulk: FastifyPluginAsyncTypebox<BulkOptions> = async (fastify, opts) => {
     const rows = (async function* () {
       try {
         yield* answerRows(input.rows, {
-          columns: input.columns, resolve, defaults: r.defaults, summary, record: batchRecorder(fastify.accessLog, id, r.asker), targetMs: BULK_BATCH_TARGET_MS,
+          columns: input.columns, resolve, resolveCompact: r.format === 'csv' ? resolveCompact : undefined, defaults: r.defaults, summary, record: batchRecorder(fastify.accessLog, id, r.asker), targetMs: BULK_BATCH_TARGET_MS,
         });
         stage = 'summary';
         await store.finish(id, summary);

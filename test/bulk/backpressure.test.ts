@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_WINDOW } from '../../bulk/run.js';
 import { primaries } from '../../redis/cluster.js';
 import { PURPOSE, testApp, type TestApp } from '../helpers/app.js';
-import { loadSmallIsp } from './helpers.js';
+import { aroundLookups, loadSmallIsp } from './helpers.js';
 
 /** About 90 MB of CSV: a server that does not hold back pulls far past BOUND. */
 const OFFERED = 2_000_000;
@@ -32,12 +32,10 @@ beforeAll(async () => {
   // autotune to tens of MB, so the rows pulled measure the server's buffering, not the kernel's
   await app.listen({ path: socketPath });
   // the stall test needs to see look-ups under way; each still goes to the real resolver and Redis
-  const resolver = app.resolver;
-  const resolve = resolver.resolve.bind(resolver);
-  resolver.resolve = (q) => {
+  aroundLookups(app.resolver, (_q, next) => {
     inFlight++;
-    return resolve(q).finally(() => inFlight--);
-  };
+    return next().finally(() => inFlight--);
+  });
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

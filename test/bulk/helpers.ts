@@ -6,6 +6,8 @@ import { expect } from 'vitest';
 import { eventFromWire } from '../../events/wire.js';
 import { SMALL_ISP } from '../helpers/events.js';
 import type { CanonicalEvent } from '../../events/schema.js';
+import type { NormalisedQuery } from '../../resolver/query.js';
+import type { Resolver } from '../../resolver/resolve.js';
 
 export { SMALL_ISP };
 
@@ -61,4 +63,20 @@ export async function postBulk(app: TestApp, payload: string | Buffer | Readable
 export function byName(records: string[][]): Array<Record<string, string>> {
   const [head, ...rows] = records;
   return rows.map((row) => Object.fromEntries(head.map((h, i) => [h, row[i]])));
+}
+
+/**
+ * Runs `around` for every look-up the resolver makes for a row, full (an NDJSON answer) or
+ * compact (a CSV answer), so that a test holding, counting or gating look-ups sees both kinds.
+ * Returns what undoes it.
+ */
+export function aroundLookups(resolver: Resolver, around: <T>(q: NormalisedQuery, next: () => Promise<T>) => Promise<T>): () => void {
+  const full = resolver.resolve;
+  const compact = resolver.resolveCompact;
+  resolver.resolve = (q) => around(q, () => full.call(resolver, q));
+  resolver.resolveCompact = (q) => around(q, () => compact.call(resolver, q));
+  return () => {
+    resolver.resolve = full;
+    resolver.resolveCompact = compact;
+  };
 }

@@ -5,9 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BulkJobStore, JobLimitError, jobKeys } from '../../bulk/jobs.js';
-import type { NormalisedQuery } from '../../resolver/query.js';
 import { PURPOSE, testApp, type TestApp } from '../helpers/app.js';
-import { byName, loadSmallIsp, postBulk } from './helpers.js';
+import { aroundLookups, byName, loadSmallIsp, postBulk } from './helpers.js';
 
 let app: TestApp;
 const dataDir = mkdtempSync(join(tmpdir(), 'whohad-jobs-'));
@@ -33,18 +32,16 @@ async function watch(id: string, until: (s: any) => boolean) {
 
 /** Holds every look-up after the first `n` until released: a job that stops mid-way on demand. */
 function gateResolver(n: number) {
-  const resolver = app.resolver;
-  const real = resolver.resolve.bind(resolver);
   let release!: () => void;
   const open = new Promise<void>((ok) => (release = ok));
   let calls = 0;
-  resolver.resolve = async (q: NormalisedQuery) => {
+  const restore = aroundLookups(app.resolver, async (_q, next) => {
     if (++calls > n) await open;
-    return real(q);
-  };
+    return next();
+  });
   return () => {
     release();
-    resolver.resolve = real;
+    restore();
   };
 }
 

@@ -1,7 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { NormalisedQuery } from '../../resolver/query.js';
 import { PURPOSE, testApp, type TestApp } from '../helpers/app.js';
-import { loadSmallIsp } from '../bulk/helpers.js';
+import { aroundLookups, loadSmallIsp } from '../bulk/helpers.js';
 
 /** An investigator cannot fill the service: running jobs and kept results are limited per token. */
 
@@ -25,16 +24,15 @@ async function ended(app: TestApp, headers: Record<string, string>, job: string)
 
 /** Holds every look-up until released. */
 function hold(app: TestApp) {
-  const real = app.resolver.resolve.bind(app.resolver);
   let release!: () => void;
   const open = new Promise<void>((ok) => (release = ok));
-  app.resolver.resolve = async (q: NormalisedQuery) => {
+  const restore = aroundLookups(app.resolver, async (_q, next) => {
     await open;
-    return real(q);
-  };
+    return next();
+  });
   return () => {
     release();
-    app.resolver.resolve = real;
+    restore();
   };
 }
 

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RedisClient } from '../../redis/cluster.js';
-import type { NormalisedQuery } from '../../resolver/query.js';
 import { PURPOSE } from '../helpers/app.js';
 import { fillableRedis } from '../helpers/fillable-redis.js';
+import { aroundLookups } from '../bulk/helpers.js';
 
 /**
  * A Redis that is full (maxmemory with noeviction) refuses every write: bulk answers 503 saying
@@ -40,14 +40,13 @@ describe('bulk when Redis is full', () => {
   });
 
   it('ends a background job that Redis stopped as failed, not running', async () => {
-    const real = app.resolver.resolve.bind(app.resolver);
     let calls = 0;
     let release!: () => void;
     const gate = new Promise<void>((ok) => (release = ok));
-    app.resolver.resolve = async (q: NormalisedQuery) => {
+    const restore = aroundLookups(app.resolver, async (_q, next) => {
       if (++calls > 300) await gate;
-      return real(q);
-    };
+      return next();
+    });
     try {
       const created = await post('/jobs');
       expect(created.statusCode, created.body).toBe(202);
@@ -66,7 +65,7 @@ describe('bulk when Redis is full', () => {
       // and it stays failed once Redis takes writes again
       expect((await app.inject({ headers: auth, url: `/v1/attribution/bulk/${job}` })).json().state).toBe('failed');
     } finally {
-      app.resolver.resolve = real;
+      restore();
       await full(false);
     }
   });

@@ -1,8 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PURPOSE, testApp, type TestApp } from '../helpers/app.js';
-import { byName, loadSmallIsp, postBulk } from '../bulk/helpers.js';
-import type { NormalisedQuery } from '../../resolver/query.js';
+import { aroundLookups, byName, loadSmallIsp, postBulk } from '../bulk/helpers.js';
 
 /**
  * A NUL byte means a body is not UTF-8 text (UTF-16 without a byte order mark, a binary file):
@@ -97,12 +96,11 @@ describe('a NUL in a streamed bulk upload after the answer has begun', () => {
     const second = Buffer.from('late,198.51.100.7,1100,2026-10-25T00:30:00Z\u0000\nlast,198.51.100.7,1100,2026-10-25T00:30:00Z\n');
     // the rest of the upload arrives once rows are being answered, as over a slow link
     const upload = new PassThrough();
-    const real = app.resolver.resolve.bind(app.resolver);
     let calls = 0;
-    app.resolver.resolve = async (q: NormalisedQuery) => {
+    const restore = aroundLookups(app.resolver, (_q, next) => {
       if (++calls === 100) upload.end(second);
-      return real(q);
-    };
+      return next();
+    });
     try {
       upload.write(first);
       const r = await postBulk(app, upload);
@@ -116,7 +114,7 @@ describe('a NUL in a streamed bulk upload after the answer has begun', () => {
       namesWhere(last.reasons, { byte: first.length + second.indexOf(0) + 1, line: rows.length + 2 });
       expect(r.summary).toMatchObject({ complete: false });
     } finally {
-      app.resolver.resolve = real;
+      restore();
     }
   });
 });
