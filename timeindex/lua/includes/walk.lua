@@ -74,7 +74,8 @@ end
 -- within them (writes widen them, purges move `lo` only past buckets they emptied).
 local function stab(prefix, from, to, lo, hi, meta, out)
   local b = bucketOf(to)
-  local r = rcall('ZRANGE', prefix .. b, to - b * BW, '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, 2, 'WITHSCORES')
+  -- numbers handed to redis.call are printed with %.17g; text of the integer is cheaper and the same bound
+  local r = rcall('ZRANGE', prefix .. b, string.format('%d', to - b * BW), '-inf', 'BYSCORE', 'REV', 'LIMIT', '0', '2', 'WITHSCORES')
   if r[1] then
     local score = tonumber(r[2])
     local start = b * BW + score
