@@ -20,7 +20,7 @@ let ready = await app.resolver.resolve(normalisedOrThrow({ ip, port: 1024, at })
 for (let port = 2048; ready.status !== 'unique' && port < 65536; port += 1024) ready = await app.resolver.resolve(normalisedOrThrow({ ip, port, at }));
 if (ready.status !== 'unique') throw new Error(`no unique answer on ${ip} at ${at} to serve as the ready-made one`);
 app.resolver.resolve = async () => ready;
-if (rest.includes('--no-access-log')) app.accessLog.append = async (e) => ({ ...e, chain: 'floor', seq: 0, prev: '', hash: '' });
+if (rest.includes('--no-access-log')) app.accessLog.append = async (e) => Object.assign({}, e, { chain: 'floor', seq: 0, prev: '', hash: '' });
 const url = await app.listen({ port: 0, host: '127.0.0.1' });
 console.log(`whohad listening on ${url}`);
 process.on('SIGTERM', async () => {
