@@ -3,13 +3,10 @@ import { mapHeader, type ColumnMap } from '../../bulk/header.js';
 import type { ResultRow } from '../../bulk/output.js';
 import { answerRows, batchText, type AnswerOptions } from '../../bulk/run.js';
 import { SummaryAccumulator } from '../../bulk/summary.js';
-import { normaliseQuery, type NormalisedQuery, type QueryInput } from '../../resolver/query.js';
-import { compactOf, Resolver } from '../../resolver/resolve.js';
-import { IndexReader } from '../../timeindex/reader.js';
-import { IndexWriter } from '../../timeindex/writer.js';
-import { ProfileDictionary } from '../../timeindex/profiles.js';
+import type { NormalisedQuery, QueryInput } from '../../resolver/query.js';
+import { compactOf, type Resolver } from '../../resolver/resolve.js';
 import { testRedis } from '../helpers/redis.js';
-import { dayBatches, dayQueries, RESOLVER_CONFIG } from './day.js';
+import { storedDay } from './day.js';
 
 /**
  * A bulk CSV answer is built from the compact form of each answer (`Resolver.resolveCompact`),
@@ -22,18 +19,10 @@ let resolver: Resolver;
 
 beforeAll(async () => {
   const { redis } = await testRedis();
-  const writer = new IndexWriter(redis, new ProfileDictionary(redis), { days: 365, now: RESOLVER_CONFIG.now });
-  for (const batch of dayBatches()) {
-    const out = await writer.write(batch);
-    expect(out.failed).toEqual([]);
-  }
-  resolver = new Resolver(new IndexReader(redis), new ProfileDictionary(redis), RESOLVER_CONFIG);
-  inputs = dayQueries();
-  queries = inputs.map((input) => {
-    const n = normaliseQuery(input);
-    if (!n.ok) throw new Error(`${JSON.stringify(input)}: ${n.errors[0].message}`);
-    return n.query;
-  });
+  const day = await storedDay(redis);
+  resolver = day.resolver;
+  inputs = day.queries.map((q) => q.input);
+  queries = day.queries.map((q) => q.query);
 }, 120_000);
 
 describe('the compact answer against the full answer, on a generated day', () => {

@@ -1,5 +1,11 @@
+import type { Cluster, Redis } from 'ioredis';
+import { expect } from 'vitest';
 import type { CanonicalEvent, LeaseEvent, NatEvent } from '../../events/schema.js';
-import type { QueryInput } from '../../resolver/query.js';
+import { normaliseQuery, type NormalisedQuery, type QueryInput } from '../../resolver/query.js';
+import { Resolver } from '../../resolver/resolve.js';
+import { IndexReader } from '../../timeindex/reader.js';
+import { IndexWriter } from '../../timeindex/writer.js';
+import { ProfileDictionary } from '../../timeindex/profiles.js';
 import { DEFAULT_SHAPE, leaseEvents, natEvents, privateIpOf, publicIpOf, rng, type IspShape } from '../../loadtest/synthetic-isp.js';
 
 /**
@@ -157,4 +163,20 @@ export function dayQueries(): QueryInput[] {
   // before retention
   out.push({ ip: publicIpOf(0), port: '2000', at: '2020-01-01T00:00:00Z' });
   return out;
+}
+
+/** The day stored in `redis`, a resolver over it, and every query of the day as asked and normalised. */
+export async function storedDay(redis: Redis | Cluster): Promise<{ resolver: Resolver; queries: Array<{ input: QueryInput; query: NormalisedQuery }> }> {
+  const writer = new IndexWriter(redis, new ProfileDictionary(redis), { days: 365, now: RESOLVER_CONFIG.now });
+  for (const batch of dayBatches()) {
+    const out = await writer.write(batch);
+    expect(out.failed).toEqual([]);
+  }
+  const resolver = new Resolver(new IndexReader(redis), new ProfileDictionary(redis), RESOLVER_CONFIG);
+  const queries = dayQueries().map((input) => {
+    const n = normaliseQuery(input);
+    if (!n.ok) throw new Error(`${JSON.stringify(input)}: ${n.errors[0].message}`);
+    return { input, query: n.query };
+  });
+  return { resolver, queries };
 }

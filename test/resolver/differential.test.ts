@@ -1,13 +1,10 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { normaliseQuery, type NormalisedQuery, type QueryInput } from '../../resolver/query.js';
-import { Resolver } from '../../resolver/resolve.js';
-import { IndexReader } from '../../timeindex/reader.js';
-import { IndexWriter } from '../../timeindex/writer.js';
-import { ProfileDictionary } from '../../timeindex/profiles.js';
+import type { NormalisedQuery, QueryInput } from '../../resolver/query.js';
+import type { Resolver } from '../../resolver/resolve.js';
 import { onCluster, testRedis } from '../helpers/redis.js';
-import { dayBatches, dayQueries, RESOLVER_CONFIG } from './day.js';
+import { storedDay } from './day.js';
 
 /**
  * Every answer of a generated day (test/resolver/day.ts) equals, field for field, what the read
@@ -23,17 +20,7 @@ let resolver: Resolver;
 
 beforeAll(async () => {
   const { redis } = await testRedis();
-  const writer = new IndexWriter(redis, new ProfileDictionary(redis), { days: 365, now: RESOLVER_CONFIG.now });
-  for (const batch of dayBatches()) {
-    const out = await writer.write(batch);
-    expect(out.failed).toEqual([]);
-  }
-  resolver = new Resolver(new IndexReader(redis), new ProfileDictionary(redis), RESOLVER_CONFIG);
-  queries = dayQueries().map((input) => {
-    const n = normaliseQuery(input);
-    if (!n.ok) throw new Error(`${JSON.stringify(input)}: ${n.errors[0].message}`);
-    return { input, query: n.query };
-  });
+  ({ resolver, queries } = await storedDay(redis));
 }, 120_000);
 
 const plain = (x: unknown) => JSON.parse(JSON.stringify(x));
