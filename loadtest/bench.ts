@@ -23,7 +23,7 @@ import { TokenStore } from '../audit/tokens.js';
 import { startRedisServer } from '../redis/embedded.js';
 import { ProfileDictionary } from '../timeindex/profiles.js';
 import { IndexWriter } from '../timeindex/writer.js';
-import { cannon, child, printTable, stop, type BenchRow } from './harness.js';
+import { cannon, child, printTable, SERVICE_NODE_FLAGS, stop, type BenchRow } from './harness.js';
 import { census, load, usedMemory } from './load.js';
 import { DEFAULT_SHAPE, leaseEvents, natEvents, type IspShape } from './synthetic-isp.js';
 import { devMix, realisticMix, routeFloors } from './lookup-bench.js';
@@ -81,7 +81,7 @@ try {
     rows.push({ figure: `memory per lease holding (${holdings.entries.toLocaleString('en')})`, value: perHolding, unit: 'B', target: '<= 34 (at 10M)', ok: perHolding <= 34 });
 
     const token = (await new TokenStore(redis).create(`bench-${size}`, ['investigator'])).token;
-    const svc = await child('node', [new URL('bin/whohad.js', root).pathname, 'serve'], { REDIS_URL: server.url, PORT: '0', LOG_LEVEL: 'info' }, /whohad listening on (http:\/\/[^"\s]+)/);
+    const svc = await child('node', [...SERVICE_NODE_FLAGS, new URL('bin/whohad.js', root).pathname, 'serve'], { REDIS_URL: server.url, PORT: '0', LOG_LEVEL: 'info' }, /whohad listening on (http:\/\/[^"\s]+)/);
     const at = `${chains.entries.toLocaleString('en')} intervals`;
     for (const [mix, path] of [['dev mix', devMix(shape)], ['realistic mix', realisticMix(shape)]] as const) {
       const look = await cannon(svc.match[1], path, { seconds, connections: 100, pid: svc.proc.pid!, redis, headers: { authorization: `Bearer ${token}` } });

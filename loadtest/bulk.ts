@@ -18,7 +18,7 @@
  * WHOHAD_BENCH_CPU_PROF=DIR writes a CPU profile of each service process to DIR;
  * WHOHAD_BENCH_COMMANDSTATS=1 prints what Redis ran in each run, per command.
  */
-import type { BenchRow } from './harness.js';
+import { SERVICE_NODE_FLAGS, type BenchRow } from './harness.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
@@ -98,7 +98,7 @@ async function startService(redisUrl: string, tree: string | undefined, floor: s
   const child = fork(fileURLToPath(new URL(`./bulk-service${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url)), args, {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     // WHOHAD_BENCH_CPU_PROF=DIR: a CPU profile of each service process, for `node --cpu-prof` reading
-    execArgv: [...process.execArgv, ...(process.env.WHOHAD_BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.WHOHAD_BENCH_CPU_PROF] : [])],
+    execArgv: [...process.execArgv, ...SERVICE_NODE_FLAGS, ...(process.env.WHOHAD_BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.WHOHAD_BENCH_CPU_PROF] : [])],
   });
   const [hello] = (await once(child, 'message')) as [{ url: string; token: string }];
   const stats = async () => {

@@ -20,6 +20,9 @@ export interface BenchRow {
   note?: string;
 }
 
+/** Node's flags for a service under load, as `npm start`, the image and the systemd unit run it. */
+export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=32'];
+
 /** Starts a process and resolves once a line of its stdout matches `ready`. */
 export async function child(cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ proc: ChildProcess; match: RegExpMatchArray }> {
   const proc = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });

@@ -21,7 +21,7 @@ import { closeClient } from '../redis/client.js';
 import { startRedisServer } from '../redis/embedded.js';
 import { ProfileDictionary } from '../timeindex/profiles.js';
 import { IndexWriter } from '../timeindex/writer.js';
-import { cannon, child, printTable, stop, type BenchRow } from './harness.js';
+import { cannon, child, printTable, SERVICE_NODE_FLAGS, stop, type BenchRow } from './harness.js';
 import { census, load } from './load.js';
 import { DEFAULT_SHAPE, leaseEvents, natEvents, publicIpOf, rng, type IspShape } from './synthetic-isp.js';
 
@@ -93,7 +93,7 @@ export async function routeFloors(o: { redis: Redis; redisUrl: string; token: st
   const rows: BenchRow[] = [];
   const at = new Date(o.shape.start + 86_400_000).toISOString();
   for (const [name, extra] of [['ready-made answer, access log written', []], ['ready-made answer, no access log', ['--no-access-log']]] as const) {
-    const svc = await child(process.execPath, [...process.execArgv, self('lookup-floor-service'), publicIpOf(0), at, ...extra], { REDIS_URL: o.redisUrl }, /whohad listening on (http:\/\/[^"\s]+)/);
+    const svc = await child(process.execPath, [...process.execArgv, ...SERVICE_NODE_FLAGS, self('lookup-floor-service'), publicIpOf(0), at, ...extra], { REDIS_URL: o.redisUrl }, /whohad listening on (http:\/\/[^"\s]+)/);
     const run = await cannon(svc.match[1], devMix(o.shape), { seconds: o.seconds, connections: 100, pid: svc.proc.pid!, redis: o.redis, headers: { authorization: `Bearer ${o.token}` } });
     await stop(svc.proc);
     rows.push({ figure: `  route floor: ${name}`, value: run.rps, unit: 'req/s', target: '(ceiling for a look-up)', ok: null, note: `${((run.rps / o.base.rps) * 100).toFixed(0)}% of baseline; p99 ${run.p99} ms; CPU a request: service ${run.nodeUs.toFixed(0)} µs (hello world ${o.base.nodeUs.toFixed(0)}), Redis ${run.redisUs.toFixed(0)} µs` });
@@ -126,7 +126,7 @@ export async function lookupBench(o: LookupBenchOptions = {}): Promise<BenchRow[
       for (const [mix, path] of [['dev', devMix(shape)], ['realistic', realisticMix(shape)]] as const) {
         const svc = await child(
           process.execPath,
-          [...process.execArgv, '--max-semi-space-size=32', ...(o.profile ? ['--cpu-prof', '--cpu-prof-dir', o.profile] : []), here, '--serve', main],
+          [...process.execArgv, ...SERVICE_NODE_FLAGS, ...(o.profile ? ['--cpu-prof', '--cpu-prof-dir', o.profile] : []), here, '--serve', main],
           { REDIS_URL: server.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', WHOHAD_RETENTION_DAYS: '36500' },
           /whohad listening on (http:\/\/[^"\s]+)/,
         );
