@@ -15,6 +15,7 @@
 import { rmSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
+import { IANAZone } from 'luxon';
 import { TokenStore } from '../audit/tokens.js';
 import { defineCommands } from '../commands.js';
 import { closeClient } from '../redis/client.js';
@@ -42,9 +43,10 @@ const H = 3_600_000;
 const DST_NIGHT = Date.UTC(2026, 9, 24);
 const pad = (n: number) => String(n).padStart(2, '0');
 
-/** Copenhagen's wall clock: +02:00 until 01:00Z on 2026-10-25, +01:00 after. */
+/** Copenhagen's wall clock at an instant and its offset in hours (the shapes span both DST changes). */
+const COPENHAGEN = IANAZone.create('Europe/Copenhagen');
 const copenhagen = (ms: number) => {
-  const offset = ms < Date.UTC(2026, 9, 25, 1) ? 2 : 1;
+  const offset = COPENHAGEN.offset(ms) / 60;
   return { local: new Date(ms + offset * H).toISOString().slice(0, 19), offset };
 };
 
