@@ -14,6 +14,10 @@ declare module 'autocannon' {
     errors: number;
     non2xx: number;
   }
-  function autocannon(opts: Options): Promise<Result>;
+  /** A run: awaited for its result, and an emitter of each response (status, bytes, latency in ms). */
+  interface Run extends Promise<Result> {
+    on(event: 'response', listener: (client: unknown, status: number, bytes: number, ms: number) => void): this;
+  }
+  function autocannon(opts: Options): Run;
   export default autocannon;
 }
