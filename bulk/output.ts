@@ -27,15 +27,6 @@ export function rowResult(r: ResultRow): CompactAnswer | null {
   return r.answer ? (r.compact = compactOf(r.answer)) : null;
 }
 
-export function rowStatus(r: ResultRow): RowStatus {
-  return rowResult(r)?.status ?? 'error';
-}
-
-/** `nat:…` allocation reference `->` `lease:…` lease reference, one per piece of evidence; a direct lease alone. */
-export function evidenceRefs(a: AttributionAnswer): string[] {
-  return compactOf(a).evidence;
-}
-
 /** Error reasons are `code: message`; `;` separates reasons, so a message must not carry one. */
 export function errorReason(e: RowError): string {
   return `${e.code}: ${e.message.replace(/;/g, ',')}`;
@@ -83,11 +74,13 @@ export function ndjsonRecord(r: ResultRow, keys: string[]): string {
   // defined, not assigned: a column named `__proto__` is data like any other, not the object's prototype
   const input: Record<string, string> = Object.fromEntries(keys.map((k, i) => [k, r.cells[i] ?? '']));
   const a = r.answer;
-  const line = a
+  // the compact form the summary already took (rowResult keeps it): sorted ids, evidence references
+  const c = a ? rowResult(r)! : null;
+  const line = a && c
     ? {
         row: r.row, input, status: a.status, subscriberId: a.subscriberId,
-        candidates: a.candidates.map((c) => c.subscriberId).sort(), reasons: a.reasons,
-        instantsUtc: a.instants.map((i) => i.utc), evidence: evidenceRefs(a), answer: a,
+        candidates: c.candidates, reasons: a.reasons,
+        instantsUtc: a.instants.map((i) => i.utc), evidence: c.evidence, answer: a,
       }
     : { row: r.row, input, status: 'error', subscriberId: null, candidates: [], reasons: [errorReason(r.error!)], instantsUtc: [], evidence: [], answer: null };
   return `${JSON.stringify(line)}\n`;
