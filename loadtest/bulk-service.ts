@@ -8,6 +8,7 @@
  * that one run measures two versions with the same client and the same Redis.
  */
 import { pathToFileURL } from 'node:url';
+import { readyAnswer } from './ready-answer.js';
 
 const [redisUrl, ...rest] = process.argv.slice(2);
 const treeAt = rest.indexOf('--tree');
@@ -23,10 +24,8 @@ const { normalisedOrThrow } = await mod('resolver/query');
 const redis = connectRedis(redisUrl);
 const app = await buildApp({ config: loadConfig({ WHOHAD_RETENTION_DAYS: '36500' }), redis, logger: false });
 if (rest.includes('--floor')) {
-  // a real unique answer with its evidence, asked once and handed to every row as it is
   const [ip, at, ports] = JSON.parse(rest[rest.indexOf('--floor') + 1]) as [string, string, number];
-  let ready = await app.resolver.resolve(normalisedOrThrow({ ip, port: 1024, at }));
-  for (let port = 1025; ready.status !== 'unique' && port < 1024 + ports; port += 1024) ready = await app.resolver.resolve(normalisedOrThrow({ ip, port, at }));
+  const ready = await readyAnswer((port: number) => app.resolver.resolve(normalisedOrThrow({ ip, port, at })), 1024 + ports - 1);
   app.resolver.resolve = async () => ready;
   // a CSV answer is resolved in compact form; a service without it (--tree of an older checkout) never asks
   const { compactOf } = await mod('resolver/resolve');

@@ -11,14 +11,12 @@ import { connectRedis } from '../commands.js';
 import { loadConfig } from '../config.js';
 import { normalisedOrThrow } from '../resolver/query.js';
 import { buildApp } from '../service/app.js';
+import { readyAnswer } from './ready-answer.js';
 
 const [ip, at, ...rest] = process.argv.slice(2);
 const redis = connectRedis(process.env.REDIS_URL!);
 const app = await buildApp({ config: loadConfig({ WHOHAD_RETENTION_DAYS: '36500' }), redis, logger: false });
-// a real unique answer with its evidence, asked once and handed to every look-up as it is
-let ready = await app.resolver.resolve(normalisedOrThrow({ ip, port: 1024, at }));
-for (let port = 2048; ready.status !== 'unique' && port < 65536; port += 1024) ready = await app.resolver.resolve(normalisedOrThrow({ ip, port, at }));
-if (ready.status !== 'unique') throw new Error(`no unique answer on ${ip} at ${at} to serve as the ready-made one`);
+const ready = await readyAnswer((port) => app.resolver.resolve(normalisedOrThrow({ ip, port, at })));
 app.resolver.resolve = async () => ready;
 if (rest.includes('--no-access-log')) app.accessLog.append = async (e) => Object.assign({}, e, { chain: 'floor', seq: 0, prev: '', hash: '' });
 const url = await app.listen({ port: 0, host: '127.0.0.1' });
