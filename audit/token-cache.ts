@@ -48,8 +48,12 @@ export class TokenCache extends EventEmitter {
   /** Opens the subscription on a connection of its own; does not wait for Redis. */
   start(redis: Redis | Cluster): void {
     if (this.sub || this.stopped) return;
+    // ioredis's own resubscription on reconnect is off: its promise has no handler, so a stop
+    // while it is in flight rejected it unhandled. `subscribe` below does it, on every `ready`.
     const sub =
-      redis instanceof Redis ? redis.duplicate({ connectionName: TOKEN_SUBSCRIBER_NAME, lazyConnect: false }) : (redis as Cluster).duplicate();
+      redis instanceof Redis
+        ? redis.duplicate({ connectionName: TOKEN_SUBSCRIBER_NAME, lazyConnect: false, autoResubscribe: false })
+        : (redis as Cluster).duplicate();
     this.sub = sub;
     reportErrors(sub, () => {});
     sub.on('message', (channel: string, hash: string) => {

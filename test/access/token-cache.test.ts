@@ -134,7 +134,13 @@ describe.skipIf(onCluster)('the token cache', () => {
     await whenLive(cache);
     const other = await store.create('after-outage', ['investigator']);
     await store.authenticate(other.token);
-    expect(cache.get((await redis.hget('{whohad}:token-names', 'after-outage'))!)).toMatchObject({ name: 'after-outage' });
+    const afterHash = (await redis.hget('{whohad}:token-names', 'after-outage'))!;
+    expect(cache.get(afterHash)).toMatchObject({ name: 'after-outage' });
+    // and the new subscription carries revocations again: a message from elsewhere drops the entry
+    const invalidated = once(cache, 'invalidated');
+    await redis.publish(TOKEN_REVOKED_CHANNEL, afterHash);
+    expect(await invalidated).toEqual([afterHash]);
+    expect(cache.get(afterHash)).toBeUndefined();
   });
 
   it('a revocation through the CLI reaches a second service instance that holds the token, and its next request is refused', async () => {
