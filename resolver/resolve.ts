@@ -73,7 +73,7 @@ export interface CompactAnswer {
 /** An answer's compact form. */
 export function compactOf(a: AttributionAnswer): CompactAnswer {
   const evidence: string[] = [];
-  for (const c of a.candidates) for (const e of c.evidence) evidence.push(e.allocation ? `${e.allocation.id}->${e.lease.id}` : e.lease.id);
+  for (const c of a.candidates) for (const e of c.evidence) evidence.push(evidenceRef(e.allocation?.id ?? null, e.lease.id));
   return {
     status: a.status,
     subscriberId: a.subscriberId,
@@ -163,7 +163,7 @@ export class Resolver {
     const f = await this.find(q, tolMs, false);
     const out: CompactAnswer = { status: 'outside_retention', subscriberId: null, candidates: [], reasons: [], instants: q.instants, evidence: [] };
     if (f.inRetention) {
-      const bySubscriber = compactCandidates(q.ip, f.pairs);
+      const bySubscriber = holdings(q.ip, f.pairs, (_p, allocationId, leaseId) => evidenceRef(allocationId, leaseId));
       const ids = [...bySubscriber.keys()].sort(bySubscriberId);
       out.status = this.conclude(f, ids.length);
       if (out.status === 'unique') out.subscriberId = ids[0];
@@ -368,24 +368,12 @@ export class Resolver {
 
   private async fill(answer: AttributionAnswer, pairs: Pair[]) {
     const profiles = await this.profiles.describe(pairs.map((p) => p.lease.entry.profile));
-    const bySubscriber = new Map<string, AttributionAnswer['candidates'][number]>();
-    const seen = new Set<string>();
-    for (const p of pairs) {
-      const allocation = p.allocation ? allocationEvidence(answer.query.ip, p.allocation) : null;
-      // the same holding reached twice (both instants of a repeated hour) is built once
-      const id = leaseId(p);
-      const key = `${allocation?.id ?? ''}#${id}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const lease = leaseEvidence(p, id, profiles.get(p.lease.entry.profile));
-      let c = bySubscriber.get(lease.subscriberId);
-      if (!c) {
-        c = { subscriberId: lease.subscriberId, evidence: [] };
-        bySubscriber.set(lease.subscriberId, c);
-      }
-      c.evidence.push({ allocation, lease });
-    }
-    answer.candidates = [...bySubscriber.values()].sort((a, b) => bySubscriberId(a.subscriberId, b.subscriberId));
+    const ip = answer.query.ip;
+    const held = holdings(ip, pairs, (p, _allocationId, leaseId) => ({
+      allocation: p.allocation ? allocationEvidence(ip, p.allocation) : null,
+      lease: leaseEvidence(p, leaseId, profiles.get(p.lease.entry.profile)),
+    }));
+    answer.candidates = [...held.keys()].sort(bySubscriberId).map((subscriberId) => ({ subscriberId, evidence: held.get(subscriberId)! }));
   }
 
   /** Whether every candidate held the address at the exact instant, not only within the window. */
@@ -434,11 +422,12 @@ function meeting(entries: Entry[], from: number, to: number): Coverage[] {
 const bySubscriberId = (a: string, b: string) => (a < b ? -1 : 1);
 
 /**
- * The evidence references of each subscriber the pairs name, as `fill` builds the candidates and
- * `compactOf` reads them: the same holding reached twice (both instants of a repeated hour) once.
+ * Each holding the pairs name, grouped by its subscriber in the order first met: `item` makes
+ * what the answer shows of it (`fill`: the evidence; `resolveCompact`: its reference). The same
+ * holding reached twice (both instants of a repeated hour) is taken once.
  */
-function compactCandidates(publicIp: string, pairs: Pair[]): Map<string, string[]> {
-  const bySubscriber = new Map<string, string[]>();
+function holdings<T>(publicIp: string, pairs: Pair[], item: (p: Pair, allocationId: string | null, leaseId: string) => T): Map<string, T[]> {
+  const bySubscriber = new Map<string, T[]>();
   // one pair (the usual answer) cannot repeat itself
   const seen = pairs.length > 1 ? new Set<string>() : null;
   for (const p of pairs) {
@@ -450,15 +439,18 @@ function compactCandidates(publicIp: string, pairs: Pair[]): Map<string, string[
       seen.add(key);
     }
     const subscriberId = p.lease.entry.who.toString('utf8');
-    let refs = bySubscriber.get(subscriberId);
-    if (!refs) {
-      refs = [];
-      bySubscriber.set(subscriberId, refs);
+    let items = bySubscriber.get(subscriberId);
+    if (!items) {
+      items = [];
+      bySubscriber.set(subscriberId, items);
     }
-    refs.push(allocation === null ? id : `${allocation}->${id}`);
+    items.push(item(p, allocation, id));
   }
   return bySubscriber;
 }
+
+/** A piece of evidence in a CSV row: `<allocation id>-><lease id>`, or the lease id alone for a public address resolved directly. */
+const evidenceRef = (allocationId: string | null, leaseId: string) => (allocationId === null ? leaseId : `${allocationId}->${leaseId}`);
 
 function allocationId(publicIp: string, a: NatHolder): string {
   if (a.kind === 'computed') return computedEvidence(publicIp, a).id;
