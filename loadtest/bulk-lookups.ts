@@ -9,7 +9,7 @@
  *   --keep DIR   keep the loaded index in DIR/dump.rdb and reuse it (as loadtest/bulk.ts does)
  * From code: `bulkLookupsBench(options)` returns the rows of the bench table.
  */
-import type { BenchRow } from './harness.js';
+import { redisCpu, type BenchRow } from './harness.js';
 import { loadConfig } from '../config.js';
 import { normalisedOrThrow, type NormalisedQuery } from '../resolver/query.js';
 import { buildApp } from '../service/app.js';
@@ -53,11 +53,7 @@ export async function bulkLookupsBench(o: BulkLookupsOptions = {}): Promise<{ ru
   const app = await buildApp({ config: loadConfig({ WHOHAD_RETENTION_DAYS: '36500' }), redis: index.redis, logger: false });
   try {
     const qs = queries(rows, index.shape);
-    const redisCpuUs = async () => {
-      const info = await index.redis.info('cpu');
-      const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
-      return (field('used_cpu_user') + field('used_cpu_sys')) * 1e6;
-    };
+    const redisCpuUs = async () => (await redisCpu(index.redis)) * 1e6;
     const once = async (form: LookupRun['form']): Promise<LookupRun> => {
       const redis0 = await redisCpuUs();
       const me0 = process.cpuUsage();

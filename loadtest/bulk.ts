@@ -18,7 +18,7 @@
  * WHOHAD_BENCH_CPU_PROF=DIR writes a CPU profile of each service process to DIR;
  * WHOHAD_BENCH_COMMANDSTATS=1 prints what Redis ran in each run, per command.
  */
-import { SERVICE_NODE_FLAGS, type BenchRow } from './harness.js';
+import { redisCpu, SERVICE_NODE_FLAGS, type BenchRow } from './harness.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
@@ -115,11 +115,6 @@ async function startService(redisUrl: string, tree: string | undefined, floor: s
 
 async function oneRun(redis: ReturnType<typeof connectRedis>, redisUrl: string, shape: IspShape, rows: number, service: string, tree: string | undefined, floor: string | undefined, log: (s: string) => void): Promise<BulkRun> {
   const svc = await startService(redisUrl, tree, floor);
-  const redisCpuS = async () => {
-    const info = await redis.info('cpu');
-    const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
-    return field('used_cpu_user') + field('used_cpu_sys');
-  };
   const purpose = new URLSearchParams({ case: 'BENCH', legalBasis: 'court-order', purpose: 'bulk benchmark' });
   const rss: number[] = [];
   const sampler = setInterval(() => void svc.stats().then((s) => rss.push(s.rss), () => undefined), 1000);
@@ -127,7 +122,7 @@ async function oneRun(redis: ReturnType<typeof connectRedis>, redisUrl: string, 
   if (process.env.WHOHAD_BENCH_COMMANDSTATS) await redis.config('RESETSTAT');
   const svc0 = (await svc.stats()).cpuUs;
   const me0 = process.cpuUsage();
-  const redis0 = await redisCpuS();
+  const redis0 = await redisCpu(redis);
   const t0 = performance.now();
   let firstByteMs = 0;
   let outLines = 0;
@@ -145,7 +140,7 @@ async function oneRun(redis: ReturnType<typeof connectRedis>, redisUrl: string, 
   clearInterval(sampler);
   const end = await svc.stats();
   const me = process.cpuUsage(me0);
-  const redisUs = ((await redisCpuS()) - redis0) * 1e6;
+  const redisUs = ((await redisCpu(redis)) - redis0) * 1e6;
   if (process.env.WHOHAD_BENCH_COMMANDSTATS) {
     for (const m of (await redis.info('commandstats')).matchAll(/^cmdstat_(\S+):calls=(\d+),usec=(\d+)/gm)) {
       log(`  ${m[1]}: ${m[2]} calls, ${(Number(m[3]) / rows).toFixed(2)} µs a row`);

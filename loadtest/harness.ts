@@ -45,7 +45,8 @@ export function cpuOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-export async function redisCpu(redis: Redis): Promise<number> {
+/** CPU seconds redis-server has used (user + system), from INFO; any client of it will do. */
+export async function redisCpu(redis: Pick<Redis, 'info'>): Promise<number> {
   const info = await redis.info('cpu');
   return Number(/used_cpu_user:([\d.]+)/.exec(info)![1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)![1]);
 }
