@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mapHeader, type ColumnMap } from '../../bulk/header.js';
-import type { ResultRow } from '../../bulk/output.js';
+import { rowResult, type ResultRow } from '../../bulk/output.js';
 import { answerRows, batchText, type AnswerOptions } from '../../bulk/run.js';
 import { SummaryAccumulator } from '../../bulk/summary.js';
 import type { NormalisedQuery, QueryInput } from '../../resolver/query.js';
@@ -66,7 +66,7 @@ describe('the compact answer against the full answer, on a generated day', () =>
           resolve: (qs) => resolver.resolveMany(qs),
           resolveCompact: compact ? (qs) => resolver.resolveCompactMany(qs) : undefined,
           record: async (rows: ResultRow[]) => {
-            disclosed.push(rows.flatMap((r) => (r.compact ?? (r.answer ? compactOf(r.answer) : null))?.candidates ?? []));
+            disclosed.push(rows.flatMap((r) => rowResult(r)?.candidates ?? []));
           },
           // batches of a fixed size, so that each batch's access-log subjects can be compared
           maxBatchRows: 97,

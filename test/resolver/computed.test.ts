@@ -5,10 +5,9 @@ import { mapE } from '../../natconfig/formats/map-e.js';
 import { vppDet44 } from '../../natconfig/formats/vpp-det44.js';
 import { NatConfigRegistry } from '../../natconfig/registry.js';
 import { NatConfigVersions } from '../../natconfig/versions.js';
-import { normalisedOrThrow, type NormalisedQuery, type QueryInput } from '../../resolver/query.js';
+import { normalisedOrThrow } from '../../resolver/query.js';
 import { Resolver } from '../../resolver/resolve.js';
 import { IndexReader } from '../../timeindex/reader.js';
-import { IndexWriter } from '../../timeindex/writer.js';
 import { ProfileDictionary } from '../../timeindex/profiles.js';
 import { onCluster, testIndex } from '../helpers/redis.js';
 
@@ -36,7 +35,7 @@ let db: number;
 let resolver: Resolver;
 let blind: Resolver;
 
-const q = (input: QueryInput): NormalisedQuery => normalisedOrThrow(input);
+const q = normalisedOrThrow;
 const entrant = { user: 'test', record: async () => undefined };
 
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import type { CanonicalEvent } from '../../events/schema.js';
-import { normalisedOrThrow, type NormalisedQuery, type QueryInput } from '../../resolver/query.js';
+import { normalisedOrThrow } from '../../resolver/query.js';
 import { Resolver } from '../../resolver/resolve.js';
 import { IndexReader } from '../../timeindex/reader.js';
 import { leaseKeys } from '../../timeindex/keys.js';
@@ -29,7 +29,7 @@ let redis: Redis;
 let db: number;
 let resolver: Resolver;
 
-const q = (input: QueryInput): NormalisedQuery => normalisedOrThrow(input);
+const q = normalisedOrThrow;
 
 /** The commands Redis ran for this test's database while `work` ran: sent (`client`) and by scripts (`lua`). */
 async function commandsOf(work: () => Promise<unknown>): Promise<Array<{ source: 'client' | 'lua'; args: string[] }>> {
